@@ -1,0 +1,116 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { TursoDriver, type DataRecord, type ObjectSchema, type TursoDriverConfig } from '..';
+
+export interface Sandbox {
+  /** The temp dir of the running test (created in beforeEach, removed in afterEach). */
+  dir(): string;
+  /** A `file:` URL for a database inside the temp dir. */
+  fileUrl(name?: string): string;
+  /** A driver that is disconnected in afterEach (before the temp dir is removed). */
+  driver(config: TursoDriverConfig): TursoDriver;
+}
+
+/**
+ * Registers beforeEach/afterEach hooks: one temp dir per test, and every driver made
+ * through `driver()` disconnected after the test, before the dir is removed.
+ */
+export function useSandbox(): Sandbox {
+  let dir: string | undefined;
+  const drivers: TursoDriver[] = [];
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driver-turso-test-'));
+  });
+
+  afterEach(async () => {
+    try {
+      while (drivers.length > 0) {
+        await drivers.pop()!.disconnect();
+      }
+    } finally {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    }
+  });
+
+  const current = (): string => {
+    if (!dir) throw new Error('the sandbox is only usable inside a test');
+    return dir;
+  };
+
+  return {
+    dir: current,
+    fileUrl: (name = 'test.db') => `file:${path.join(current(), name)}`,
+    driver: (config) => {
+      const d = new TursoDriver(config);
+      drivers.push(d);
+      return d;
+    },
+  };
+}
+
+/** The two kinds of local database every behaviour is checked on. */
+export type DbKind = 'memory' | 'file';
+export const DB_KINDS: DbKind[] = ['memory', 'file'];
+
+export function urlFor(sandbox: Sandbox, kind: DbKind): string {
+  return kind === 'memory' ? ':memory:' : sandbox.fileUrl();
+}
+
+/** Returns what `fn` throws; fails the test when it does not throw. */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to throw synchronously, but it returned');
+}
+
+/** Sorts records by `id` (or another key) so results can be compared without an ORDER BY. */
+export function byKey<T extends DataRecord>(rows: T[], key = 'id'): T[] {
+  return [...rows].sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+}
+
+/**
+ * Asserts that `promise` is still pending while the event loop keeps running: five timer
+ * callbacks run one after another and each sees the promise unsettled. A call that blocked
+ * the JS thread until it finished would have settled before the first timer could fire.
+ */
+export async function expectPendingWhileEventLoopRuns(promise: Promise<unknown>): Promise<void> {
+  let settled = false;
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  const seen: boolean[] = [];
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      seen.push(settled);
+      if (seen.length === 5) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 20);
+  });
+  expect(seen).toEqual([false, false, false, false, false]);
+}
+
+/** A schema used by several suites. */
+export const PEOPLE: ObjectSchema = {
+  name: 'people',
+  fields: {
+    name: { type: 'text' },
+    age: { type: 'integer' },
+    email: { type: 'email' },
+    active: { type: 'boolean' },
+    meta: { type: 'json' },
+  },
+};

@@ -1,0 +1,257 @@
+//! One SQLite connection with its prepared-statement cache.
+//!
+//! `libsql`'s `Statement::query`/`execute` bind and step without resetting first, so a
+//! cached statement is reset after every use on every exit path; a statement left
+//! mid-step would also keep its read lock and block the next writer's commit.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use crate::rows::RowSet;
+use crate::value::Value;
+
+/// Statements kept per connection; past this the cache is cleared (apps use few shapes).
+const CACHE_CAPACITY: usize = 256;
+
+/// Bumped by every schema change of the database; cached statements captured their
+/// result columns when prepared, so a cache from an older generation is dropped.
+#[derive(Debug, Default)]
+pub struct SchemaGeneration(AtomicU64);
+
+impl SchemaGeneration {
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+struct Cached {
+    stmt: libsql::Statement,
+    columns: Arc<[String]>,
+}
+
+#[derive(Default)]
+struct Cache {
+    generation: u64,
+    stmts: HashMap<String, Cached>,
+}
+
+#[derive(Clone)]
+pub struct Conn {
+    conn: libsql::Connection,
+    cache: Arc<Mutex<Cache>>,
+    generation: Arc<SchemaGeneration>,
+}
+
+/// What a write statement did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Changes {
+    pub rows_affected: u64,
+    pub last_insert_rowid: i64,
+}
+
+impl Conn {
+    pub fn new(conn: libsql::Connection, generation: Arc<SchemaGeneration>) -> Conn {
+        Conn {
+            conn,
+            cache: Arc::default(),
+            generation,
+        }
+    }
+
+    pub fn is_autocommit(&self) -> bool {
+        self.conn.is_autocommit()
+    }
+
+    /// Runs a statement that returns rows (also `... RETURNING`), through the cache.
+    pub async fn query(&self, sql: &str, args: Vec<Value>) -> Result<RowSet> {
+        self.prepare(sql).await?.query(args).await
+    }
+
+    /// Runs a statement for its effect, through the cache.
+    pub async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<Changes> {
+        self.prepare(sql).await?.execute(args).await
+    }
+
+    /// The cached statement for `sql` (prepared now if it is not cached); it goes back to
+    /// the cache when dropped, so a bulk operation can run it many times in between.
+    pub async fn prepare(&self, sql: &str) -> Result<Stmt<'_>> {
+        let taken = {
+            let mut cache = self.lock_cache();
+            let current = self.generation.get();
+            if cache.generation != current {
+                cache.stmts.clear();
+                cache.generation = current;
+            }
+            cache.stmts.remove_entry(sql)
+        };
+        let (key, cached) = match taken {
+            Some(entry) => entry,
+            None => {
+                let stmt = self.conn.prepare(sql).await?;
+                let columns = column_names(&stmt);
+                (sql.to_owned(), Cached { stmt, columns })
+            }
+        };
+        Ok(Stmt {
+            conn: self,
+            key,
+            cached: Some(cached),
+        })
+    }
+
+    /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.
+    pub async fn execute_raw(&self, sql: &str, args: Vec<Value>) -> Result<(RowSet, Changes)> {
+        let stmt = self.conn.prepare(sql).await?;
+        let cached = Cached {
+            columns: column_names(&stmt),
+            stmt,
+        };
+        let result = if cached.columns.is_empty() {
+            run(&cached.stmt, args).await.map(|affected| {
+                let rows = RowSet {
+                    columns: cached.columns.clone(),
+                    rows: Vec::new(),
+                };
+                (rows, affected)
+            })
+        } else {
+            read_rows(&cached, args).await.map(|rows| (rows, 0))
+        };
+        cached.stmt.reset();
+        let (rows, rows_affected) = result?;
+        let changes = Changes {
+            rows_affected,
+            last_insert_rowid: self.conn.last_insert_rowid(),
+        };
+        Ok((rows, changes))
+    }
+
+    /// Runs statements without parameters or results (pragmas, DDL, BEGIN/COMMIT).
+    pub async fn batch(&self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql).await?;
+        Ok(())
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        // A panic while holding this lock can only have left a stale entry behind.
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets every cached statement (before closing, or after this connection's DDL).
+    pub fn clear_cache(&self) {
+        self.lock_cache().stmts.clear();
+    }
+
+    fn put_back(&self, key: String, cached: Cached) {
+        let mut cache = self.lock_cache();
+        if cache.generation != self.generation.get() {
+            return;
+        }
+        if cache.stmts.len() >= CACHE_CAPACITY {
+            cache.stmts.clear();
+        }
+        cache.stmts.insert(key, cached);
+    }
+}
+
+/// A statement borrowed from its connection's cache. Every run resets it, and dropping it
+/// returns it to the cache.
+pub struct Stmt<'c> {
+    conn: &'c Conn,
+    key: String,
+    cached: Option<Cached>,
+}
+
+impl Stmt<'_> {
+    fn cached(&self) -> Result<&Cached> {
+        self.cached
+            .as_ref()
+            .ok_or_else(|| Error::driver("internal: statement used after release"))
+    }
+
+    pub async fn query(&self, args: Vec<Value>) -> Result<RowSet> {
+        let cached = self.cached()?;
+        let result = read_rows(cached, args).await;
+        cached.stmt.reset();
+        result
+    }
+
+    pub async fn execute(&self, args: Vec<Value>) -> Result<Changes> {
+        let cached = self.cached()?;
+        let result = run(&cached.stmt, args).await;
+        cached.stmt.reset();
+        Ok(Changes {
+            rows_affected: result?,
+            last_insert_rowid: self.conn.conn.last_insert_rowid(),
+        })
+    }
+}
+
+impl Drop for Stmt<'_> {
+    fn drop(&mut self) {
+        if let Some(cached) = self.cached.take() {
+            // Also covers a run abandoned mid-way (a panic, a dropped future).
+            cached.stmt.reset();
+            self.conn.put_back(std::mem::take(&mut self.key), cached);
+        }
+    }
+}
+
+fn column_names(stmt: &libsql::Statement) -> Arc<[String]> {
+    stmt.columns().iter().map(|c| c.name().to_owned()).collect()
+}
+
+fn bind(stmt: &libsql::Statement, args: Vec<Value>) -> Result<Vec<libsql::Value>> {
+    // libsql ignores bind errors, so a count mismatch would silently reuse old values.
+    let expected = stmt.parameter_count();
+    if expected != args.len() {
+        return Err(Error::invalid(format!(
+            "SQL statement expects {expected} parameter(s) but {} were given",
+            args.len()
+        )));
+    }
+    Ok(args.into_iter().map(Value::into_sql).collect())
+}
+
+async fn run(stmt: &libsql::Statement, args: Vec<Value>) -> Result<u64> {
+    let params = bind(stmt, args)?;
+    Ok(stmt.execute(params).await? as u64)
+}
+
+async fn read_rows(cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
+    let params = bind(&cached.stmt, args)?;
+    let mut rows = cached.stmt.query(params).await?;
+    let width = cached.columns.len();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await? {
+        let mut cells = Vec::with_capacity(width);
+        for i in 0..width as i32 {
+            cells.push(read_value(&row, i)?);
+        }
+        out.push(cells);
+    }
+    Ok(RowSet {
+        columns: cached.columns.clone(),
+        rows: out,
+    })
+}
+
+/// `libsql` unwraps the UTF-8 check of TEXT cells; a cell written by another program with
+/// invalid UTF-8 would panic inside it, so the read is fenced and reported as an error.
+fn read_value(row: &libsql::Row, idx: i32) -> Result<Value> {
+    match catch_unwind(AssertUnwindSafe(|| row.get_value(idx))) {
+        Ok(v) => Ok(v?.into()),
+        Err(_) => Err(Error::query(format!(
+            "column {idx} holds TEXT that is not valid UTF-8; read it with CAST(... AS BLOB)"
+        ))),
+    }
+}

@@ -1,0 +1,651 @@
+//! `TursoDriver`'s operations over one database. Every method is `async` because remote
+//! databases need it; for local ones the futures finish on their first poll, so the
+//! binding runs them inline (see `inline.rs`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::config::DriverConfig;
+use crate::conn::{Changes, Conn};
+use crate::error::{Error, Result};
+use crate::id::new_id;
+use crate::ident::quote_identifier;
+use crate::query::{self, Compiled};
+use crate::rows::{serialize_record, FieldKinds, RowSet};
+use crate::schema::{self, ObjectDef};
+use crate::session::Session;
+use crate::value::Value;
+
+pub type Record = Vec<(String, Value)>;
+
+/// The outcome of `update`: the row as stored, or no row with that id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Updated {
+    Row(RowSet),
+    Missing,
+}
+
+pub struct Driver {
+    config: DriverConfig,
+    session: Mutex<Option<Arc<Session>>>,
+    /// JSON and boolean fields per object, learnt from `init`/`syncSchema`.
+    kinds: RwLock<HashMap<String, Arc<FieldKinds>>>,
+}
+
+impl Driver {
+    pub fn new(config: DriverConfig) -> Driver {
+        Driver {
+            config,
+            session: Mutex::default(),
+            kinds: RwLock::default(),
+        }
+    }
+
+    pub fn config(&self) -> &DriverConfig {
+        &self.config
+    }
+
+    /// Opens the database unless it is open already.
+    pub async fn connect(&self) -> Result<Arc<Session>> {
+        if let Some(session) = self.current() {
+            return Ok(session);
+        }
+        let opened = Arc::new(Session::open(&self.config).await?);
+        let mut slot = self.lock_session();
+        // Another caller may have connected while this one was opening: keep the first.
+        Ok(slot.get_or_insert(opened).clone())
+    }
+
+    /// Closes the database; open transactions are rolled back by SQLite as their
+    /// connections close. A later call reconnects.
+    pub fn disconnect(&self) {
+        let session = self.lock_session().take();
+        if let Some(session) = session {
+            session.main.clear_cache();
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.current().is_some()
+    }
+
+    pub async fn check_health(&self) -> bool {
+        match self.conn(None).await {
+            Ok(conn) => conn.query("SELECT 1", Vec::new()).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    // --- schema -------------------------------------------------------------------------
+
+    /// Creates missing tables and adds missing columns, all in one transaction.
+    pub async fn sync_schema(&self, objects: &[Value]) -> Result<()> {
+        let defs = objects
+            .iter()
+            .map(ObjectDef::from_value)
+            .collect::<Result<Vec<_>>>()?;
+        let session = self.connect().await?;
+        let conn = session.main.clone();
+        atomically(&conn, async |conn: &Conn| {
+            for def in &defs {
+                conn.batch(&def.create_table_sql()?).await?;
+                let existing = table_columns(conn, &def.name).await?;
+                for field in &def.fields {
+                    if !existing.iter().any(|c| c == &field.name) {
+                        conn.batch(&def.add_column_sql(field)?).await?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        session.generation.bump();
+        let mut kinds = self.kinds.write().unwrap_or_else(|p| p.into_inner());
+        for def in &defs {
+            kinds.insert(def.name.clone(), Arc::new(def.kinds()));
+        }
+        Ok(())
+    }
+
+    pub async fn drop_table(&self, object: &str) -> Result<()> {
+        let sql = format!("DROP TABLE IF EXISTS {}", quote_identifier(object)?);
+        let session = self.connect().await?;
+        session.main.batch(&sql).await?;
+        session.generation.bump();
+        Ok(())
+    }
+
+    /// `{ tables: { [name]: { name, columns, foreignKeys, primaryKeys } } }`.
+    pub async fn introspect(&self) -> Result<Value> {
+        let conn = self.conn(None).await?;
+        let tables = conn.query(schema::LIST_TABLES_SQL, Vec::new()).await?;
+        let mut out = Vec::with_capacity(tables.rows.len());
+        for row in tables.rows {
+            let Some(Value::Text(name)) = row.into_iter().next() else {
+                continue;
+            };
+            let arg = vec![Value::Text(name.clone())];
+            let info = conn.query(schema::TABLE_INFO_SQL, arg.clone()).await?;
+            let mut columns = Vec::new();
+            let mut primary_keys = Vec::new();
+            for col in info.rows {
+                let [col_name, col_type, not_null, default, pk] = <[Value; 5]>::try_from(col)
+                    .map_err(|_| Error::query("unexpected pragma_table_info shape"))?;
+                let is_primary = pk.as_i64().unwrap_or(0) > 0;
+                if is_primary {
+                    primary_keys.push(col_name.clone());
+                }
+                let mut entry = vec![
+                    ("name".to_owned(), col_name),
+                    ("type".to_owned(), col_type),
+                    (
+                        "nullable".to_owned(),
+                        Value::Bool(not_null.as_i64() != Some(1)),
+                    ),
+                ];
+                if !default.is_null() {
+                    entry.push(("defaultValue".to_owned(), default));
+                }
+                entry.push(("isPrimary".to_owned(), Value::Bool(is_primary)));
+                columns.push(Value::Object(entry));
+            }
+            let fks = conn.query(schema::FOREIGN_KEYS_SQL, arg).await?;
+            let foreign_keys = fks
+                .rows
+                .into_iter()
+                .map(|fk| {
+                    let mut it = fk.into_iter();
+                    Value::Object(vec![
+                        ("columnName".to_owned(), it.next().unwrap_or_default()),
+                        ("referencedTable".to_owned(), it.next().unwrap_or_default()),
+                        ("referencedColumn".to_owned(), it.next().unwrap_or_default()),
+                    ])
+                })
+                .collect();
+            out.push((
+                name.clone(),
+                Value::Object(vec![
+                    ("name".to_owned(), Value::Text(name)),
+                    ("columns".to_owned(), Value::Array(columns)),
+                    ("foreignKeys".to_owned(), Value::Array(foreign_keys)),
+                    ("primaryKeys".to_owned(), Value::Array(primary_keys)),
+                ]),
+            ));
+        }
+        Ok(Value::Object(vec![(
+            "tables".to_owned(),
+            Value::Object(out),
+        )]))
+    }
+
+    // --- reads --------------------------------------------------------------------------
+
+    pub async fn find(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
+        let compiled = query::compile_find(object, query)?;
+        self.read(object, compiled, tx).await
+    }
+
+    /// One record by id, or by query (the kernel passes `{ where, ... }` instead of an id).
+    pub async fn find_one(&self, object: &str, id: &Value, tx: Option<u32>) -> Result<RowSet> {
+        let compiled = match id {
+            Value::Object(_) => {
+                let mut q = query::parse_find_query(id)?;
+                q.limit = Some(1);
+                query::compile_select(&query::SelectOptions {
+                    object,
+                    fields: &q.fields,
+                    filter: q.filter,
+                    order_by: &q.sort,
+                    limit: q.limit,
+                    offset: q.offset,
+                })?
+            }
+            id => Compiled {
+                sql: format!(
+                    "SELECT * FROM {} WHERE \"id\" = ? LIMIT 1",
+                    quote_identifier(object)?
+                ),
+                args: vec![record_id(id)?],
+            },
+        };
+        self.read(object, compiled, tx).await
+    }
+
+    pub async fn count(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<i64> {
+        let compiled = query::compile_count(object, filter)?;
+        let conn = self.conn(tx).await?;
+        let rows = conn.query(&compiled.sql, compiled.args).await?;
+        Ok(rows
+            .first_value("count")
+            .and_then(Value::as_i64)
+            .unwrap_or(0))
+    }
+
+    pub async fn distinct(
+        &self,
+        object: &str,
+        field: &str,
+        filter: &Value,
+        tx: Option<u32>,
+    ) -> Result<Vec<Value>> {
+        let compiled = query::compile_distinct(object, field, filter)?;
+        let rows = self.read(object, compiled, tx).await?;
+        Ok(rows
+            .rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .collect())
+    }
+
+    pub async fn aggregate(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
+        let compiled = query::compile_aggregate(object, query)?;
+        self.read(object, compiled, tx).await
+    }
+
+    pub async fn explain(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
+        let compiled = query::compile_find(object, query)?;
+        let conn = self.conn(tx).await?;
+        conn.query(
+            &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
+            compiled.args,
+        )
+        .await
+    }
+
+    async fn read(&self, object: &str, compiled: Compiled, tx: Option<u32>) -> Result<RowSet> {
+        let conn = self.conn(tx).await?;
+        let rows = conn.query(&compiled.sql, compiled.args).await?;
+        Ok(rows.map_kinds(&self.kinds(object)))
+    }
+
+    // --- writes -------------------------------------------------------------------------
+
+    pub async fn create(&self, object: &str, data: Value, tx: Option<u32>) -> Result<RowSet> {
+        let record = self.prepare_insert(object, data)?;
+        let sql = insert_sql(object, &record, "RETURNING *")?;
+        let args: Vec<Value> = record.into_iter().map(|(_, v)| v).collect();
+        let conn = self.conn(tx).await?;
+        let rows = conn.query(&sql, args).await?;
+        Ok(rows.map_kinds(&self.kinds(object)))
+    }
+
+    /// Insert, or on an id conflict update every other given column.
+    pub async fn upsert(&self, object: &str, data: Value, tx: Option<u32>) -> Result<RowSet> {
+        let record = self.prepare_insert(object, data)?;
+        let updates = record
+            .iter()
+            .filter(|(c, _)| c != "id")
+            .map(|(c, _)| quote_identifier(c).map(|q| format!("{q} = excluded.{q}")))
+            .collect::<Result<Vec<_>>>()?;
+        let conflict = if updates.is_empty() {
+            "ON CONFLICT(\"id\") DO NOTHING RETURNING *".to_owned()
+        } else {
+            format!(
+                "ON CONFLICT(\"id\") DO UPDATE SET {} RETURNING *",
+                updates.join(", ")
+            )
+        };
+        let sql = insert_sql(object, &record, &conflict)?;
+        let id = record
+            .iter()
+            .find(|(c, _)| c == "id")
+            .map(|(_, v)| v.clone());
+        let args: Vec<Value> = record.into_iter().map(|(_, v)| v).collect();
+        let conn = self.conn(tx).await?;
+        let rows = conn.query(&sql, args).await?;
+        if rows.rows.is_empty() {
+            // DO NOTHING returns no row: read the existing one.
+            return self.find_one(object, &id.unwrap_or_default(), tx).await;
+        }
+        Ok(rows.map_kinds(&self.kinds(object)))
+    }
+
+    pub async fn update(
+        &self,
+        object: &str,
+        id: &Value,
+        data: Value,
+        tx: Option<u32>,
+    ) -> Result<Updated> {
+        let record = serialize_record(into_record(data)?, &self.kinds(object));
+        if record.is_empty() {
+            let existing = self.find_one(object, id, tx).await?;
+            if existing.rows.is_empty() {
+                return Err(Error::not_found(format!(
+                    "Record {} not found in {object}",
+                    id.as_str().map_or_else(|| id.to_json(), str::to_owned)
+                )));
+            }
+            return Ok(Updated::Row(existing));
+        }
+        let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ? RETURNING *")?;
+        args.push(record_id(id)?);
+        let conn = self.conn(tx).await?;
+        let rows = conn.query(&sql, args).await?;
+        Ok(if rows.rows.is_empty() {
+            Updated::Missing
+        } else {
+            Updated::Row(rows.map_kinds(&self.kinds(object)))
+        })
+    }
+
+    pub async fn delete(&self, object: &str, id: &Value, tx: Option<u32>) -> Result<bool> {
+        let sql = format!("DELETE FROM {} WHERE \"id\" = ?", quote_identifier(object)?);
+        let conn = self.conn(tx).await?;
+        let changes = conn.execute(&sql, vec![record_id(id)?]).await?;
+        Ok(changes.rows_affected > 0)
+    }
+
+    pub async fn update_many(
+        &self,
+        object: &str,
+        filter: &Value,
+        data: Value,
+        tx: Option<u32>,
+    ) -> Result<u64> {
+        let record = serialize_record(into_record(data)?, &self.kinds(object));
+        if record.is_empty() {
+            return Ok(0);
+        }
+        let filter = query::compile_filter(filter)?;
+        let tail = if filter.sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", filter.sql)
+        };
+        let (sql, mut args) = update_sql(object, record, &tail)?;
+        args.extend(filter.args);
+        let conn = self.conn(tx).await?;
+        Ok(conn.execute(&sql, args).await?.rows_affected)
+    }
+
+    pub async fn delete_many(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<u64> {
+        let filter = query::compile_filter(filter)?;
+        let mut sql = format!("DELETE FROM {}", quote_identifier(object)?);
+        if !filter.sql.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&filter.sql);
+        }
+        let conn = self.conn(tx).await?;
+        Ok(conn.execute(&sql, filter.args).await?.rows_affected)
+    }
+
+    // --- bulk: one call, one transaction (a savepoint inside a caller's transaction) ----
+
+    /// Inserts every record atomically. Returns how many were inserted, and the stored
+    /// rows when `returning` (the kernel wants them; the 4.2.2 API only the count).
+    pub async fn bulk_create(
+        &self,
+        object: &str,
+        records: Vec<Value>,
+        returning: bool,
+        tx: Option<u32>,
+    ) -> Result<(u64, RowSet)> {
+        let tail = if returning { "RETURNING *" } else { "" };
+        let conn = self.conn(tx).await?;
+        let (count, rows) = atomically(&conn, async |conn: &Conn| {
+            let mut out = RowSet::default();
+            let mut count = 0;
+            // Consecutive records of one shape (the usual case) share one statement.
+            let mut shape: Vec<String> = Vec::new();
+            let mut stmt = None;
+            for record in records {
+                let record = self.prepare_insert(object, record)?;
+                let same_shape = record.len() == shape.len()
+                    && record.iter().zip(&shape).all(|((c, _), s)| c == s);
+                let stmt = match stmt.as_mut() {
+                    Some(stmt) if same_shape => stmt,
+                    _ => {
+                        shape = record.iter().map(|(c, _)| c.clone()).collect();
+                        stmt.insert(conn.prepare(&insert_sql(object, &record, tail)?).await?)
+                    }
+                };
+                let args: Vec<Value> = record.into_iter().map(|(_, v)| v).collect();
+                if returning {
+                    let mut inserted = stmt.query(args).await?;
+                    if out.columns.is_empty() {
+                        out.columns = inserted.columns.clone();
+                    }
+                    out.rows.append(&mut inserted.rows);
+                } else {
+                    stmt.execute(args).await?;
+                }
+                count += 1;
+            }
+            Ok((count, out))
+        })
+        .await?;
+        Ok((count, rows.map_kinds(&self.kinds(object))))
+    }
+
+    /// Applies `[{ id, data }]` atomically; returns how many rows changed.
+    pub async fn bulk_update(
+        &self,
+        object: &str,
+        updates: Vec<Value>,
+        tx: Option<u32>,
+    ) -> Result<u64> {
+        let kinds = self.kinds(object);
+        let mut statements = Vec::with_capacity(updates.len());
+        for update in updates {
+            let id = record_id(update.get("id").unwrap_or(&Value::Null))?;
+            let data = update
+                .get("data")
+                .cloned()
+                .unwrap_or(Value::Object(Vec::new()));
+            let record = serialize_record(into_record(data)?, &kinds);
+            if record.is_empty() {
+                continue;
+            }
+            let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ?")?;
+            args.push(id);
+            statements.push((sql, args));
+        }
+        let conn = self.conn(tx).await?;
+        atomically(&conn, async |conn: &Conn| {
+            let mut changed = 0;
+            for (sql, args) in statements {
+                changed += conn.execute(&sql, args).await?.rows_affected;
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// Deletes every id atomically; returns how many rows went.
+    pub async fn bulk_delete(&self, object: &str, ids: Vec<Value>, tx: Option<u32>) -> Result<u64> {
+        let sql = format!("DELETE FROM {} WHERE \"id\" = ?", quote_identifier(object)?);
+        let ids = ids.iter().map(record_id).collect::<Result<Vec<_>>>()?;
+        let conn = self.conn(tx).await?;
+        atomically(&conn, async |conn: &Conn| {
+            let stmt = conn.prepare(&sql).await?;
+            let mut deleted = 0;
+            for id in ids {
+                deleted += stmt.execute(vec![id]).await?.rows_affected;
+            }
+            Ok(deleted)
+        })
+        .await
+    }
+
+    // --- raw SQL and transactions -------------------------------------------------------
+
+    pub async fn execute(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        tx: Option<u32>,
+    ) -> Result<(RowSet, Changes)> {
+        let session = self.connect().await?;
+        let conn = session.conn(tx)?;
+        let result = conn.execute_raw(sql, args).await?;
+        if result.0.columns.is_empty() {
+            // It may have been DDL: cached `SELECT *` statements must see new columns.
+            session.generation.bump();
+        }
+        Ok(result)
+    }
+
+    pub async fn begin_transaction(&self) -> Result<u32> {
+        self.connect().await?.begin().await
+    }
+
+    pub async fn commit(&self, tx: u32) -> Result<()> {
+        self.session_for(tx)?.commit(tx).await
+    }
+
+    pub async fn rollback(&self, tx: u32) -> Result<()> {
+        self.session_for(tx)?.rollback(tx).await
+    }
+
+    // --- helpers ------------------------------------------------------------------------
+
+    fn current(&self) -> Option<Arc<Session>> {
+        self.lock_session().clone()
+    }
+
+    fn lock_session(&self) -> std::sync::MutexGuard<'_, Option<Arc<Session>>> {
+        self.session.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn session_for(&self, tx: u32) -> Result<Arc<Session>> {
+        let session = self.current().ok_or_else(|| {
+            Error::driver(format!(
+                "Transaction {tx} is not open: the driver was disconnected"
+            ))
+        })?;
+        session.conn(Some(tx))?;
+        Ok(session)
+    }
+
+    async fn conn(&self, tx: Option<u32>) -> Result<Conn> {
+        match tx {
+            // A transaction cannot outlive its session: never reconnect for one.
+            Some(_) => match self.current() {
+                Some(session) => session.conn(tx),
+                None => Err(Error::driver(
+                    "The transaction is not open: the driver was disconnected",
+                )),
+            },
+            None => Ok(self.connect().await?.main.clone()),
+        }
+    }
+
+    pub fn kinds(&self, object: &str) -> Arc<FieldKinds> {
+        self.kinds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(object)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The record to insert: an id generated when missing or falsy, fields serialised.
+    fn prepare_insert(&self, object: &str, data: Value) -> Result<Record> {
+        let mut record = into_record(data)?;
+        match record.iter_mut().find(|(c, _)| c == "id") {
+            Some((_, id)) if id.is_truthy() => *id = record_id(id)?,
+            Some((_, id)) => *id = Value::Text(new_id()),
+            None => record.push(("id".to_owned(), Value::Text(new_id()))),
+        }
+        Ok(serialize_record(record, &self.kinds(object)))
+    }
+}
+
+/// Runs `work` in one transaction (a savepoint when `conn` is inside one already);
+/// on failure nothing of it remains.
+async fn atomically<T>(conn: &Conn, work: impl AsyncFnOnce(&Conn) -> Result<T>) -> Result<T> {
+    let nested = !conn.is_autocommit();
+    let (begin, commit, undo) = if nested {
+        (
+            "SAVEPOINT objectql_atomic",
+            "RELEASE objectql_atomic",
+            "ROLLBACK TO objectql_atomic; RELEASE objectql_atomic",
+        )
+    } else {
+        ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+    };
+    conn.execute(begin, Vec::new()).await?;
+    let result = match work(conn).await {
+        Ok(value) => conn.execute(commit, Vec::new()).await.map(|_| value),
+        Err(err) => Err(err),
+    };
+    if result.is_err() && (nested || !conn.is_autocommit()) {
+        // The error being reported is the first one; a failed undo cannot add to it.
+        conn.batch(undo).await.ok();
+    }
+    result
+}
+
+async fn table_columns(conn: &Conn, table: &str) -> Result<Vec<String>> {
+    let info = conn
+        .query(schema::TABLE_INFO_SQL, vec![Value::from(table)])
+        .await?;
+    Ok(info
+        .rows
+        .into_iter()
+        .filter_map(|r| {
+            r.into_iter()
+                .next()
+                .and_then(|v| v.as_str().map(str::to_owned))
+        })
+        .collect())
+}
+
+fn into_record(data: Value) -> Result<Record> {
+    match data {
+        Value::Object(entries) => {
+            for (k, _) in &entries {
+                quote_identifier(k)?;
+            }
+            Ok(entries)
+        }
+        Value::Null => Ok(Vec::new()),
+        other => Err(Error::invalid(format!(
+            "Record data must be an object of field values, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Ids are strings or numbers; anything else would be stored as JSON text and never match.
+fn record_id(id: &Value) -> Result<Value> {
+    match id {
+        Value::Text(_) | Value::Integer(_) => Ok(id.clone()),
+        Value::Real(_) => Ok(id.as_i64().map_or_else(|| id.clone(), Value::Integer)),
+        other => Err(Error::invalid(format!(
+            "A record id must be a string or a number, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn insert_sql(object: &str, record: &Record, tail: &str) -> Result<String> {
+    let columns = record
+        .iter()
+        .map(|(c, _)| quote_identifier(c))
+        .collect::<Result<Vec<_>>>()?;
+    let placeholders = vec!["?"; columns.len()].join(", ");
+    Ok(format!(
+        "INSERT INTO {} ({}) VALUES ({placeholders}) {tail}",
+        quote_identifier(object)?,
+        columns.join(", ")
+    ))
+}
+
+fn update_sql(object: &str, record: Record, tail: &str) -> Result<(String, Vec<Value>)> {
+    let mut sets = Vec::with_capacity(record.len());
+    let mut args = Vec::with_capacity(record.len() + 1);
+    for (column, value) in record {
+        sets.push(format!("{} = ?", quote_identifier(&column)?));
+        args.push(value);
+    }
+    Ok((
+        format!(
+            "UPDATE {} SET {} {tail}",
+            quote_identifier(object)?,
+            sets.join(", ")
+        ),
+        args,
+    ))
+}

@@ -1,0 +1,103 @@
+//! One error type for the whole core. Every failure carries a stable [`ErrorCode`]
+//! that the binding turns into `ObjectQLError.code`, so callers can branch on it.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Bad driver, router or plugin configuration.
+    Config,
+    /// A caller argument was refused before any SQL ran (identifier, filter, sort, ...).
+    InvalidRequest,
+    NotFound,
+    /// SQLite (or the server) refused a statement.
+    Query,
+    /// The driver was misused or hit an internal limit (closed, unknown transaction, ...).
+    Driver,
+    ConnectionFailed,
+    /// Another connection holds the write lock. Never reaches users directly: the JS layer
+    /// retries these asynchronously until the driver's timeout and then reports `Driver`.
+    Busy,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Config => "CONFIG_ERROR",
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Query => "QUERY_ERROR",
+            ErrorCode::Driver => "DRIVER_ERROR",
+            ErrorCode::ConnectionFailed => "DRIVER_CONNECTION_FAILED",
+            ErrorCode::Busy => "SQLITE_BUSY",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Config, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn query(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Query, message)
+    }
+
+    pub fn driver(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Driver, message)
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.code == ErrorCode::Busy
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
+impl From<libsql::Error> for Error {
+    fn from(err: libsql::Error) -> Self {
+        match err {
+            // Extended codes (BUSY_SNAPSHOT, LOCKED_SHAREDCACHE, ...) share the primary byte.
+            libsql::Error::SqliteFailure(code, msg)
+                if matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED) =>
+            {
+                Error::new(ErrorCode::Busy, msg)
+            }
+            libsql::Error::SqliteFailure(_, msg) => Error::query(msg),
+            libsql::Error::ConnectionFailed(msg) => Error::new(ErrorCode::ConnectionFailed, msg),
+            other => Error::query(other.to_string()),
+        }
+    }
+}

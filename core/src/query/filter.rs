@@ -1,0 +1,455 @@
+//! MongoDB-style object filters (`{ age: { $gt: 18 } }`) and the comparison operators
+//! shared with the legacy array form.
+
+use super::{join, legacy, Columns, Compiled, Conj, Part};
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+const OPERATORS: &str = "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $like, $exists, $between";
+
+/// Compiles a filter into a WHERE condition (without the `WHERE` keyword).
+///
+/// Accepts the object form (`{ f: v }`, `{ f: { $op: v } }`, `$and`, `$or`, `$not`) and the
+/// legacy array form (`[field, op, value, 'and'|'or', ...]`, nested arrays as groups).
+/// Null, empty and other false-y filters give an empty `sql` (no condition). Unknown
+/// operators, conjunctions and malformed operands are refused with `INVALID_REQUEST`.
+///
+/// Columns are bare (`"age" > ?`): this is the public `compileFilter` helper. The driver's
+/// statements use [`compile_filter_in`].
+pub fn compile_filter(filter: &Value) -> Result<Compiled> {
+    compile_filter_with(&Columns::bare(), filter)
+}
+
+/// [`compile_filter`] with every column qualified by its table (`"t"."age" > ?`), so an
+/// unknown field fails with "no such column" instead of being read as a string. For
+/// statements on that one table: SELECT, `UPDATE "t" .. WHERE`, `DELETE FROM "t" WHERE`.
+pub fn compile_filter_in(object: &str, filter: &Value) -> Result<Compiled> {
+    compile_filter_with(&Columns::of(object)?, filter)
+}
+
+/// A whole filter as a WHERE condition, its columns named through `cols`.
+pub(super) fn compile_filter_with(cols: &Columns, filter: &Value) -> Result<Compiled> {
+    Ok(compile_part(cols, filter)?
+        .map(Part::into_compiled)
+        .unwrap_or_default())
+}
+
+/// The fragment for any filter form; `None` when it has no condition.
+pub(super) fn compile_part(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
+    match filter {
+        Value::Object(entries) => compile_object(cols, entries),
+        Value::Array(items) => legacy::compile_legacy(cols, items),
+        v if !v.is_truthy() => Ok(None),
+        // A stray string or number would otherwise mean "no condition": for deleteMany
+        // that is every row.
+        other => Err(Error::invalid(format!(
+            "Invalid filter: expected an object like {{ \"field\": value }} or an array like \
+             [\"field\", \"=\", value], got a {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn compile_object(cols: &Columns, entries: &[(String, Value)]) -> Result<Option<Part>> {
+    let mut parts = Vec::new();
+    for (key, value) in entries {
+        let part = match key.as_str() {
+            "$and" => compile_logical(cols, key, value, Conj::And)?,
+            "$or" => compile_logical(cols, key, value, Conj::Or)?,
+            "$not" => compile_not(cols, value)?,
+            k if k.starts_with('$') => {
+                return Err(Error::invalid(format!(
+                    "Unknown filter key \"{k}\": use a field name or one of $and, $or, $not \
+                     (comparison operators go inside a field: {{ \"field\": {{ \"$gt\": 1 }} }})"
+                )))
+            }
+            field => compile_field(cols, field, value)?,
+        };
+        parts.extend(part);
+    }
+    Ok(join(parts, Conj::And))
+}
+
+fn compile_logical(cols: &Columns, key: &str, value: &Value, conj: Conj) -> Result<Option<Part>> {
+    let Some(items) = value.as_array() else {
+        return Err(Error::invalid(format!(
+            "\"{key}\" needs an array of filters, got a {}",
+            value.type_name()
+        )));
+    };
+    let mut parts = Vec::new();
+    for item in items {
+        parts.extend(compile_part(cols, item)?);
+    }
+    Ok(join(parts, conj).map(Part::grouped))
+}
+
+fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
+    if !matches!(value, Value::Object(_) | Value::Array(_) | Value::Null) {
+        return Err(Error::invalid(format!(
+            "\"$not\" needs a filter object, got a {}",
+            value.type_name()
+        )));
+    }
+    Ok(compile_part(cols, value)?.map(|p| Part::atom(format!("NOT ({})", p.sql), p.args)))
+}
+
+fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Part>> {
+    let quoted = cols.column(field)?;
+    let Value::Object(ops) = value else {
+        // Arrays and nulls included: an array binds as its JSON text.
+        return Ok(Some(compile_op(field, &quoted, Op::Eq, value)?));
+    };
+    let dollar = ops.iter().filter(|(k, _)| k.starts_with('$')).count();
+    if dollar == 0 && !ops.is_empty() {
+        // A plain object is a value to compare with, stored as JSON text.
+        return Ok(Some(compile_op(field, &quoted, Op::Eq, value)?));
+    }
+    if dollar != ops.len() {
+        return Err(Error::invalid(format!(
+            "Field \"{field}\" mixes operators and plain keys; use only operators ({OPERATORS}) \
+             or only a value to compare with"
+        )));
+    }
+    let mut parts = Vec::with_capacity(ops.len());
+    for (name, operand) in ops {
+        let Some(op) = Op::from_dollar(name) else {
+            return Err(Error::invalid(format!(
+                "Unknown filter operator \"{name}\" on field \"{field}\"; use one of {OPERATORS}"
+            )));
+        };
+        parts.push(compile_op(field, &quoted, op, operand)?);
+    }
+    Ok(join(parts, Conj::And))
+}
+
+/// A comparison operator, whichever form spelled it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    Nin,
+    Like,
+    Exists,
+    Between,
+}
+
+impl Op {
+    fn from_dollar(name: &str) -> Option<Op> {
+        Some(match name {
+            "$eq" => Op::Eq,
+            "$ne" => Op::Ne,
+            "$gt" => Op::Gt,
+            "$gte" => Op::Gte,
+            "$lt" => Op::Lt,
+            "$lte" => Op::Lte,
+            "$in" => Op::In,
+            "$nin" => Op::Nin,
+            "$like" => Op::Like,
+            "$exists" => Op::Exists,
+            "$between" => Op::Between,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Op::Eq => "$eq",
+            Op::Ne => "$ne",
+            Op::Gt => "$gt",
+            Op::Gte => "$gte",
+            Op::Lt => "$lt",
+            Op::Lte => "$lte",
+            Op::In => "$in",
+            Op::Nin => "$nin",
+            Op::Like => "$like",
+            Op::Exists => "$exists",
+            Op::Between => "$between",
+        }
+    }
+}
+
+/// One comparison on an already quoted field; `field` is only for messages.
+pub(super) fn compile_op(field: &str, quoted: &str, op: Op, value: &Value) -> Result<Part> {
+    let bind = |sql_op: &str| Part::atom(format!("{quoted} {sql_op} ?"), vec![value.clone()]);
+    Ok(match op {
+        Op::Eq if value.is_null() => Part::atom(format!("{quoted} IS NULL"), vec![]),
+        Op::Ne if value.is_null() => Part::atom(format!("{quoted} IS NOT NULL"), vec![]),
+        Op::Eq => bind("="),
+        Op::Ne => bind("!="),
+        Op::Gt => bind(">"),
+        Op::Gte => bind(">="),
+        Op::Lt => bind("<"),
+        Op::Lte => bind("<="),
+        Op::Like => bind("LIKE"),
+        Op::Exists if value.is_truthy() => Part::atom(format!("{quoted} IS NOT NULL"), vec![]),
+        Op::Exists => Part::atom(format!("{quoted} IS NULL"), vec![]),
+        Op::In | Op::Nin => {
+            let items = value.as_array().ok_or_else(|| {
+                Error::invalid(format!(
+                    "Operator \"{}\" on field \"{field}\" needs an array of values, got a {}",
+                    op.name(),
+                    value.type_name()
+                ))
+            })?;
+            let (empty, keyword) = match op {
+                // Nothing is in an empty list, and everything is outside it.
+                Op::In => ("1=0", "IN"),
+                _ => ("1=1", "NOT IN"),
+            };
+            if items.is_empty() {
+                Part::atom(empty, vec![])
+            } else {
+                let marks = vec!["?"; items.len()].join(", ");
+                Part::atom(format!("{quoted} {keyword} ({marks})"), items.to_vec())
+            }
+        }
+        Op::Between => match value.as_array() {
+            Some([low, high]) => Part::atom(
+                format!("{quoted} BETWEEN ? AND ?"),
+                vec![low.clone(), high.clone()],
+            ),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "Operator \"$between\" on field \"{field}\" needs a two-item array \
+                     [low, high], got {}",
+                    value.to_json()
+                )))
+            }
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn v(json: &str) -> Value {
+        Value::parse_json(json).unwrap()
+    }
+
+    fn c(json: &str) -> Compiled {
+        compile_filter(&v(json)).unwrap()
+    }
+
+    fn check(json: &str, sql: &str, args: &str) {
+        let got = c(json);
+        assert_eq!(got.sql, sql, "{json}");
+        assert_eq!(Value::Array(got.args).to_json(), args, "{json}");
+    }
+
+    fn refused(json: &str) -> String {
+        let err = compile_filter(&v(json)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest, "{json}");
+        err.message
+    }
+
+    #[test]
+    fn empty_and_falsy_filters_have_no_condition() {
+        for json in [
+            "null",
+            "{}",
+            "[]",
+            "false",
+            "0",
+            "\"\"",
+            "[[]]",
+            r#"{"$and":[]}"#,
+        ] {
+            assert_eq!(c(json), Compiled::default(), "{json}");
+        }
+    }
+
+    #[test]
+    fn truthy_scalars_are_refused() {
+        for json in ["true", "1", "\"name = 'x'\""] {
+            refused(json);
+        }
+    }
+
+    #[test]
+    fn direct_equality() {
+        check(r#"{"name":"Alice"}"#, r#""name" = ?"#, r#"["Alice"]"#);
+        check(r#"{"name":null}"#, r#""name" IS NULL"#, "[]");
+        check(
+            r#"{"name":"Alice","age":30}"#,
+            r#""name" = ? AND "age" = ?"#,
+            r#"["Alice",30]"#,
+        );
+        check(r#"{"ok":true}"#, r#""ok" = ?"#, "[true]");
+    }
+
+    #[test]
+    fn arrays_and_plain_objects_bind_as_values() {
+        check(r#"{"tags":["a","b"]}"#, r#""tags" = ?"#, r#"[["a","b"]]"#);
+        check(r#"{"meta":{"k":1}}"#, r#""meta" = ?"#, r#"[{"k":1}]"#);
+        // No keys at all: an operator object without operators.
+        check(r#"{"meta":{}}"#, "", "[]");
+    }
+
+    #[test]
+    fn comparison_operators() {
+        check(r#"{"age":{"$gt":18}}"#, r#""age" > ?"#, "[18]");
+        check(r#"{"age":{"$gte":18}}"#, r#""age" >= ?"#, "[18]");
+        check(r#"{"age":{"$lt":65}}"#, r#""age" < ?"#, "[65]");
+        check(r#"{"age":{"$lte":65}}"#, r#""age" <= ?"#, "[65]");
+        check(r#"{"s":{"$eq":"a"}}"#, r#""s" = ?"#, r#"["a"]"#);
+        check(r#"{"s":{"$ne":"a"}}"#, r#""s" != ?"#, r#"["a"]"#);
+        check(r#"{"s":{"$eq":null}}"#, r#""s" IS NULL"#, "[]");
+        check(r#"{"s":{"$ne":null}}"#, r#""s" IS NOT NULL"#, "[]");
+        check(r#"{"n":{"$like":"%Al%"}}"#, r#""n" LIKE ?"#, r#"["%Al%"]"#);
+    }
+
+    #[test]
+    fn several_operators_on_one_field_are_and_ed() {
+        check(
+            r#"{"age":{"$gte":18,"$lte":65},"x":1}"#,
+            r#""age" >= ? AND "age" <= ? AND "x" = ?"#,
+            "[18,65,1]",
+        );
+    }
+
+    #[test]
+    fn list_operators() {
+        check(
+            r#"{"s":{"$in":["a","b"]}}"#,
+            r#""s" IN (?, ?)"#,
+            r#"["a","b"]"#,
+        );
+        check(r#"{"s":{"$nin":["d"]}}"#, r#""s" NOT IN (?)"#, r#"["d"]"#);
+        check(r#"{"s":{"$in":[]}}"#, "1=0", "[]");
+        check(r#"{"s":{"$nin":[]}}"#, "1=1", "[]");
+        assert!(refused(r#"{"s":{"$in":"a"}}"#).contains("needs an array"));
+        refused(r#"{"s":{"$nin":null}}"#);
+    }
+
+    #[test]
+    fn exists_and_between() {
+        check(r#"{"e":{"$exists":true}}"#, r#""e" IS NOT NULL"#, "[]");
+        check(r#"{"e":{"$exists":false}}"#, r#""e" IS NULL"#, "[]");
+        check(
+            r#"{"a":{"$between":[18,65]}}"#,
+            r#""a" BETWEEN ? AND ?"#,
+            "[18,65]",
+        );
+        for bad in [r#"[1]"#, r#"[1,2,3]"#, r#""1,2""#, "null"] {
+            let msg = refused(&format!(r#"{{"a":{{"$between":{bad}}}}}"#));
+            assert!(msg.contains("two-item array"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn logical_operators() {
+        check(
+            r#"{"$or":[{"name":"A"},{"name":"B"}]}"#,
+            r#"("name" = ? OR "name" = ?)"#,
+            r#"["A","B"]"#,
+        );
+        check(
+            r#"{"$and":[{"age":{"$gte":18}},{"age":{"$lte":65}}]}"#,
+            r#"("age" >= ? AND "age" <= ?)"#,
+            "[18,65]",
+        );
+        check(
+            r#"{"$not":{"s":"deleted"}}"#,
+            r#"NOT ("s" = ?)"#,
+            r#"["deleted"]"#,
+        );
+        check(r#"{"$or":[{"a":1}]}"#, r#""a" = ?"#, "[1]");
+        check(r#"{"$or":[{},{"a":1},null]}"#, r#""a" = ?"#, "[1]");
+        check(r#"{"$not":{}}"#, "", "[]");
+    }
+
+    #[test]
+    fn nesting_keeps_precedence_and_arg_order() {
+        check(
+            r#"{"a":1,"$or":[{"b":2,"c":3},{"$and":[{"d":4},{"$not":{"e":5}}]}],"f":{"$in":[6,7]}}"#,
+            r#""a" = ? AND ("b" = ? AND "c" = ? OR ("d" = ? AND NOT ("e" = ?))) AND "f" IN (?, ?)"#,
+            "[1,2,3,4,5,6,7]",
+        );
+        // A legacy OR chain inside $and is grouped.
+        check(
+            r#"{"$and":[["a","=",1,"or","b","=",2],{"c":3}]}"#,
+            r#"(("a" = ? OR "b" = ?) AND "c" = ?)"#,
+            "[1,2,3]",
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let msg = refused(r#"{"age":{"$foo":1}}"#);
+        assert!(msg.contains("\"$foo\"") && msg.contains("\"age\"") && msg.contains("$between"));
+        assert!(refused(r#"{"$nor":[{"a":1}]}"#).contains("$nor"));
+        assert!(refused(r#"{"$gt":1}"#).contains("$gt"));
+        assert!(refused(r#"{"a":{"$gt":1,"b":2}}"#).contains("mixes"));
+        assert!(refused(r#"{"$or":{"a":1}}"#).contains("array"));
+        refused(r#"{"$and":"x"}"#);
+        refused(r#"{"$not":"x"}"#);
+        refused(r#"{"$or":[{"a":{"$bad":1}}]}"#);
+        refused(r#"{"$or":[true]}"#);
+        refused(r#"{"":1}"#);
+        refused("{\"a\\u0000\":1}");
+    }
+
+    #[test]
+    fn identifiers_are_quoted_not_spliced() {
+        check(r#"{"we\"ird":1}"#, r#""we""ird" = ?"#, "[1]");
+        check(
+            r#"{"a\" = 1 OR 1=1 --":1}"#,
+            r#""a"" = 1 OR 1=1 --" = ?"#,
+            "[1]",
+        );
+    }
+
+    fn qualified(json: &str) -> (String, String) {
+        let got = compile_filter_in("people", &v(json)).unwrap();
+        (got.sql, Value::Array(got.args).to_json())
+    }
+
+    #[test]
+    fn compile_filter_in_qualifies_every_column() {
+        assert_eq!(
+            qualified(
+                r#"{"a":1,"$or":[{"b":null},{"$not":{"c":{"$in":[2,3]}}}],"d":{"$between":[4,5]}}"#
+            ),
+            (
+                r#""people"."a" = ? AND ("people"."b" IS NULL OR NOT ("people"."c" IN (?, ?))) AND "people"."d" BETWEEN ? AND ?"#
+                    .into(),
+                "[1,2,3,4,5]".into()
+            )
+        );
+        // The legacy array form, groups included.
+        assert_eq!(
+            qualified(r#"[["a","=",1,"or","b","like","x%"],"and","c","!=",null]"#),
+            (
+                r#"("people"."a" = ? OR "people"."b" LIKE ?) AND "people"."c" IS NOT NULL"#.into(),
+                r#"[1,"x%"]"#.into()
+            )
+        );
+        assert_eq!(
+            qualified(r#"{"we\"ird":{"$exists":true}}"#).0,
+            r#""people"."we""ird" IS NOT NULL"#
+        );
+        assert_eq!(qualified("null"), (String::new(), "[]".into()));
+        // The bare helper is untouched.
+        assert_eq!(c(r#"{"a":1}"#).sql, r#""a" = ?"#);
+    }
+
+    #[test]
+    fn compile_filter_in_refusals() {
+        for err in [
+            compile_filter_in("", &Value::Null).unwrap_err(),
+            compile_filter_in("people", &v(r#"{"$x":1}"#)).unwrap_err(),
+            compile_filter_in("people", &v(r#"["$a","=",1]"#)).unwrap_err(),
+            compile_filter_in("people", &v("true")).unwrap_err(),
+        ] {
+            assert_eq!(err.code, ErrorCode::InvalidRequest);
+        }
+    }
+}

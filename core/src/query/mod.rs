@@ -1,0 +1,311 @@
+//! QueryAST and filters -> parameterised SQL.
+//!
+//! Everything a caller sends is validated here before it can reach SQL: identifiers go
+//! through [`crate::ident::quote_identifier`], values (limits and offsets included) are
+//! bound as `?` arguments, and anything unrecognised (operators, conjunctions, sort
+//! directions, aggregate functions) is refused with `INVALID_REQUEST` instead of being
+//! spliced in or silently ignored.
+//!
+//! The driver's own statements name every column with its table (`"t"."a"`): SQLite's
+//! double-quoted-string fallback (DQS, enabled in the libsql build) turns an unknown
+//! *unqualified* `"a"` into the string 'a', so a misspelt field would silently compare,
+//! select or sort by a constant, while an unknown `"t"."a"` fails with "no such column".
+//! The public helpers (`compile_filter`, `compile_select`, `parse_sort`) keep their bare
+//! output; both paths share one compiler through [`Columns`].
+
+mod aggregate;
+mod expr;
+mod filter;
+mod legacy;
+mod select;
+mod sort;
+#[cfg(test)]
+mod sql_tests;
+
+pub use aggregate::compile_aggregate;
+pub use expr::compile_aggregate_expr;
+pub use filter::{compile_filter, compile_filter_in};
+pub use select::{
+    compile_count, compile_distinct, compile_find, compile_find_query, compile_select,
+    parse_find_query, parse_find_query_in, FindQuery, SelectOptions,
+};
+pub use sort::{parse_sort, Direction, SortKey};
+
+use crate::error::{Error, Result};
+use crate::ident::quote_identifier;
+use crate::value::Value;
+
+/// How compiled SQL refers to a column: bare (`"a"`, the public helpers' output) or
+/// qualified with its table (`"t"."a"`, every statement the driver runs; see the module
+/// docs for why).
+#[derive(Debug, Clone, Default)]
+struct Columns {
+    /// The already quoted table name; `None` for bare column names.
+    table: Option<String>,
+}
+
+impl Columns {
+    /// Bare column names.
+    fn bare() -> Columns {
+        Columns::default()
+    }
+
+    /// Column names qualified with `object`, which is checked here.
+    fn of(object: &str) -> Result<Columns> {
+        Ok(Columns {
+            table: Some(quote_identifier(object)?),
+        })
+    }
+
+    /// One checked, quoted column reference: `"name"` or `"table"."name"`.
+    fn column(&self, name: &str) -> Result<String> {
+        let quoted = quote_identifier(name)?;
+        Ok(match &self.table {
+            Some(table) => format!("{table}.{quoted}"),
+            None => quoted,
+        })
+    }
+
+    /// `"a", "b"` (or `"t"."a", "t"."b"`): a comma-separated list of column references.
+    fn list(&self, names: &[String]) -> Result<String> {
+        let columns = names
+            .iter()
+            .map(|n| self.column(n))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(columns.join(", "))
+    }
+}
+
+/// A SQL fragment or statement with its `?` arguments, in order.
+///
+/// For a filter an empty `sql` means "no condition" (match every row).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Compiled {
+    pub sql: String,
+    pub args: Vec<Value>,
+}
+
+/// How a fragment binds, so it is parenthesised only where precedence demands it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A single comparison or an already parenthesised group.
+    Atom,
+    /// Terms joined by AND only.
+    And,
+    /// Has an OR at its top level: needs parentheses inside an AND.
+    Or,
+}
+
+/// A compiled filter fragment; never empty (an empty filter is `None`).
+#[derive(Debug, Clone, PartialEq)]
+struct Part {
+    sql: String,
+    args: Vec<Value>,
+    shape: Shape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conj {
+    And,
+    Or,
+}
+
+impl Conj {
+    fn as_sql(self) -> &'static str {
+        match self {
+            Conj::And => " AND ",
+            Conj::Or => " OR ",
+        }
+    }
+}
+
+impl Part {
+    fn atom(sql: impl Into<String>, args: Vec<Value>) -> Part {
+        Part {
+            sql: sql.into(),
+            args,
+            shape: Shape::Atom,
+        }
+    }
+
+    /// This fragment as an atom: parenthesised unless it already is one.
+    fn grouped(self) -> Part {
+        if self.shape == Shape::Atom {
+            return self;
+        }
+        Part::atom(format!("({})", self.sql), self.args)
+    }
+
+    fn into_compiled(self) -> Compiled {
+        Compiled {
+            sql: self.sql,
+            args: self.args,
+        }
+    }
+}
+
+/// Joins fragments with one conjunction; `None` when there is nothing to join.
+fn join(parts: Vec<Part>, conj: Conj) -> Option<Part> {
+    if parts.len() <= 1 {
+        return parts.into_iter().next();
+    }
+    let mut sql = String::new();
+    let mut args = Vec::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        // AND binds tighter than OR, so only an OR-shaped term inside an AND needs parens.
+        let part = if conj == Conj::And && part.shape == Shape::Or {
+            part.grouped()
+        } else {
+            part
+        };
+        if i > 0 {
+            sql.push_str(conj.as_sql());
+        }
+        sql.push_str(&part.sql);
+        args.extend(part.args);
+    }
+    let shape = match conj {
+        Conj::And => Shape::And,
+        Conj::Or => Shape::Or,
+    };
+    Some(Part { sql, args, shape })
+}
+
+/// Appends ` WHERE <filter>` (and its arguments) when the filter has a condition.
+fn push_where(sql: &mut String, args: &mut Vec<Value>, filter: &Compiled) {
+    if !filter.sql.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&filter.sql);
+        args.extend(filter.args.iter().cloned());
+    }
+}
+
+/// Appends `LIMIT ? OFFSET ?` as needed, binding both numbers.
+fn push_limit_offset(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+) -> Result<()> {
+    for (name, n) in [("limit", limit), ("offset", offset)] {
+        if let Some(n) = n.filter(|n| *n < 0) {
+            return Err(Error::invalid(format!(
+                "Invalid {name} {n}: expected a whole number >= 0"
+            )));
+        }
+    }
+    match (limit, offset) {
+        (Some(limit), _) => {
+            sql.push_str(" LIMIT ?");
+            args.push(Value::Integer(limit));
+        }
+        // SQLite only accepts OFFSET after a LIMIT; -1 means "no limit".
+        (None, Some(_)) => sql.push_str(" LIMIT -1"),
+        (None, None) => {}
+    }
+    if let Some(offset) = offset {
+        sql.push_str(" OFFSET ?");
+        args.push(Value::Integer(offset));
+    }
+    Ok(())
+}
+
+/// Reads a row count (limit, offset, skip, ...): a whole number >= 0, given as an
+/// integer, a float without fraction (JavaScript has only doubles) or a digit string
+/// (query strings arrive as text).
+fn parse_count(name: &str, value: &Value) -> Result<i64> {
+    let n = match value {
+        Value::Text(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<i64>().ok()
+        }
+        other => other.as_i64(),
+    };
+    match n {
+        Some(n) if n >= 0 => Ok(n),
+        _ => Err(Error::invalid(format!(
+            "Invalid {name} {}: expected a whole number >= 0",
+            value.to_json()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn parse_count_accepts_whole_non_negative_numbers() {
+        assert_eq!(parse_count("limit", &Value::Integer(0)).unwrap(), 0);
+        assert_eq!(parse_count("limit", &Value::Real(25.0)).unwrap(), 25);
+        assert_eq!(parse_count("limit", &Value::from("40")).unwrap(), 40);
+    }
+
+    #[test]
+    fn parse_count_refuses_everything_else() {
+        for bad in [
+            Value::Integer(-1),
+            Value::Real(2.5),
+            Value::Real(-3.0),
+            Value::from("ten"),
+            Value::from("-5"),
+            Value::from(""),
+            Value::from("99999999999999999999999"),
+            Value::Bool(true),
+            Value::Array(vec![]),
+        ] {
+            let err = parse_count("limit", &bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidRequest, "{bad:?}");
+            assert!(err.message.contains("limit"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn columns_bare_or_qualified() {
+        let bare = Columns::bare();
+        assert_eq!(bare.column("a").unwrap(), r#""a""#);
+        let qualified = Columns::of("my \"t").unwrap();
+        assert_eq!(
+            qualified.column("we\"ird").unwrap(),
+            r#""my ""t"."we""ird""#
+        );
+        assert_eq!(
+            qualified.list(&["a".into(), "b".into()]).unwrap(),
+            r#""my ""t"."a", "my ""t"."b""#
+        );
+        assert_eq!(bare.list(&["a".into(), "b".into()]).unwrap(), r#""a", "b""#);
+        for err in [
+            Columns::of("").unwrap_err(),
+            qualified.column("$a").unwrap_err(),
+            bare.column("").unwrap_err(),
+        ] {
+            assert_eq!(err.code, ErrorCode::InvalidRequest);
+        }
+    }
+
+    #[test]
+    fn join_parenthesises_or_inside_and_only() {
+        let or = Part {
+            sql: "a OR b".into(),
+            args: vec![],
+            shape: Shape::Or,
+        };
+        let c = Part::atom("c", vec![]);
+        let and = join(vec![or.clone(), c.clone()], Conj::And).unwrap();
+        assert_eq!(and.sql, "(a OR b) AND c");
+        let or2 = join(vec![or, c], Conj::Or).unwrap();
+        assert_eq!(or2.sql, "a OR b OR c");
+        assert!(join(vec![], Conj::And).is_none());
+    }
+
+    #[test]
+    fn limit_offset_binding() {
+        let mut sql = String::new();
+        let mut args = vec![];
+        push_limit_offset(&mut sql, &mut args, None, Some(5)).unwrap();
+        assert_eq!(sql, " LIMIT -1 OFFSET ?");
+        assert_eq!(args, vec![Value::Integer(5)]);
+        let err = push_limit_offset(&mut sql, &mut args, Some(-2), None).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+    }
+}

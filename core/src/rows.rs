@@ -1,0 +1,198 @@
+//! Records between JavaScript and SQLite: JSON fields are stored as JSON text and parsed
+//! on the way out, boolean fields are stored as 0/1 and read back as booleans.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::value::Value;
+
+/// Which fields of one object need JSON or boolean treatment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldKinds {
+    pub json: HashSet<String>,
+    pub boolean: HashSet<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Plain,
+    Json,
+    Boolean,
+}
+
+impl FieldKinds {
+    pub fn kind(&self, field: &str) -> Kind {
+        if self.json.contains(field) {
+            Kind::Json
+        } else if self.boolean.contains(field) {
+            Kind::Boolean
+        } else {
+            Kind::Plain
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty() && self.boolean.is_empty()
+    }
+}
+
+/// Rows as read from SQLite: column names once, then one vector of cells per row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowSet {
+    pub columns: Arc<[String]>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl RowSet {
+    /// Applies the object's field kinds to every cell, deciding per column once.
+    pub fn map_kinds(mut self, kinds: &FieldKinds) -> RowSet {
+        if kinds.is_empty() {
+            return self;
+        }
+        let per_column: Vec<Kind> = self.columns.iter().map(|c| kinds.kind(c)).collect();
+        for row in &mut self.rows {
+            for (cell, kind) in row.iter_mut().zip(&per_column) {
+                if *kind != Kind::Plain {
+                    *cell = read_cell(std::mem::take(cell), *kind);
+                }
+            }
+        }
+        self
+    }
+
+    /// The value of `column` in the first row.
+    pub fn first_value(&self, column: &str) -> Option<&Value> {
+        let idx = self.columns.iter().position(|c| c == column)?;
+        self.rows.first()?.get(idx)
+    }
+
+    /// Each row as an object, for callers that want records rather than cells.
+    pub fn into_records(self) -> Vec<Value> {
+        let columns = self.columns;
+        self.rows
+            .into_iter()
+            .map(|row| Value::Object(columns.iter().cloned().zip(row).collect()))
+            .collect()
+    }
+}
+
+/// A stored value as the caller sees it. JSON text that does not parse is kept as text.
+pub fn read_cell(value: Value, kind: Kind) -> Value {
+    match (kind, value) {
+        (Kind::Json, Value::Text(text)) => Value::parse_json(&text).unwrap_or(Value::Text(text)),
+        (Kind::Boolean, Value::Null) => Value::Null,
+        (Kind::Boolean, v) => Value::Bool(
+            matches!(v, Value::Bool(true) | Value::Integer(1))
+                || matches!(v, Value::Real(f) if f == 1.0),
+        ),
+        (_, v) => v,
+    }
+}
+
+/// A caller's value as it is stored: NULL for null, JSON text for JSON fields (strings
+/// pass through as already-serialised JSON), 0/1 for boolean fields.
+pub fn write_cell(value: Value, kind: Kind) -> Value {
+    match (kind, value) {
+        (_, Value::Null) => Value::Null,
+        (Kind::Json, Value::Text(text)) => Value::Text(text),
+        (Kind::Json, v) => Value::Text(v.to_json()),
+        (Kind::Boolean, v) => Value::Integer(i64::from(v.is_truthy())),
+        (Kind::Plain, v) => v,
+    }
+}
+
+/// `mapRow` for records that are already objects (the exported helper).
+pub fn map_record(record: Value, kinds: &FieldKinds) -> Value {
+    match record {
+        Value::Object(entries) => Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| {
+                    let kind = kinds.kind(&k);
+                    // The TypeScript mapper only parses strings, and treats `true` as true.
+                    let v = match (kind, v) {
+                        (Kind::Boolean, Value::Null) => Value::Bool(false),
+                        (kind, v) => read_cell(v, kind),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `serializeRecord`: every entry through [`write_cell`], keys in the caller's order.
+pub fn serialize_record(record: Vec<(String, Value)>, kinds: &FieldKinds) -> Vec<(String, Value)> {
+    record
+        .into_iter()
+        .map(|(k, v)| {
+            let kind = kinds.kind(&k);
+            (k, write_cell(v, kind))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds() -> FieldKinds {
+        FieldKinds {
+            json: ["meta".to_string()].into(),
+            boolean: ["done".to_string()].into(),
+        }
+    }
+
+    #[test]
+    fn reads_json_and_booleans_per_column() {
+        let rows = RowSet {
+            columns: vec!["id".into(), "meta".into(), "done".into()].into(),
+            rows: vec![
+                vec!["a".into(), "{\"x\":1}".into(), Value::Integer(1)],
+                vec!["b".into(), "not json".into(), Value::Integer(0)],
+                vec!["c".into(), Value::Null, Value::Null],
+            ],
+        }
+        .map_kinds(&kinds());
+        assert_eq!(
+            rows.rows[0][1],
+            Value::Object(vec![("x".into(), Value::Integer(1))])
+        );
+        assert_eq!(rows.rows[0][2], Value::Bool(true));
+        assert_eq!(rows.rows[1][1], Value::from("not json"));
+        assert_eq!(rows.rows[1][2], Value::Bool(false));
+        assert_eq!(rows.rows[2], vec!["c".into(), Value::Null, Value::Null]);
+    }
+
+    #[test]
+    fn writes_json_text_and_zero_one() {
+        let out = serialize_record(
+            vec![
+                ("meta".into(), Value::Array(vec![Value::Integer(1)])),
+                ("done".into(), Value::Bool(true)),
+                ("title".into(), Value::Null),
+                ("raw".into(), Value::from("[1]")),
+            ],
+            &kinds(),
+        );
+        assert_eq!(out[0].1, Value::from("[1]"));
+        assert_eq!(out[1].1, Value::Integer(1));
+        assert_eq!(out[2].1, Value::Null);
+        assert_eq!(out[3].1, Value::from("[1]"));
+    }
+
+    #[test]
+    fn map_record_matches_the_typescript_mapper() {
+        let rec = Value::Object(vec![
+            ("meta".into(), "[1,2]".into()),
+            ("done".into(), Value::Null),
+        ]);
+        let mapped = map_record(rec, &kinds());
+        assert_eq!(mapped.get("done"), Some(&Value::Bool(false)));
+        assert_eq!(
+            mapped.get("meta"),
+            Some(&Value::Array(vec![Value::Integer(1), Value::Integer(2)]))
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! An open database: the main connection, the connections lent to transactions, and the
+//! schema generation their statement caches follow.
+//!
+//! Each transaction gets a connection of its own, so work outside it neither sees its
+//! uncommitted writes nor joins it. Connections never sleep on a lock (no busy timeout:
+//! they run on the JS thread); a write that finds the database locked fails with
+//! `ErrorCode::Busy` before it changed anything, and the caller retries it later.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::config::{DriverConfig, Location};
+use crate::conn::{Conn, SchemaGeneration};
+use crate::error::{Error, ErrorCode, Result};
+
+/// Page cache per connection, in KiB (SQLite's default is 2 MiB).
+const PAGE_CACHE_KIB: u32 = 32 * 1024;
+
+/// Idle connections kept for the next transaction; opening one costs a schema parse.
+const IDLE_CONNECTIONS: usize = 4;
+
+static SCRATCH_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The private database behind `:memory:`.
+///
+/// A plain `:memory:` database lives in one connection, but a transaction needs a second
+/// connection that sees the same data, and SQLite's shared in-memory databases (memdb,
+/// shared cache) lock readers out while a transaction writes. So `:memory:` is a WAL file
+/// in RAM (`/dev/shm` where it exists), private to the driver and deleted on disconnect.
+struct ScratchFile {
+    path: String,
+}
+
+impl ScratchFile {
+    fn new() -> ScratchFile {
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let name = format!(
+            "objectql-memory-{}-{}-{}.db",
+            std::process::id(),
+            SCRATCH_SEQ.fetch_add(1, Ordering::Relaxed),
+            &crate::id::new_id()[..8]
+        );
+        ScratchFile {
+            path: dir.join(name).to_string_lossy().into_owned(),
+        }
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            // Already gone is fine: nothing else may have been created.
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path));
+        }
+    }
+}
+
+pub struct Session {
+    db: libsql::Database,
+    pub main: Conn,
+    pub generation: Arc<SchemaGeneration>,
+    /// Per-connection pragmas, run on every connection opened.
+    setup: String,
+    txs: Mutex<Transactions>,
+    /// Declared last: dropped after every connection above is closed.
+    _scratch: Option<ScratchFile>,
+}
+
+#[derive(Default)]
+struct Transactions {
+    next_id: u32,
+    open: HashMap<u32, Conn>,
+    idle: Vec<Conn>,
+}
+
+impl Session {
+    pub async fn open(config: &DriverConfig) -> Result<Session> {
+        if config.encryption_key.is_some() {
+            return Err(Error::config(
+                "encryptionKey is not supported by this build of @objectql/driver-turso (it is built without libSQL's encryption feature)",
+            ));
+        }
+        let (path, scratch) = match &config.location {
+            Location::File(path) => (path.clone(), None),
+            Location::Memory => {
+                let scratch = ScratchFile::new();
+                (scratch.path.clone(), Some(scratch))
+            }
+            Location::Remote(url) => {
+                return Err(Error::new(
+                    ErrorCode::ConnectionFailed,
+                    format!("Remote databases ({url}) are not supported by this release yet; use a :memory: or file: url"),
+                ))
+            }
+        };
+        let db = libsql::Builder::new_local(&path)
+            .build()
+            .await
+            .map_err(connection_failed)?;
+        // In WAL mode NORMAL cannot corrupt the database; it only lets the last commits
+        // roll back on power loss (better-sqlite3's build default). A scratch database has
+        // nothing to keep at all. The larger page cache keeps scans of mid-sized tables
+        // (tens of MB) from re-reading pages on every query.
+        let setup = format!(
+            "PRAGMA synchronous = {}; PRAGMA cache_size = -{PAGE_CACHE_KIB}",
+            if scratch.is_some() { "OFF" } else { "NORMAL" }
+        );
+        let generation = Arc::<SchemaGeneration>::default();
+        let main = open_conn(&db, &generation, &setup).await?;
+        // WAL lets the main connection read while a transaction's connection writes; the
+        // mode is stored in the file, so one connection sets it for all.
+        main.batch("PRAGMA journal_mode = WAL")
+            .await
+            .map_err(connection_failed)?;
+        Ok(Session {
+            db,
+            main,
+            generation,
+            setup,
+            txs: Mutex::default(),
+            _scratch: scratch,
+        })
+    }
+
+    /// The connection for `tx` (`None`: the main connection).
+    pub fn conn(&self, tx: Option<u32>) -> Result<Conn> {
+        match tx {
+            None => Ok(self.main.clone()),
+            Some(id) => self
+                .lock()
+                .open
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| closed_tx(id)),
+        }
+    }
+
+    /// Starts a transaction on a connection of its own and returns its id.
+    pub async fn begin(&self) -> Result<u32> {
+        let idle = self.lock().idle.pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_conn(&self.db, &self.generation, &self.setup).await?,
+        };
+        // IMMEDIATE takes the write lock now: a deferred transaction that read first could
+        // later fail with BUSY_SNAPSHOT, which no amount of waiting fixes.
+        if let Err(err) = conn.execute("BEGIN IMMEDIATE", Vec::new()).await {
+            self.lock().idle.push(conn);
+            return Err(err);
+        }
+        let mut txs = self.lock();
+        txs.next_id = txs.next_id.wrapping_add(1).max(1);
+        let id = txs.next_id;
+        txs.open.insert(id, conn);
+        Ok(id)
+    }
+
+    pub async fn commit(&self, id: u32) -> Result<()> {
+        let conn = self.conn(Some(id))?;
+        match conn.execute("COMMIT", Vec::new()).await {
+            Ok(_) => {
+                self.finish(id, conn);
+                Ok(())
+            }
+            // Still open and intact: the caller waits and commits again.
+            Err(err) if err.is_busy() => Err(err),
+            Err(err) => {
+                // Never leave a failed transaction open on a pooled connection.
+                if !conn.is_autocommit() {
+                    conn.execute("ROLLBACK", Vec::new()).await.ok();
+                }
+                self.finish(id, conn);
+                Err(err)
+            }
+        }
+    }
+
+    pub async fn rollback(&self, id: u32) -> Result<()> {
+        let conn = self.conn(Some(id))?;
+        let result = if conn.is_autocommit() {
+            Ok(())
+        } else {
+            conn.execute("ROLLBACK", Vec::new()).await.map(|_| ())
+        };
+        self.finish(id, conn);
+        result
+    }
+
+    fn finish(&self, id: u32, conn: Conn) {
+        let mut txs = self.lock();
+        txs.open.remove(&id);
+        if conn.is_autocommit() && txs.idle.len() < IDLE_CONNECTIONS {
+            txs.idle.push(conn);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Transactions> {
+        self.txs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A new connection to `db`, configured like every other.
+async fn open_conn(
+    db: &libsql::Database,
+    generation: &Arc<SchemaGeneration>,
+    setup: &str,
+) -> Result<Conn> {
+    let conn = Conn::new(db.connect().map_err(connection_failed)?, generation.clone());
+    conn.batch(setup).await.map_err(connection_failed)?;
+    Ok(conn)
+}
+
+fn closed_tx(id: u32) -> Error {
+    Error::driver(format!(
+        "Transaction {id} is not open: it was committed or rolled back, the driver was disconnected, or it belongs to another driver"
+    ))
+}
+
+fn connection_failed(err: impl Into<Error>) -> Error {
+    let err = err.into();
+    Error::new(ErrorCode::ConnectionFailed, err.message)
+}

@@ -1,0 +1,258 @@
+// Public types of @objectql/driver-turso (native). Hand-written: the generated
+// `native.d.ts` describes the internal binding, this file the drop-in API.
+
+/** Error codes this package uses. */
+export type ObjectQLErrorCode =
+  | 'CONFIG_ERROR'
+  | 'INVALID_REQUEST'
+  | 'NOT_FOUND'
+  | 'QUERY_ERROR'
+  | 'DRIVER_ERROR'
+  | 'DRIVER_CONNECTION_FAILED'
+  | (string & {});
+
+/**
+ * Every error this package throws or rejects with. When `@objectql/types` is installed,
+ * errors are instances of that package's `ObjectQLError` instead (same fields).
+ */
+export declare class ObjectQLError extends Error {
+  constructor(init: { code: ObjectQLErrorCode; message: string; details?: unknown });
+  readonly name: 'ObjectQLError';
+  code: ObjectQLErrorCode;
+  details?: unknown;
+}
+
+export interface TursoSyncConfig {
+  /** Periodic sync interval in seconds (0 = manual only). Default: 60. */
+  intervalSeconds?: number;
+  /** Sync immediately on connect. Default: true. */
+  onConnect?: boolean;
+}
+
+export interface TursoDriverConfig {
+  /** `:memory:`, `file:path`, `libsql://`, `https://`, `http://`, `ws://`, `wss://`. */
+  url: string;
+  /** JWT auth token for a remote database. */
+  authToken?: string;
+  /** Encryption key for local files. */
+  encryptionKey?: string;
+  /** Maximum concurrent requests to a remote server. Default: 20. */
+  concurrency?: number;
+  /** Remote primary of an embedded replica (`url` is then the local file). */
+  syncUrl?: string;
+  sync?: TursoSyncConfig;
+  /**
+   * Operation timeout in milliseconds. For local databases this is how long a write waits
+   * (asynchronously) for another connection's transaction to release the lock. Default: 5000.
+   */
+  timeout?: number;
+}
+
+export type Filter = Record<string, unknown> | unknown[];
+export type SortDirection = 'asc' | 'desc';
+export type SortSpec =
+  | Array<[string, SortDirection?] | string | { field: string; direction?: SortDirection; order?: SortDirection }>
+  | Record<string, 1 | -1 | SortDirection>
+  | string;
+
+/** The query of `find`: every spelling the ObjectQL drivers accept. */
+export interface FindQuery {
+  filters?: Filter;
+  where?: Filter;
+  filter?: Filter;
+  sort?: SortSpec;
+  orderBy?: SortSpec;
+  fields?: string[];
+  limit?: number;
+  top?: number;
+  pageSize?: number;
+  offset?: number;
+  skip?: number;
+  [key: string]: unknown;
+}
+
+/** A transaction handle from `beginTransaction()`; pass it as `options.transaction`. */
+export interface TursoTransaction {
+  readonly id: number;
+}
+
+export interface DriverOptions {
+  transaction?: TursoTransaction | unknown;
+  [key: string]: unknown;
+}
+
+export type DataRecord = Record<string, unknown>;
+
+export interface FieldDef {
+  type?: string;
+  required?: boolean;
+  defaultValue?: unknown;
+  [key: string]: unknown;
+}
+
+export interface ObjectSchema {
+  name: string;
+  fields?: Record<string, FieldDef>;
+  [key: string]: unknown;
+}
+
+export interface IntrospectedColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  defaultValue?: unknown;
+  isPrimary: boolean;
+}
+
+export interface IntrospectedForeignKey {
+  columnName: string;
+  referencedTable: string;
+  referencedColumn: string;
+}
+
+export interface IntrospectedTable {
+  name: string;
+  columns: IntrospectedColumn[];
+  foreignKeys: IntrospectedForeignKey[];
+  primaryKeys: string[];
+}
+
+export interface IntrospectedSchema {
+  tables: Record<string, IntrospectedTable>;
+}
+
+export interface ExecuteResult {
+  rows: DataRecord[];
+  columns: string[];
+  rowsAffected: number;
+  lastInsertRowid: number | bigint | undefined;
+}
+
+export interface AffectedResult {
+  affected: number;
+  modifiedCount?: number;
+  deletedCount?: number;
+}
+
+export interface AggregateQuery {
+  groupBy?: string[];
+  aggregates?: Record<string, string>;
+  filters?: Filter;
+  where?: Filter;
+  pipeline?: Array<Record<string, unknown>>;
+}
+
+export interface DriverCapabilities {
+  [capability: string]: boolean;
+}
+
+export interface CommandResult {
+  success: boolean;
+  data?: unknown;
+  affected: number;
+}
+
+export declare class TursoDriver {
+  constructor(config: TursoDriverConfig);
+  readonly name: 'TursoDriver';
+  readonly version: string;
+  readonly supports: DriverCapabilities;
+  readonly config: TursoDriverConfig;
+
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  checkHealth(): Promise<boolean>;
+  sync(): Promise<void>;
+  getPoolStats(): undefined;
+
+  init(objects: ObjectSchema[]): Promise<void>;
+  syncSchema(objects: ObjectSchema[], options?: DriverOptions): Promise<void>;
+  dropTable(objectName: string, options?: DriverOptions): Promise<void>;
+  introspectSchema(): Promise<IntrospectedSchema>;
+
+  find(objectName: string, query?: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
+  findOne(objectName: string, id: string | number, query?: FindQuery, options?: DriverOptions): Promise<DataRecord | null>;
+  create(objectName: string, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
+  update(objectName: string, id: string | number, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
+  delete(objectName: string, id: string | number, options?: DriverOptions): Promise<{ deleted: boolean }>;
+  count(objectName: string, filters?: Filter, options?: DriverOptions): Promise<number>;
+  upsert(objectName: string, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
+
+  bulkCreate(objectName: string, records: DataRecord[], options?: DriverOptions): Promise<number | []>;
+  bulkUpdate(
+    objectName: string,
+    updates: Array<{ id: string | number; data: DataRecord }>,
+    options?: DriverOptions,
+  ): Promise<number | []>;
+  bulkDelete(objectName: string, ids: Array<string | number>, options?: DriverOptions): Promise<number | []>;
+  updateMany(objectName: string, filters: Filter, data: DataRecord, options?: DriverOptions): Promise<AffectedResult>;
+  deleteMany(objectName: string, filters: Filter, options?: DriverOptions): Promise<AffectedResult>;
+
+  distinct(objectName: string, field: string, filters?: Filter, options?: DriverOptions): Promise<unknown[]>;
+  aggregate(
+    objectName: string,
+    query: AggregateQuery | Array<Record<string, unknown>>,
+    options?: DriverOptions,
+  ): Promise<DataRecord[]>;
+  explain(objectName: string, query: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
+
+  execute(command: string | { sql: string; args?: unknown[] }, parameters?: unknown[], options?: DriverOptions): Promise<ExecuteResult>;
+  executeQuery(ast: FindQuery & { object?: string; from?: string }, options?: DriverOptions): Promise<{ value: DataRecord[]; count?: number }>;
+  executeCommand(
+    command: {
+      type: string;
+      object: string;
+      id?: string | number;
+      data?: DataRecord;
+      records?: DataRecord[];
+      updates?: Array<{ id: string | number; data: DataRecord }>;
+      ids?: Array<string | number>;
+    },
+    options?: DriverOptions,
+  ): Promise<CommandResult>;
+
+  beginTransaction(): Promise<TursoTransaction>;
+  commit(transaction: TursoTransaction): Promise<void>;
+  rollback(transaction: TursoTransaction): Promise<void>;
+  commitTransaction(transaction: TursoTransaction): Promise<void>;
+  rollbackTransaction(transaction: TursoTransaction): Promise<void>;
+}
+
+export declare function createTursoDriver(config: TursoDriverConfig): TursoDriver;
+
+// ---------------------------------------------------------------------------------------
+// Query compiler helpers
+// ---------------------------------------------------------------------------------------
+
+export interface CompiledQuery {
+  sql: string;
+  args: unknown[];
+}
+
+export interface SelectQueryOptions {
+  objectName: string;
+  fields?: string[];
+  where?: CompiledQuery;
+  orderBy?: Array<{ field: string; direction?: SortDirection }>;
+  limit?: number;
+  offset?: number;
+}
+
+export declare function compileFilter(filters: unknown): CompiledQuery;
+export declare function compileSelect(options: SelectQueryOptions): CompiledQuery;
+export declare function parseSort(sort: unknown): Array<{ field: string; direction: SortDirection }>;
+export declare function quoteIdentifier(name: string): string;
+
+// ---------------------------------------------------------------------------------------
+// Type and result mappers
+// ---------------------------------------------------------------------------------------
+
+export type FieldSet = ReadonlySet<string> | readonly string[];
+
+export declare function fieldTypeToSqlite(fieldType: string): 'TEXT' | 'INTEGER' | 'REAL' | 'BLOB';
+export declare function isJsonFieldType(fieldType: string): boolean;
+export declare function isBooleanFieldType(fieldType: string): boolean;
+export declare function mapRow(row: DataRecord, jsonFields?: FieldSet, booleanFields?: FieldSet): DataRecord;
+export declare function mapRows(rows: DataRecord[], jsonFields?: FieldSet, booleanFields?: FieldSet): DataRecord[];
+export declare function serializeValue(value: unknown, fieldName: string, jsonFields?: FieldSet, booleanFields?: FieldSet): unknown;
+export declare function serializeRecord(data: DataRecord, jsonFields?: FieldSet, booleanFields?: FieldSet): DataRecord;

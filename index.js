@@ -1,0 +1,26 @@
+'use strict';
+
+// Public entry of @objectql/driver-turso (native). The generated loader (native.js)
+// finds the addon; lib/ holds the thin JS layer over it.
+
+const { TursoDriver, TursoTransaction, createTursoDriver } = require('./lib/driver.js');
+const { ObjectQLError } = require('./lib/errors.js');
+const helpers = require('./lib/helpers.js');
+
+module.exports = {
+  TursoDriver,
+  TursoTransaction,
+  createTursoDriver,
+  ObjectQLError,
+  compileFilter: helpers.compileFilter,
+  compileSelect: helpers.compileSelect,
+  parseSort: helpers.parseSort,
+  quoteIdentifier: helpers.quoteIdentifier,
+  fieldTypeToSqlite: helpers.fieldTypeToSqlite,
+  isJsonFieldType: helpers.isJsonFieldType,
+  isBooleanFieldType: helpers.isBooleanFieldType,
+  mapRow: helpers.mapRow,
+  mapRows: helpers.mapRows,
+  serializeValue: helpers.serializeValue,
+  serializeRecord: helpers.serializeRecord,
+};

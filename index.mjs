@@ -1,0 +1,22 @@
+// ESM entry: the same objects as the CommonJS entry.
+import cjs from './index.js';
+
+export const {
+  TursoDriver,
+  TursoTransaction,
+  createTursoDriver,
+  ObjectQLError,
+  compileFilter,
+  compileSelect,
+  parseSort,
+  quoteIdentifier,
+  fieldTypeToSqlite,
+  isJsonFieldType,
+  isBooleanFieldType,
+  mapRow,
+  mapRows,
+  serializeValue,
+  serializeRecord,
+} = cjs;
+
+export default cjs;

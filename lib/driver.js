@@ -1,0 +1,334 @@
+'use strict';
+
+// TursoDriver: the drop-in class. Local statements run inline in Rust and come back as
+// settled Promises; this layer only adapts shapes (the 4.2.2 API), carries transaction
+// handles, turns native errors into ObjectQLErrors, and retries writes that found the
+// database locked by another connection, asynchronously, so the JS thread never blocks.
+
+const { NativeDriver } = require('../native.js');
+const { makeError, toObjectQLError, isBusy } = require('./errors.js');
+const { version } = require('../package.json');
+
+/** What this driver really does; a flag is true only when the feature works. */
+const SUPPORTS = Object.freeze({
+  create: true,
+  read: true,
+  update: true,
+  delete: true,
+  bulkCreate: true,
+  bulkUpdate: true,
+  bulkDelete: true,
+  transactions: true,
+  savepoints: false,
+  queryFilters: true,
+  queryAggregations: true,
+  querySorting: true,
+  queryPagination: true,
+  queryWindowFunctions: false,
+  querySubqueries: false,
+  queryCTE: false,
+  joins: false,
+  fullTextSearch: false,
+  jsonQuery: false,
+  jsonFields: true,
+  arrayFields: false,
+  vectorSearch: false,
+  streaming: false,
+  schemaSync: true,
+  migrations: false,
+  indexes: false,
+  connectionPooling: false,
+  preparedStatements: true,
+  queryCache: false,
+});
+
+const FIRST_RETRY_MS = 1;
+const MAX_RETRY_MS = 50;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A transaction handle: pass it back as `options.transaction`. */
+class TursoTransaction {
+  #owner;
+  constructor(id, owner) {
+    this.id = id;
+    this.#owner = owner;
+    Object.freeze(this);
+  }
+  static ownerOf(tx) {
+    return #owner in tx ? tx.#owner : undefined;
+  }
+}
+
+class TursoDriver {
+  #native;
+
+  constructor(config) {
+    this.name = 'TursoDriver';
+    this.version = version;
+    this.supports = SUPPORTS;
+    this.config = config;
+    try {
+      this.#native = new NativeDriver(config ?? {});
+    } catch (err) {
+      throw toObjectQLError(err);
+    }
+  }
+
+  /**
+   * Runs a native call and returns its result as a Promise. A call that found the
+   * database locked changed nothing; it is retried with backoff until `timeout`.
+   */
+  #run(call) {
+    try {
+      return Promise.resolve(call());
+    } catch (err) {
+      if (isBusy(err)) return this.#retryWhenUnlocked(call, err);
+      return Promise.reject(toObjectQLError(err));
+    }
+  }
+
+  async #retryWhenUnlocked(call, firstError) {
+    const timeout = this.#native.busyTimeout;
+    const deadline = Date.now() + timeout;
+    let delay = FIRST_RETRY_MS;
+    let last = firstError;
+    while (Date.now() < deadline) {
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+      delay = Math.min(delay * 2, MAX_RETRY_MS);
+      try {
+        return call();
+      } catch (err) {
+        if (!isBusy(err)) throw toObjectQLError(err);
+        last = err;
+      }
+    }
+    throw makeError(
+      'DRIVER_ERROR',
+      `The database stayed locked by another transaction for ${timeout} ms (${last.message}); ` +
+        'commit or roll back open transactions, or raise the driver "timeout".',
+    );
+  }
+
+  /** The native transaction id named by `options`, or undefined. */
+  #tx(options) {
+    const tx = options?.transaction ?? options?.context?.transaction;
+    if (tx == null) return undefined;
+    if (!(tx instanceof TursoTransaction) || TursoTransaction.ownerOf(tx) !== this) {
+      throw makeError(
+        'DRIVER_ERROR',
+        'options.transaction is not a transaction of this driver; pass the handle returned by its beginTransaction()',
+      );
+    }
+    return tx.id;
+  }
+
+  /** Like #run, for calls that take a transaction: a foreign handle rejects too. */
+  #runIn(options, call) {
+    let tx;
+    try {
+      tx = this.#tx(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#run(() => call(tx));
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------
+
+  connect() {
+    return this.#run(() => this.#native.connect());
+  }
+
+  disconnect() {
+    return this.#run(() => this.#native.disconnect());
+  }
+
+  checkHealth() {
+    try {
+      return Promise.resolve(this.#native.checkHealth());
+    } catch {
+      return Promise.resolve(false);
+    }
+  }
+
+  /** Embedded replicas only; a no-op for local databases. */
+  sync() {
+    return Promise.resolve();
+  }
+
+  getPoolStats() {
+    return undefined;
+  }
+
+  // --- schema ---------------------------------------------------------------------------
+
+  init(objects) {
+    return this.#run(() => this.#native.syncSchema(objects));
+  }
+
+  syncSchema(objects, _options) {
+    return this.init(objects);
+  }
+
+  dropTable(objectName, _options) {
+    return this.#run(() => this.#native.dropTable(objectName));
+  }
+
+  introspectSchema() {
+    return this.#run(() => this.#native.introspectSchema());
+  }
+
+  // --- reads ----------------------------------------------------------------------------
+
+  find(objectName, query, options) {
+    return this.#runIn(options, (tx) => this.#native.find(objectName, query, tx));
+  }
+
+  findOne(objectName, id, _query, options) {
+    return this.#runIn(options, (tx) => this.#native.findOne(objectName, id, tx));
+  }
+
+  count(objectName, filters, options) {
+    return this.#runIn(options, (tx) => this.#native.count(objectName, filters, tx));
+  }
+
+  distinct(objectName, field, filters, options) {
+    return this.#runIn(options, (tx) => this.#native.distinct(objectName, field, filters, tx));
+  }
+
+  aggregate(objectName, query, options) {
+    return this.#runIn(options, (tx) => this.#native.aggregate(objectName, query, tx));
+  }
+
+  explain(objectName, query, options) {
+    return this.#runIn(options, (tx) => this.#native.explain(objectName, query, tx));
+  }
+
+  // --- writes ---------------------------------------------------------------------------
+
+  create(objectName, data, options) {
+    return this.#runIn(options, (tx) => this.#native.create(objectName, data, tx));
+  }
+
+  upsert(objectName, data, options) {
+    return this.#runIn(options, (tx) => this.#native.upsert(objectName, data, tx));
+  }
+
+  /** The stored record; for an unknown id, `{ id, ...data }` as the 4.2.2 driver did. */
+  update(objectName, id, data, options) {
+    return this.#runIn(options, (tx) => this.#native.update(objectName, id, data, tx) ?? { id, ...data });
+  }
+
+  delete(objectName, id, options) {
+    return this.#runIn(options, (tx) => ({ deleted: this.#native.delete(objectName, id, tx) }));
+  }
+
+  updateMany(objectName, filters, data, options) {
+    return this.#runIn(options, (tx) => {
+      const affected = this.#native.updateMany(objectName, filters, data, tx);
+      return { affected, modifiedCount: affected };
+    });
+  }
+
+  deleteMany(objectName, filters, options) {
+    return this.#runIn(options, (tx) => {
+      const affected = this.#native.deleteMany(objectName, filters, tx);
+      return { affected, deletedCount: affected };
+    });
+  }
+
+  /** How many records were inserted, all in one transaction (`[]` for no records). */
+  bulkCreate(objectName, records, options) {
+    if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
+    return this.#runIn(options, (tx) => this.#native.bulkCreate(objectName, records, false, tx));
+  }
+
+  bulkUpdate(objectName, updates, options) {
+    if (Array.isArray(updates) && updates.length === 0) return Promise.resolve([]);
+    return this.#runIn(options, (tx) => this.#native.bulkUpdate(objectName, updates, tx));
+  }
+
+  bulkDelete(objectName, ids, options) {
+    if (Array.isArray(ids) && ids.length === 0) return Promise.resolve([]);
+    return this.#runIn(options, (tx) => this.#native.bulkDelete(objectName, ids, tx));
+  }
+
+  // --- raw SQL and the DriverInterface v4 entry points ----------------------------------
+
+  /** `command` is SQL (with `parameters`) or `{ sql, args }`. */
+  execute(command, parameters, options) {
+    const [sql, args] =
+      typeof command === 'string' ? [command, parameters ?? []] : [command?.sql, command?.args ?? []];
+    return this.#runIn(options, (tx) => this.#native.execute(sql, args, tx));
+  }
+
+  async executeQuery(ast, options) {
+    const objectName = ast?.object || ast?.from;
+    if (!objectName) {
+      throw makeError('QUERY_ERROR', 'executeQuery requires an "object" or "from" field in the AST.');
+    }
+    return { value: await this.find(objectName, ast, options) };
+  }
+
+  /** Failures are returned as `{ success: false }`, never thrown. */
+  async executeCommand(command, options) {
+    const { type, object } = command ?? {};
+    try {
+      switch (type) {
+        case 'create':
+          return { success: true, data: await this.create(object, command.data, options), affected: 1 };
+        case 'update':
+          return {
+            success: true,
+            data: await this.update(object, command.id, command.data, options),
+            affected: 1,
+          };
+        case 'delete': {
+          const { deleted } = await this.delete(object, command.id, options);
+          return { success: true, affected: deleted ? 1 : 0 };
+        }
+        case 'bulkCreate':
+          return { success: true, affected: toCount(await this.bulkCreate(object, command.records, options)) };
+        case 'bulkUpdate':
+          return { success: true, affected: toCount(await this.bulkUpdate(object, command.updates, options)) };
+        case 'bulkDelete':
+          return { success: true, affected: toCount(await this.bulkDelete(object, command.ids, options)) };
+        default:
+          return { success: false, affected: 0 };
+      }
+    } catch (err) {
+      return { success: false, affected: 0, data: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  // --- transactions ---------------------------------------------------------------------
+
+  beginTransaction() {
+    return this.#run(() => new TursoTransaction(this.#native.beginTransaction(), this));
+  }
+
+  commit(transaction) {
+    return this.#runIn({ transaction }, (tx) => this.#native.commit(tx));
+  }
+
+  rollback(transaction) {
+    return this.#runIn({ transaction }, (tx) => this.#native.rollback(tx));
+  }
+
+  commitTransaction(transaction) {
+    return this.commit(transaction);
+  }
+
+  rollbackTransaction(transaction) {
+    return this.rollback(transaction);
+  }
+}
+
+const toCount = (result) => (typeof result === 'number' ? result : 0);
+
+function createTursoDriver(config) {
+  return new TursoDriver(config);
+}
+
+module.exports = { TursoDriver, TursoTransaction, createTursoDriver, SUPPORTS };

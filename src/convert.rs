@@ -1,0 +1,386 @@
+//! Values cross the JS boundary here and nowhere else: JS -> core [`Value`] on the way in,
+//! core [`Value`] / [`RowSet`] -> JS on the way out. Raw N-API calls keep row building
+//! cheap: keys are created once per result, not once per cell.
+
+use std::ffi::c_void;
+use std::ptr;
+
+use driver_core::rows::RowSet;
+use driver_core::value::{is_safe_integer, is_safe_whole};
+use driver_core::Value;
+use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValueType};
+use napi::sys::{self, napi_env, napi_value};
+use napi::{Error, Result, Status};
+
+/// Nesting deeper than this is refused (it is a cycle or a mistake, and would overflow).
+const MAX_DEPTH: usize = 64;
+
+/// A caller's value, converted into a core [`Value`].
+pub struct JsInput(pub Value);
+
+/// A core [`Value`] going back to JS.
+pub struct JsOutput(pub Value);
+
+/// Rows going back to JS as an array of plain objects.
+pub struct JsRows(pub RowSet);
+
+/// The first row as an object, or `null`.
+pub struct JsRow(pub RowSet);
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Status::GenericFailure,
+            format!("N-API call failed: {what}"),
+        ))
+    }
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(Status::InvalidArg, message)
+}
+
+impl FromNapiValue for JsInput {
+    unsafe fn from_napi_value(env: napi_env, value: napi_value) -> Result<Self> {
+        from_js(env, value, 0).map(JsInput)
+    }
+}
+
+impl TypeName for JsInput {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+unsafe fn from_js(env: napi_env, value: napi_value, depth: usize) -> Result<Value> {
+    if depth > MAX_DEPTH {
+        return Err(invalid(format!(
+            "Value nests deeper than {MAX_DEPTH} levels (does it contain a cycle?)"
+        )));
+    }
+    let mut kind = 0;
+    check(sys::napi_typeof(env, value, &mut kind), "typeof")?;
+    match kind {
+        sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(Value::Null),
+        sys::ValueType::napi_boolean => {
+            let mut b = false;
+            check(sys::napi_get_value_bool(env, value, &mut b), "boolean")?;
+            Ok(Value::Bool(b))
+        }
+        sys::ValueType::napi_number => {
+            let mut f = 0.0;
+            check(sys::napi_get_value_double(env, value, &mut f), "number")?;
+            // JS has only doubles: whole ones are integers, or SQLite would store REALs.
+            Ok(if is_safe_whole(f) {
+                Value::Integer(f as i64)
+            } else {
+                Value::Real(f)
+            })
+        }
+        sys::ValueType::napi_string => read_string(env, value).map(Value::Text),
+        sys::ValueType::napi_bigint => {
+            let (mut i, mut lossless) = (0i64, false);
+            check(
+                sys::napi_get_value_bigint_int64(env, value, &mut i, &mut lossless),
+                "bigint",
+            )?;
+            if lossless {
+                Ok(Value::Integer(i))
+            } else {
+                Err(invalid(
+                    "BigInt value does not fit in a 64-bit SQLite integer".into(),
+                ))
+            }
+        }
+        sys::ValueType::napi_object => object_from_js(env, value, depth),
+        _ => Err(invalid(
+            "Functions and symbols cannot be stored or used in a query".into(),
+        )),
+    }
+}
+
+unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Result<Value> {
+    let mut flag = false;
+    check(sys::napi_is_array(env, value, &mut flag), "is_array")?;
+    if flag {
+        let mut len = 0u32;
+        check(
+            sys::napi_get_array_length(env, value, &mut len),
+            "array length",
+        )?;
+        let mut items = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            let mut item = ptr::null_mut();
+            check(
+                sys::napi_get_element(env, value, i, &mut item),
+                "array element",
+            )?;
+            items.push(from_js(env, item, depth + 1)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    check(sys::napi_is_date(env, value, &mut flag), "is_date")?;
+    if flag {
+        let mut ms = 0.0;
+        check(sys::napi_get_date_value(env, value, &mut ms), "date")?;
+        return Ok(iso_datetime(ms).map_or(Value::Null, Value::Text));
+    }
+    check(
+        sys::napi_is_typedarray(env, value, &mut flag),
+        "is_typedarray",
+    )?;
+    if flag {
+        // Buffers are Uint8Arrays: any typed array is stored as its bytes.
+        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+        let (mut buffer, mut offset) = (ptr::null_mut(), 0usize);
+        check(
+            sys::napi_get_typedarray_info(
+                env,
+                value,
+                &mut kind,
+                &mut len,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            ),
+            "typed array",
+        )?;
+        let bytes = len * typed_array_element_size(kind);
+        let slice = if data.is_null() || bytes == 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts(data as *const u8, bytes)
+        };
+        return Ok(Value::Blob(slice.to_vec()));
+    }
+    let mut keys = ptr::null_mut();
+    check(
+        sys::napi_get_all_property_names(
+            env,
+            value,
+            sys::KeyCollectionMode::own_only,
+            sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+            sys::KeyConversion::numbers_to_strings,
+            &mut keys,
+        ),
+        "property names",
+    )?;
+    let mut len = 0u32;
+    check(sys::napi_get_array_length(env, keys, &mut len), "key count")?;
+    let mut entries = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let mut key = ptr::null_mut();
+        check(sys::napi_get_element(env, keys, i, &mut key), "key")?;
+        let mut item = ptr::null_mut();
+        check(
+            sys::napi_get_property(env, value, key, &mut item),
+            "property",
+        )?;
+        entries.push((read_string(env, key)?, from_js(env, item, depth + 1)?));
+    }
+    Ok(Value::Object(entries))
+}
+
+fn typed_array_element_size(kind: sys::napi_typedarray_type) -> usize {
+    use sys::TypedarrayType as T;
+    match kind {
+        T::int16_array | T::uint16_array => 2,
+        T::int32_array | T::uint32_array | T::float32_array => 4,
+        T::float64_array | T::bigint64_array | T::biguint64_array => 8,
+        _ => 1,
+    }
+}
+
+unsafe fn read_string(env: napi_env, value: napi_value) -> Result<String> {
+    let mut len = 0usize;
+    check(
+        sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len),
+        "string length",
+    )?;
+    let mut buf = vec![0u8; len + 1];
+    let mut written = 0usize;
+    check(
+        sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written),
+        "string",
+    )?;
+    buf.truncate(written);
+    // N-API writes UTF-8 (lone surrogates become U+FFFD), so this does not fail in practice.
+    String::from_utf8(buf).map_err(|_| invalid("string is not valid UTF-8".into()))
+}
+
+/// `Date.prototype.toISOString()` for a millisecond timestamp; `None` for invalid dates.
+pub fn iso_datetime(ms: f64) -> Option<String> {
+    if !ms.is_finite() || ms.abs() > 8.64e15 {
+        return None;
+    }
+    let ms = ms as i64;
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Civil-from-days (proleptic Gregorian), as in Howard Hinnant's date algorithms.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000,
+    );
+    let year = if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else {
+        format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.abs())
+    };
+    Some(format!(
+        "{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z"
+    ))
+}
+
+// --- out -------------------------------------------------------------------------------
+
+unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
+    let mut out = ptr::null_mut();
+    match value {
+        Value::Null => check(sys::napi_get_null(env, &mut out), "null")?,
+        Value::Bool(b) => check(sys::napi_get_boolean(env, *b, &mut out), "boolean")?,
+        Value::Integer(i) => {
+            if is_safe_integer(*i) {
+                check(sys::napi_create_double(env, *i as f64, &mut out), "number")?
+            } else {
+                // Beyond 2^53 a JS number would silently round: hand out a BigInt.
+                check(sys::napi_create_bigint_int64(env, *i, &mut out), "bigint")?
+            }
+        }
+        Value::Real(f) => check(sys::napi_create_double(env, *f, &mut out), "number")?,
+        Value::Text(s) => check(
+            sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out),
+            "string",
+        )?,
+        Value::Blob(bytes) => {
+            let mut data = ptr::null_mut();
+            check(
+                sys::napi_create_buffer_copy(
+                    env,
+                    bytes.len(),
+                    bytes.as_ptr().cast(),
+                    &mut data,
+                    &mut out,
+                ),
+                "buffer",
+            )?
+        }
+        Value::Array(items) => {
+            check(
+                sys::napi_create_array_with_length(env, items.len(), &mut out),
+                "array",
+            )?;
+            for (i, item) in items.iter().enumerate() {
+                check(
+                    sys::napi_set_element(env, out, i as u32, to_js(env, item)?),
+                    "element",
+                )?;
+            }
+        }
+        Value::Object(entries) => {
+            check(sys::napi_create_object(env, &mut out), "object")?;
+            for (k, v) in entries {
+                let key = to_js(env, &Value::Text(k.clone()))?;
+                check(
+                    sys::napi_set_property(env, out, key, to_js(env, v)?),
+                    "property",
+                )?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+unsafe fn column_keys(env: napi_env, columns: &[String]) -> Result<Vec<napi_value>> {
+    columns
+        .iter()
+        .map(|c| {
+            let mut key = ptr::null_mut();
+            check(
+                sys::napi_create_string_utf8(env, c.as_ptr().cast(), c.len() as isize, &mut key),
+                "key",
+            )?;
+            Ok(key)
+        })
+        .collect()
+}
+
+unsafe fn row_to_js(env: napi_env, keys: &[napi_value], row: &[Value]) -> Result<napi_value> {
+    let mut obj = ptr::null_mut();
+    check(sys::napi_create_object(env, &mut obj), "row")?;
+    for (key, cell) in keys.iter().zip(row) {
+        check(
+            sys::napi_set_property(env, obj, *key, to_js(env, cell)?),
+            "cell",
+        )?;
+    }
+    Ok(obj)
+}
+
+impl ToNapiValue for JsOutput {
+    unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
+        to_js(env, &val.0)
+    }
+}
+
+impl ToNapiValue for JsRows {
+    unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
+        let keys = column_keys(env, &val.0.columns)?;
+        let mut arr = ptr::null_mut();
+        check(
+            sys::napi_create_array_with_length(env, val.0.rows.len(), &mut arr),
+            "rows",
+        )?;
+        for (i, row) in val.0.rows.iter().enumerate() {
+            check(
+                sys::napi_set_element(env, arr, i as u32, row_to_js(env, &keys, row)?),
+                "row",
+            )?;
+        }
+        Ok(arr)
+    }
+}
+
+impl ToNapiValue for JsRow {
+    unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
+        match val.0.rows.first() {
+            Some(row) => row_to_js(env, &column_keys(env, &val.0.columns)?, row),
+            None => to_js(env, &Value::Null),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_datetime;
+
+    #[test]
+    fn formats_dates_like_to_iso_string() {
+        assert_eq!(iso_datetime(0.0).unwrap(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            iso_datetime(1_709_251_199_999.0).unwrap(),
+            "2024-02-29T23:59:59.999Z"
+        );
+        assert_eq!(iso_datetime(-1.0).unwrap(), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            iso_datetime(-62_198_755_200_000.0).unwrap(),
+            "-000001-01-01T00:00:00.000Z"
+        );
+        assert!(iso_datetime(f64::NAN).is_none());
+    }
+}

@@ -1,0 +1,269 @@
+//! `NativeDriver`: the napi face of `driver_core::driver::Driver`.
+//!
+//! Local databases run every statement inline on the JS thread (their futures finish on
+//! the first poll); the JS layer wraps the results in settled Promises.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use driver_core::config::DriverConfig;
+use driver_core::driver::{Driver, Updated};
+use driver_core::inline::poll_once;
+use driver_core::{Error, Value};
+use napi_derive::napi;
+
+use crate::convert::{JsInput, JsOutput, JsRow, JsRows};
+use crate::error::{coded, Coded};
+
+#[napi]
+pub struct NativeDriver {
+    inner: Arc<Driver>,
+}
+
+/// Runs a local operation to completion on this thread.
+fn inline<T>(fut: impl Future<Output = driver_core::Result<T>>) -> Result<T, Coded> {
+    match poll_once(fut) {
+        Some(result) => result.map_err(coded),
+        None => Err(coded(Error::driver(
+            "internal: a local database operation did not complete synchronously",
+        ))),
+    }
+}
+
+#[napi]
+impl NativeDriver {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(config: JsInput) -> Result<Self, Coded> {
+        let config = DriverConfig::from_value(&config.0).map_err(coded)?;
+        Ok(NativeDriver {
+            inner: Arc::new(Driver::new(config)),
+        })
+    }
+
+    /// Milliseconds a write may wait for another connection's transaction.
+    #[napi(getter)]
+    pub fn busy_timeout(&self) -> f64 {
+        self.inner.config().busy_timeout_ms() as f64
+    }
+
+    #[napi(catch_unwind)]
+    pub fn connect(&self) -> Result<(), Coded> {
+        inline(self.inner.connect()).map(|_| ())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn disconnect(&self) {
+        self.inner.disconnect();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn check_health(&self) -> bool {
+        poll_once(self.inner.check_health()).unwrap_or(false)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn sync_schema(&self, objects: JsInput) -> Result<(), Coded> {
+        let objects = match objects.0 {
+            Value::Array(items) => items,
+            Value::Null => Vec::new(),
+            single @ Value::Object(_) => vec![single],
+            other => {
+                return Err(coded(Error::invalid(format!(
+                    "init/syncSchema expects an array of object definitions, got {}",
+                    other.type_name()
+                ))))
+            }
+        };
+        inline(self.inner.sync_schema(&objects))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn drop_table(&self, object: String) -> Result<(), Coded> {
+        inline(self.inner.drop_table(&object))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn introspect_schema(&self) -> Result<JsOutput, Coded> {
+        inline(self.inner.introspect()).map(JsOutput)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn find(&self, object: String, query: JsInput, tx: Option<u32>) -> Result<JsRows, Coded> {
+        inline(self.inner.find(&object, &query.0, tx)).map(JsRows)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn find_one(&self, object: String, id: JsInput, tx: Option<u32>) -> Result<JsRow, Coded> {
+        inline(self.inner.find_one(&object, &id.0, tx)).map(JsRow)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn count(&self, object: String, filter: JsInput, tx: Option<u32>) -> Result<f64, Coded> {
+        inline(self.inner.count(&object, &filter.0, tx)).map(|n| n as f64)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn distinct(
+        &self,
+        object: String,
+        field: String,
+        filter: JsInput,
+        tx: Option<u32>,
+    ) -> Result<JsOutput, Coded> {
+        inline(self.inner.distinct(&object, &field, &filter.0, tx))
+            .map(|values| JsOutput(Value::Array(values)))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn aggregate(
+        &self,
+        object: String,
+        query: JsInput,
+        tx: Option<u32>,
+    ) -> Result<JsRows, Coded> {
+        inline(self.inner.aggregate(&object, &query.0, tx)).map(JsRows)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn explain(
+        &self,
+        object: String,
+        query: JsInput,
+        tx: Option<u32>,
+    ) -> Result<JsRows, Coded> {
+        inline(self.inner.explain(&object, &query.0, tx)).map(JsRows)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn create(&self, object: String, data: JsInput, tx: Option<u32>) -> Result<JsRow, Coded> {
+        inline(self.inner.create(&object, data.0, tx)).map(JsRow)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn upsert(&self, object: String, data: JsInput, tx: Option<u32>) -> Result<JsRow, Coded> {
+        inline(self.inner.upsert(&object, data.0, tx)).map(JsRow)
+    }
+
+    /// The stored row, or `null` when no row has that id.
+    #[napi(catch_unwind)]
+    pub fn update(
+        &self,
+        object: String,
+        id: JsInput,
+        data: JsInput,
+        tx: Option<u32>,
+    ) -> Result<JsRow, Coded> {
+        inline(self.inner.update(&object, &id.0, data.0, tx)).map(|updated| match updated {
+            Updated::Row(rows) => JsRow(rows),
+            Updated::Missing => JsRow(Default::default()),
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn delete(&self, object: String, id: JsInput, tx: Option<u32>) -> Result<bool, Coded> {
+        inline(self.inner.delete(&object, &id.0, tx))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn update_many(
+        &self,
+        object: String,
+        filter: JsInput,
+        data: JsInput,
+        tx: Option<u32>,
+    ) -> Result<f64, Coded> {
+        inline(self.inner.update_many(&object, &filter.0, data.0, tx)).map(|n| n as f64)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn delete_many(
+        &self,
+        object: String,
+        filter: JsInput,
+        tx: Option<u32>,
+    ) -> Result<f64, Coded> {
+        inline(self.inner.delete_many(&object, &filter.0, tx)).map(|n| n as f64)
+    }
+
+    /// Inserts all records in one transaction; the stored rows when `returning`, else the count.
+    #[napi(catch_unwind)]
+    pub fn bulk_create(
+        &self,
+        object: String,
+        records: JsInput,
+        returning: bool,
+        tx: Option<u32>,
+    ) -> Result<JsOutput, Coded> {
+        let records = list(records, "bulkCreate expects an array of records")?;
+        let (count, rows) = inline(self.inner.bulk_create(&object, records, returning, tx))?;
+        Ok(JsOutput(if returning {
+            Value::Array(rows.into_records())
+        } else {
+            Value::Integer(count as i64)
+        }))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn bulk_update(
+        &self,
+        object: String,
+        updates: JsInput,
+        tx: Option<u32>,
+    ) -> Result<f64, Coded> {
+        let updates = list(updates, "bulkUpdate expects an array of { id, data }")?;
+        inline(self.inner.bulk_update(&object, updates, tx)).map(|n| n as f64)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn bulk_delete(&self, object: String, ids: JsInput, tx: Option<u32>) -> Result<f64, Coded> {
+        let ids = list(ids, "bulkDelete expects an array of ids")?;
+        inline(self.inner.bulk_delete(&object, ids, tx)).map(|n| n as f64)
+    }
+
+    /// `{ rows, columns, rowsAffected, lastInsertRowid }`.
+    #[napi(catch_unwind)]
+    pub fn execute(&self, sql: String, args: JsInput, tx: Option<u32>) -> Result<JsOutput, Coded> {
+        let args = list(args, "SQL parameters must be an array")?;
+        let (rows, changes) = inline(self.inner.execute(&sql, args, tx))?;
+        let columns = rows
+            .columns
+            .iter()
+            .map(|c| Value::from(c.as_str()))
+            .collect();
+        Ok(JsOutput(Value::Object(vec![
+            ("rows".into(), Value::Array(rows.into_records())),
+            ("columns".into(), Value::Array(columns)),
+            (
+                "rowsAffected".into(),
+                Value::Integer(changes.rows_affected as i64),
+            ),
+            (
+                "lastInsertRowid".into(),
+                Value::Integer(changes.last_insert_rowid),
+            ),
+        ])))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn begin_transaction(&self) -> Result<u32, Coded> {
+        inline(self.inner.begin_transaction())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn commit(&self, tx: u32) -> Result<(), Coded> {
+        inline(self.inner.commit(tx))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn rollback(&self, tx: u32) -> Result<(), Coded> {
+        inline(self.inner.rollback(tx))
+    }
+}
+
+fn list(input: JsInput, message: &str) -> Result<Vec<Value>, Coded> {
+    match input.0 {
+        Value::Array(items) => Ok(items),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(coded(Error::invalid(message))),
+    }
+}

@@ -1,0 +1,11 @@
+//! Core errors -> JS errors whose `code` is the stable ObjectQL code. The JS layer
+//! (`lib/errors.js`) re-creates them as `ObjectQLError`s in the caller's realm.
+
+use driver_core::Error;
+
+/// A JS error whose `code` is one of `driver_core::ErrorCode::as_str`.
+pub type Coded = napi::Error<&'static str>;
+
+pub fn coded(err: Error) -> Coded {
+    napi::Error::new(err.code.as_str(), err.message)
+}

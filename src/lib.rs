@@ -1,0 +1,8 @@
+//! napi binding of the native ObjectQL libSQL/Turso driver. All logic lives in the
+//! `driver-core` crate; this crate converts values and errors and forwards calls.
+
+mod convert;
+pub mod driver;
+mod error;
+pub mod helpers;
+
