@@ -7,6 +7,7 @@
 
 const { NativeDriver } = require('../native.js');
 const { makeError, toObjectQLError, isBusy } = require('./errors.js');
+const { encodeRecord, encodeRecords } = require('./records.js');
 const { version } = require('../package.json');
 
 /** What this driver really does; a flag is true only when the feature works. */
@@ -208,16 +209,22 @@ class TursoDriver {
   // --- writes ---------------------------------------------------------------------------
 
   create(objectName, data, options) {
-    return this.#runIn(options, (tx) => this.#native.create(objectName, data, tx));
+    const [keys, values] = encodeRecord(data);
+    return this.#runIn(options, (tx) => this.#native.create(objectName, keys, values, tx));
   }
 
   upsert(objectName, data, options) {
-    return this.#runIn(options, (tx) => this.#native.upsert(objectName, data, tx));
+    const [keys, values] = encodeRecord(data);
+    return this.#runIn(options, (tx) => this.#native.upsert(objectName, keys, values, tx));
   }
 
   /** The stored record; for an unknown id, `{ id, ...data }` as the 4.2.2 driver did. */
   update(objectName, id, data, options) {
-    return this.#runIn(options, (tx) => this.#native.update(objectName, id, data, tx) ?? { id, ...data });
+    const [keys, values] = encodeRecord(data);
+    return this.#runIn(
+      options,
+      (tx) => this.#native.update(objectName, id, keys, values, tx) ?? { id, ...data },
+    );
   }
 
   delete(objectName, id, options) {
@@ -225,8 +232,9 @@ class TursoDriver {
   }
 
   updateMany(objectName, filters, data, options) {
+    const [keys, values] = encodeRecord(data);
     return this.#runIn(options, (tx) => {
-      const affected = this.#native.updateMany(objectName, filters, data, tx);
+      const affected = this.#native.updateMany(objectName, filters, keys, values, tx);
       return { affected, modifiedCount: affected };
     });
   }
@@ -241,12 +249,21 @@ class TursoDriver {
   /** How many records were inserted, all in one transaction (`[]` for no records). */
   bulkCreate(objectName, records, options) {
     if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
-    return this.#runIn(options, (tx) => this.#native.bulkCreate(objectName, records, false, tx));
+    const [shapes, counts, values] = encodeRecords(records);
+    return this.#runIn(options, (tx) =>
+      this.#native.bulkCreate(objectName, shapes, counts, values, false, tx),
+    );
   }
 
   bulkUpdate(objectName, updates, options) {
     if (Array.isArray(updates) && updates.length === 0) return Promise.resolve([]);
-    return this.#runIn(options, (tx) => this.#native.bulkUpdate(objectName, updates, tx));
+    const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
+    const [shapes, counts, values] = encodeRecords(
+      Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates,
+    );
+    return this.#runIn(options, (tx) =>
+      this.#native.bulkUpdate(objectName, ids, shapes, counts, values, tx),
+    );
   }
 
   bulkDelete(objectName, ids, options) {

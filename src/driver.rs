@@ -9,6 +9,7 @@ use std::sync::Arc;
 use driver_core::config::DriverConfig;
 use driver_core::driver::{Driver, Updated};
 use driver_core::inline::poll_once;
+use driver_core::record::{record_from_parts, Batch, Record};
 use driver_core::{Error, Value};
 use napi_derive::napi;
 
@@ -134,14 +135,29 @@ impl NativeDriver {
         inline(self.inner.explain(&object, &query.0, tx)).map(JsRows)
     }
 
+    /// Records arrive as parallel `keys` / `values` lists (see `lib/records.js`).
     #[napi(catch_unwind)]
-    pub fn create(&self, object: String, data: JsInput, tx: Option<u32>) -> Result<JsRow, Coded> {
-        inline(self.inner.create(&object, data.0, tx)).map(JsRow)
+    pub fn create(
+        &self,
+        object: String,
+        keys: Vec<String>,
+        values: JsInput,
+        tx: Option<u32>,
+    ) -> Result<JsRow, Coded> {
+        let record = record(keys, values)?;
+        inline(self.inner.create(&object, record, tx)).map(JsRow)
     }
 
     #[napi(catch_unwind)]
-    pub fn upsert(&self, object: String, data: JsInput, tx: Option<u32>) -> Result<JsRow, Coded> {
-        inline(self.inner.upsert(&object, data.0, tx)).map(JsRow)
+    pub fn upsert(
+        &self,
+        object: String,
+        keys: Vec<String>,
+        values: JsInput,
+        tx: Option<u32>,
+    ) -> Result<JsRow, Coded> {
+        let record = record(keys, values)?;
+        inline(self.inner.upsert(&object, record, tx)).map(JsRow)
     }
 
     /// The stored row, or `null` when no row has that id.
@@ -150,10 +166,12 @@ impl NativeDriver {
         &self,
         object: String,
         id: JsInput,
-        data: JsInput,
+        keys: Vec<String>,
+        values: JsInput,
         tx: Option<u32>,
     ) -> Result<JsRow, Coded> {
-        inline(self.inner.update(&object, &id.0, data.0, tx)).map(|updated| match updated {
+        let record = record(keys, values)?;
+        inline(self.inner.update(&object, &id.0, record, tx)).map(|updated| match updated {
             Updated::Row(rows) => JsRow(rows),
             Updated::Missing => JsRow(Default::default()),
         })
@@ -169,10 +187,12 @@ impl NativeDriver {
         &self,
         object: String,
         filter: JsInput,
-        data: JsInput,
+        keys: Vec<String>,
+        values: JsInput,
         tx: Option<u32>,
     ) -> Result<f64, Coded> {
-        inline(self.inner.update_many(&object, &filter.0, data.0, tx)).map(|n| n as f64)
+        let record = record(keys, values)?;
+        inline(self.inner.update_many(&object, &filter.0, record, tx)).map(|n| n as f64)
     }
 
     #[napi(catch_unwind)]
@@ -185,17 +205,22 @@ impl NativeDriver {
         inline(self.inner.delete_many(&object, &filter.0, tx)).map(|n| n as f64)
     }
 
-    /// Inserts all records in one transaction; the stored rows when `returning`, else the count.
+    /// Inserts all records in one transaction: `shapes[i]` names the fields of the next
+    /// `counts[i]` records, whose values follow each other in `values`. Returns the stored
+    /// rows when `returning`, else the count.
     #[napi(catch_unwind)]
     pub fn bulk_create(
         &self,
         object: String,
-        records: JsInput,
+        shapes: Vec<Vec<String>>,
+        counts: Vec<u32>,
+        values: JsInput,
         returning: bool,
         tx: Option<u32>,
     ) -> Result<JsOutput, Coded> {
-        let records = list(records, "bulkCreate expects an array of records")?;
-        let (count, rows) = inline(self.inner.bulk_create(&object, records, returning, tx))?;
+        let values = list(values, "bulkCreate values must be an array")?;
+        let batches = Batch::split(shapes, counts, values).map_err(coded)?;
+        let (count, rows) = inline(self.inner.bulk_create(&object, batches, returning, tx))?;
         Ok(JsOutput(if returning {
             Value::Array(rows.into_records())
         } else {
@@ -203,14 +228,33 @@ impl NativeDriver {
         }))
     }
 
+    /// `ids[i]` gets the changes of the i-th record of `shapes`/`counts`/`values`.
     #[napi(catch_unwind)]
     pub fn bulk_update(
         &self,
         object: String,
-        updates: JsInput,
+        ids: JsInput,
+        shapes: Vec<Vec<String>>,
+        counts: Vec<u32>,
+        values: JsInput,
         tx: Option<u32>,
     ) -> Result<f64, Coded> {
-        let updates = list(updates, "bulkUpdate expects an array of { id, data }")?;
+        let ids = list(ids, "bulkUpdate ids must be an array")?;
+        let values = list(values, "bulkUpdate values must be an array")?;
+        let records = Batch::split(shapes, counts, values)
+            .map_err(coded)?
+            .into_iter()
+            .flat_map(|b| {
+                let columns = b.columns;
+                b.rows
+                    .into_iter()
+                    .map(move |row| columns.iter().cloned().zip(row).collect::<Vec<_>>())
+            })
+            .collect::<Vec<_>>();
+        if ids.len() != records.len() {
+            return Err(coded(Error::invalid("bulkUpdate needs one id per record")));
+        }
+        let updates = ids.into_iter().zip(records).collect();
         inline(self.inner.bulk_update(&object, updates, tx)).map(|n| n as f64)
     }
 
@@ -258,6 +302,11 @@ impl NativeDriver {
     pub fn rollback(&self, tx: u32) -> Result<(), Coded> {
         inline(self.inner.rollback(tx))
     }
+}
+
+fn record(keys: Vec<String>, values: JsInput) -> Result<Record, Coded> {
+    let values = list(values, "Record data must be an object of field values")?;
+    record_from_parts(keys, values).map_err(coded)
 }
 
 fn list(input: JsInput, message: &str) -> Result<Vec<Value>, Coded> {

@@ -8,15 +8,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::config::DriverConfig;
 use crate::conn::{Changes, Conn};
 use crate::error::{Error, Result};
-use crate::id::new_id;
 use crate::ident::quote_identifier;
 use crate::query::{self, Compiled};
+use crate::record::{record_id, Batch, Record};
 use crate::rows::{serialize_record, FieldKinds, RowSet};
 use crate::schema::{self, ObjectDef};
 use crate::session::Session;
 use crate::value::Value;
 
-pub type Record = Vec<(String, Value)>;
 
 /// The outcome of `update`: the row as stored, or no row with that id.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,16 +188,9 @@ impl Driver {
     pub async fn find_one(&self, object: &str, id: &Value, tx: Option<u32>) -> Result<RowSet> {
         let compiled = match id {
             Value::Object(_) => {
-                let mut q = query::parse_find_query(id)?;
+                let mut q = query::parse_find_query_in(object, id)?;
                 q.limit = Some(1);
-                query::compile_select(&query::SelectOptions {
-                    object,
-                    fields: &q.fields,
-                    filter: q.filter,
-                    order_by: &q.sort,
-                    limit: q.limit,
-                    offset: q.offset,
-                })?
+                query::compile_find_query(object, q)?
             }
             id => Compiled {
                 sql: format!(
@@ -260,22 +252,24 @@ impl Driver {
 
     // --- writes -------------------------------------------------------------------------
 
-    pub async fn create(&self, object: &str, data: Value, tx: Option<u32>) -> Result<RowSet> {
-        let record = self.prepare_insert(object, data)?;
-        let sql = insert_sql(object, &record, "RETURNING *")?;
-        let args: Vec<Value> = record.into_iter().map(|(_, v)| v).collect();
+    /// Inserts one record and returns it as stored.
+    pub async fn create(&self, object: &str, record: Record, tx: Option<u32>) -> Result<RowSet> {
+        let batch = Batch::single(record)?.prepare_insert(&self.kinds(object))?;
+        let sql = insert_sql(object, &batch.columns, "RETURNING *")?;
+        let args = batch.rows.into_iter().next().unwrap_or_default();
         let conn = self.conn(tx).await?;
         let rows = conn.query(&sql, args).await?;
         Ok(rows.map_kinds(&self.kinds(object)))
     }
 
     /// Insert, or on an id conflict update every other given column.
-    pub async fn upsert(&self, object: &str, data: Value, tx: Option<u32>) -> Result<RowSet> {
-        let record = self.prepare_insert(object, data)?;
-        let updates = record
+    pub async fn upsert(&self, object: &str, record: Record, tx: Option<u32>) -> Result<RowSet> {
+        let batch = Batch::single(record)?.prepare_insert(&self.kinds(object))?;
+        let updates = batch
+            .columns
             .iter()
-            .filter(|(c, _)| c != "id")
-            .map(|(c, _)| quote_identifier(c).map(|q| format!("{q} = excluded.{q}")))
+            .filter(|c| *c != "id")
+            .map(|c| quote_identifier(c).map(|q| format!("{q} = excluded.{q}")))
             .collect::<Result<Vec<_>>>()?;
         let conflict = if updates.is_empty() {
             "ON CONFLICT(\"id\") DO NOTHING RETURNING *".to_owned()
@@ -285,17 +279,19 @@ impl Driver {
                 updates.join(", ")
             )
         };
-        let sql = insert_sql(object, &record, &conflict)?;
-        let id = record
+        let sql = insert_sql(object, &batch.columns, &conflict)?;
+        let args = batch.rows.into_iter().next().unwrap_or_default();
+        let id = batch
+            .columns
             .iter()
-            .find(|(c, _)| c == "id")
-            .map(|(_, v)| v.clone());
-        let args: Vec<Value> = record.into_iter().map(|(_, v)| v).collect();
+            .position(|c| c == "id")
+            .and_then(|i| args.get(i).cloned())
+            .unwrap_or_default();
         let conn = self.conn(tx).await?;
         let rows = conn.query(&sql, args).await?;
         if rows.rows.is_empty() {
             // DO NOTHING returns no row: read the existing one.
-            return self.find_one(object, &id.unwrap_or_default(), tx).await;
+            return self.find_one(object, &id, tx).await;
         }
         Ok(rows.map_kinds(&self.kinds(object)))
     }
@@ -304,10 +300,10 @@ impl Driver {
         &self,
         object: &str,
         id: &Value,
-        data: Value,
+        record: Record,
         tx: Option<u32>,
     ) -> Result<Updated> {
-        let record = serialize_record(into_record(data)?, &self.kinds(object));
+        let record = serialize_record(record, &self.kinds(object));
         if record.is_empty() {
             let existing = self.find_one(object, id, tx).await?;
             if existing.rows.is_empty() {
@@ -340,14 +336,14 @@ impl Driver {
         &self,
         object: &str,
         filter: &Value,
-        data: Value,
+        record: Record,
         tx: Option<u32>,
     ) -> Result<u64> {
-        let record = serialize_record(into_record(data)?, &self.kinds(object));
+        let record = serialize_record(record, &self.kinds(object));
         if record.is_empty() {
             return Ok(0);
         }
-        let filter = query::compile_filter(filter)?;
+        let filter = query::compile_filter_in(object, filter)?;
         let tail = if filter.sql.is_empty() {
             String::new()
         } else {
@@ -360,7 +356,7 @@ impl Driver {
     }
 
     pub async fn delete_many(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<u64> {
-        let filter = query::compile_filter(filter)?;
+        let filter = query::compile_filter_in(object, filter)?;
         let mut sql = format!("DELETE FROM {}", quote_identifier(object)?);
         if !filter.sql.is_empty() {
             sql.push_str(" WHERE ");
@@ -372,73 +368,63 @@ impl Driver {
 
     // --- bulk: one call, one transaction (a savepoint inside a caller's transaction) ----
 
-    /// Inserts every record atomically. Returns how many were inserted, and the stored
-    /// rows when `returning` (the kernel wants them; the 4.2.2 API only the count).
+    /// Inserts every record atomically, one prepared statement per batch (records of
+    /// one shape). Returns how many were inserted, and the stored rows when `returning`
+    /// (the kernel wants them; the 4.2.2 API only the count).
     pub async fn bulk_create(
         &self,
         object: &str,
-        records: Vec<Value>,
+        batches: Vec<Batch>,
         returning: bool,
         tx: Option<u32>,
     ) -> Result<(u64, RowSet)> {
+        let kinds = self.kinds(object);
+        let batches = batches
+            .into_iter()
+            .map(|b| b.prepare_insert(&kinds))
+            .collect::<Result<Vec<_>>>()?;
         let tail = if returning { "RETURNING *" } else { "" };
         let conn = self.conn(tx).await?;
         let (count, rows) = atomically(&conn, async |conn: &Conn| {
             let mut out = RowSet::default();
             let mut count = 0;
-            // Consecutive records of one shape (the usual case) share one statement.
-            let mut shape: Vec<String> = Vec::new();
-            let mut stmt = None;
-            for record in records {
-                let record = self.prepare_insert(object, record)?;
-                let same_shape = record.len() == shape.len()
-                    && record.iter().zip(&shape).all(|((c, _), s)| c == s);
-                let stmt = match stmt.as_mut() {
-                    Some(stmt) if same_shape => stmt,
-                    _ => {
-                        shape = record.iter().map(|(c, _)| c.clone()).collect();
-                        stmt.insert(conn.prepare(&insert_sql(object, &record, tail)?).await?)
+            for batch in batches {
+                let stmt = conn.prepare(&insert_sql(object, &batch.columns, tail)?).await?;
+                for row in batch.rows {
+                    if returning {
+                        let mut inserted = stmt.query(row).await?;
+                        if out.columns.is_empty() {
+                            out.columns = inserted.columns.clone();
+                        }
+                        out.rows.append(&mut inserted.rows);
+                    } else {
+                        stmt.execute(row).await?;
                     }
-                };
-                let args: Vec<Value> = record.into_iter().map(|(_, v)| v).collect();
-                if returning {
-                    let mut inserted = stmt.query(args).await?;
-                    if out.columns.is_empty() {
-                        out.columns = inserted.columns.clone();
-                    }
-                    out.rows.append(&mut inserted.rows);
-                } else {
-                    stmt.execute(args).await?;
+                    count += 1;
                 }
-                count += 1;
             }
             Ok((count, out))
         })
         .await?;
-        Ok((count, rows.map_kinds(&self.kinds(object))))
+        Ok((count, rows.map_kinds(&kinds)))
     }
 
-    /// Applies `[{ id, data }]` atomically; returns how many rows changed.
+    /// Applies `(id, changes)` pairs atomically; returns how many rows changed.
     pub async fn bulk_update(
         &self,
         object: &str,
-        updates: Vec<Value>,
+        updates: Vec<(Value, Record)>,
         tx: Option<u32>,
     ) -> Result<u64> {
         let kinds = self.kinds(object);
         let mut statements = Vec::with_capacity(updates.len());
-        for update in updates {
-            let id = record_id(update.get("id").unwrap_or(&Value::Null))?;
-            let data = update
-                .get("data")
-                .cloned()
-                .unwrap_or(Value::Object(Vec::new()));
-            let record = serialize_record(into_record(data)?, &kinds);
+        for (id, record) in updates {
+            let record = serialize_record(record, &kinds);
             if record.is_empty() {
                 continue;
             }
             let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ?")?;
-            args.push(id);
+            args.push(record_id(&id)?);
             statements.push((sql, args));
         }
         let conn = self.conn(tx).await?;
@@ -539,17 +525,6 @@ impl Driver {
             .cloned()
             .unwrap_or_default()
     }
-
-    /// The record to insert: an id generated when missing or falsy, fields serialised.
-    fn prepare_insert(&self, object: &str, data: Value) -> Result<Record> {
-        let mut record = into_record(data)?;
-        match record.iter_mut().find(|(c, _)| c == "id") {
-            Some((_, id)) if id.is_truthy() => *id = record_id(id)?,
-            Some((_, id)) => *id = Value::Text(new_id()),
-            None => record.push(("id".to_owned(), Value::Text(new_id()))),
-        }
-        Ok(serialize_record(record, &self.kinds(object)))
-    }
 }
 
 /// Runs `work` in one transaction (a savepoint when `conn` is inside one already);
@@ -592,38 +567,10 @@ async fn table_columns(conn: &Conn, table: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-fn into_record(data: Value) -> Result<Record> {
-    match data {
-        Value::Object(entries) => {
-            for (k, _) in &entries {
-                quote_identifier(k)?;
-            }
-            Ok(entries)
-        }
-        Value::Null => Ok(Vec::new()),
-        other => Err(Error::invalid(format!(
-            "Record data must be an object of field values, got {}",
-            other.type_name()
-        ))),
-    }
-}
-
-/// Ids are strings or numbers; anything else would be stored as JSON text and never match.
-fn record_id(id: &Value) -> Result<Value> {
-    match id {
-        Value::Text(_) | Value::Integer(_) => Ok(id.clone()),
-        Value::Real(_) => Ok(id.as_i64().map_or_else(|| id.clone(), Value::Integer)),
-        other => Err(Error::invalid(format!(
-            "A record id must be a string or a number, got {}",
-            other.type_name()
-        ))),
-    }
-}
-
-fn insert_sql(object: &str, record: &Record, tail: &str) -> Result<String> {
-    let columns = record
+fn insert_sql(object: &str, columns: &[String], tail: &str) -> Result<String> {
+    let columns = columns
         .iter()
-        .map(|(c, _)| quote_identifier(c))
+        .map(|c| quote_identifier(c))
         .collect::<Result<Vec<_>>>()?;
     let placeholders = vec!["?"; columns.len()].join(", ");
     Ok(format!(

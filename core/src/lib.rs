@@ -1,19 +1,20 @@
 //! Pure-Rust core of the native ObjectQL libSQL/Turso driver. No napi here: `cargo test`
 //! covers it without Node, and the binding crate only converts values and errors.
 
-pub mod error;
-pub mod ident;
-pub mod query;
-pub mod value;
-
-pub use error::{Error, ErrorCode, Result};
-pub use value::Value;
 pub mod config;
 pub mod conn;
 pub mod driver;
+pub mod error;
 pub mod id;
+pub mod ident;
 pub mod inline;
+pub mod query;
+pub mod record;
 pub mod rows;
 pub mod schema;
 pub mod session;
 pub mod types;
+pub mod value;
+
+pub use error::{Error, ErrorCode, Result};
+pub use value::Value;

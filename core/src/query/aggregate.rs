@@ -191,8 +191,9 @@ fn compile_pipeline(table: &str, cols: &Columns, stages: &[Value]) -> Result<Com
 fn apply_stage(p: &mut Pipeline, cols: &Columns, name: &str, body: &Value) -> Result<()> {
     match name {
         "$match" => {
-            // After $group the rows are groups, so the condition belongs in HAVING, where
-            // names refer to the results (aliases) and stay bare.
+            // After $group the rows are groups, so the condition belongs in HAVING; its
+            // names may be results (aliases), so they stay bare. (SQLite resolves a name
+            // there to a table column first, to a result alias only failing that.)
             if p.select.is_some() {
                 p.havings.extend(compile_part(&Columns::bare(), body)?);
             } else {

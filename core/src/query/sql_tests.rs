@@ -327,14 +327,15 @@ async fn result_column_names_are_unchanged() {
         .await,
         ["_id", "total"]
     );
-    // A $sort on a result name sorts by that result, a HAVING on it filters groups.
+    // A $sort on a result name sorts by that result, even one named like a column; a
+    // HAVING on a result name filters groups.
     assert_eq!(
         db.rows(agg(
-            r#"[{"$group":{"_id":"$customer","amount":{"$sum":"$amount"}}},
-                {"$match":{"amount":{"$lt":80}}},{"$sort":{"amount":-1}}]"#
+            r#"[{"$group":{"_id":"$customer","amount":{"$sum":"$amount"},"n":{"$sum":1}}},
+                {"$match":{"n":{"$lt":3}}},{"$sort":{"amount":-1}}]"#
         ))
         .await,
-        r#"[["cid",40.0],["bob",20.0]]"#
+        r#"[["cid",40.0,1],["bob",20.0,1]]"#
     );
     assert_eq!(
         db.rows(agg(

@@ -1,0 +1,205 @@
+//! Records on their way in. A caller's records arrive as column names plus values
+//! (the JS layer sends them that way because V8 lists keys far faster than N-API can);
+//! [`Batch`] holds many records of one shape, so per-column work happens once per batch.
+
+use crate::error::{Error, Result};
+use crate::id::new_id;
+use crate::ident::check_identifier;
+use crate::rows::{write_cell, FieldKinds};
+use crate::value::Value;
+
+/// One record's fields, in the caller's order.
+pub type Record = Vec<(String, Value)>;
+
+/// Records that share one list of columns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Batch {
+    /// Checks every column name and that each row has one value per column.
+    pub fn new(columns: Vec<String>, rows: Vec<Vec<Value>>) -> Result<Batch> {
+        for column in &columns {
+            check_identifier(column)?;
+        }
+        if let Some(bad) = rows.iter().find(|r| r.len() != columns.len()) {
+            return Err(Error::invalid(format!(
+                "a record has {} values for {} fields",
+                bad.len(),
+                columns.len()
+            )));
+        }
+        Ok(Batch { columns, rows })
+    }
+
+    /// Splits a flat list of values into batches: `shapes[i]` names the columns of the
+    /// next `counts[i]` records.
+    pub fn split(shapes: Vec<Vec<String>>, counts: Vec<u32>, values: Vec<Value>) -> Result<Vec<Batch>> {
+        if shapes.len() != counts.len() {
+            return Err(Error::invalid("each record shape needs a record count"));
+        }
+        let mut values = values.into_iter();
+        let mut batches = Vec::with_capacity(shapes.len());
+        for (columns, count) in shapes.into_iter().zip(counts) {
+            let width = columns.len();
+            let rows = (0..count)
+                .map(|_| {
+                    let row: Vec<Value> = values.by_ref().take(width).collect();
+                    if row.len() == width {
+                        Ok(row)
+                    } else {
+                        Err(Error::invalid("fewer values than the record shapes describe"))
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            batches.push(Batch::new(columns, rows)?);
+        }
+        if values.next().is_some() {
+            return Err(Error::invalid("more values than the record shapes describe"));
+        }
+        Ok(batches)
+    }
+
+    pub fn single(record: Record) -> Result<Batch> {
+        let (columns, values) = record.into_iter().unzip();
+        Batch::new(columns, vec![values])
+    }
+
+    /// Ready to insert: every row gets an id (generated when missing or falsy, as the
+    /// TypeScript driver did) and every cell is serialised for its field's kind.
+    pub fn prepare_insert(mut self, kinds: &FieldKinds) -> Result<Batch> {
+        let id_col = match self.columns.iter().position(|c| c == "id") {
+            Some(i) => i,
+            None => {
+                self.columns.push("id".to_owned());
+                for row in &mut self.rows {
+                    row.push(Value::Null);
+                }
+                self.columns.len() - 1
+            }
+        };
+        let per_column: Vec<_> = self.columns.iter().map(|c| kinds.kind(c)).collect();
+        for row in &mut self.rows {
+            for (i, (cell, kind)) in row.iter_mut().zip(&per_column).enumerate() {
+                *cell = if i == id_col {
+                    if cell.is_truthy() {
+                        record_id(cell)?
+                    } else {
+                        Value::Text(new_id())
+                    }
+                } else {
+                    write_cell(std::mem::take(cell), *kind)
+                };
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A record from an object value (`{ field: value }`).
+pub fn record_from_value(data: Value) -> Result<Record> {
+    match data {
+        Value::Object(entries) => {
+            for (k, _) in &entries {
+                check_identifier(k)?;
+            }
+            Ok(entries)
+        }
+        Value::Null => Ok(Vec::new()),
+        other => Err(Error::invalid(format!(
+            "Record data must be an object of field values, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// A record from parallel key and value lists.
+pub fn record_from_parts(keys: Vec<String>, values: Vec<Value>) -> Result<Record> {
+    let batch = Batch::new(keys, vec![values])?;
+    let values = batch.rows.into_iter().next().unwrap_or_default();
+    Ok(batch.columns.into_iter().zip(values).collect())
+}
+
+/// Ids are strings or numbers; anything else would be stored as JSON text and never match.
+pub fn record_id(id: &Value) -> Result<Value> {
+    match id {
+        Value::Text(_) | Value::Integer(_) => Ok(id.clone()),
+        Value::Real(_) => Ok(id.as_i64().map_or_else(|| id.clone(), Value::Integer)),
+        other => Err(Error::invalid(format!(
+            "A record id must be a string or a number, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn prepare_insert_adds_ids_and_serialises() {
+        let kinds = FieldKinds {
+            json: ["meta".to_string()].into(),
+            boolean: ["done".to_string()].into(),
+        };
+        let batch = Batch::new(
+            vec!["meta".into(), "done".into()],
+            vec![
+                vec![Value::Array(vec![Value::Integer(1)]), Value::Bool(true)],
+                vec![Value::Null, Value::Bool(false)],
+            ],
+        )
+        .unwrap()
+        .prepare_insert(&kinds)
+        .unwrap();
+        assert_eq!(batch.columns, vec!["meta", "done", "id"]);
+        assert_eq!(batch.rows[0][0], Value::from("[1]"));
+        assert_eq!(batch.rows[0][1], Value::Integer(1));
+        assert_eq!(batch.rows[1][1], Value::Integer(0));
+        assert!(matches!(&batch.rows[1][2], Value::Text(id) if id.len() == 16));
+    }
+
+    #[test]
+    fn keeps_given_ids_and_replaces_falsy_ones() {
+        let batch = Batch::new(
+            vec!["id".into()],
+            vec![vec![Value::from("a")], vec![Value::from("")], vec![Value::Real(7.0)]],
+        )
+        .unwrap()
+        .prepare_insert(&FieldKinds::default())
+        .unwrap();
+        assert_eq!(batch.rows[0][0], Value::from("a"));
+        assert!(matches!(&batch.rows[1][0], Value::Text(id) if id.len() == 16));
+        assert_eq!(batch.rows[2][0], Value::Integer(7));
+    }
+
+    #[test]
+    fn splits_flat_values_by_shape() {
+        let values = (1..=5).map(Value::Integer).collect();
+        let batches = Batch::split(
+            vec![vec!["a".into(), "b".into()], vec!["c".into()]],
+            vec![2, 1],
+            values,
+        )
+        .unwrap();
+        assert_eq!(batches[0].rows, vec![vec![1.into(), 2.into()], vec![3.into(), 4.into()]]);
+        assert_eq!(batches[1].rows, vec![vec![Value::Integer(5)]]);
+        let short = Batch::split(vec![vec!["a".into()]], vec![2], vec![Value::Null]);
+        assert!(short.is_err());
+        let long = Batch::split(vec![vec!["a".into()]], vec![1], vec![Value::Null, Value::Null]);
+        assert!(long.is_err());
+    }
+
+    #[test]
+    fn refuses_bad_shapes_and_names() {
+        let err = Batch::new(vec!["a".into()], vec![vec![]]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        let err = Batch::new(vec!["".into()], vec![]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        let err = record_id(&Value::Bool(true)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+    }
+}
