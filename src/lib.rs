@@ -5,4 +5,3 @@ mod convert;
 pub mod driver;
 mod error;
 pub mod helpers;
-

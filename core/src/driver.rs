@@ -16,7 +16,6 @@ use crate::schema::{self, ObjectDef};
 use crate::session::Session;
 use crate::value::Value;
 
-
 /// The outcome of `update`: the row as stored, or no row with that id.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Updated {
@@ -60,7 +59,7 @@ impl Driver {
     pub fn disconnect(&self) {
         let session = self.lock_session().take();
         if let Some(session) = session {
-            session.main.clear_cache();
+            session.main().clear_cache();
         }
     }
 
@@ -84,7 +83,7 @@ impl Driver {
             .map(ObjectDef::from_value)
             .collect::<Result<Vec<_>>>()?;
         let session = self.connect().await?;
-        let conn = session.main.clone();
+        let conn = session.main();
         atomically(&conn, async |conn: &Conn| {
             for def in &defs {
                 conn.batch(&def.create_table_sql()?).await?;
@@ -109,7 +108,7 @@ impl Driver {
     pub async fn drop_table(&self, object: &str) -> Result<()> {
         let sql = format!("DROP TABLE IF EXISTS {}", quote_identifier(object)?);
         let session = self.connect().await?;
-        session.main.batch(&sql).await?;
+        session.main().batch(&sql).await?;
         session.generation.bump();
         Ok(())
     }
@@ -389,7 +388,9 @@ impl Driver {
             let mut out = RowSet::default();
             let mut count = 0;
             for batch in batches {
-                let stmt = conn.prepare(&insert_sql(object, &batch.columns, tail)?).await?;
+                let stmt = conn
+                    .prepare(&insert_sql(object, &batch.columns, tail)?)
+                    .await?;
                 for row in batch.rows {
                     if returning {
                         let mut inserted = stmt.query(row).await?;
@@ -513,7 +514,7 @@ impl Driver {
                     "The transaction is not open: the driver was disconnected",
                 )),
             },
-            None => Ok(self.connect().await?.main.clone()),
+            None => Ok(self.connect().await?.main()),
         }
     }
 

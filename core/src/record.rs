@@ -36,7 +36,11 @@ impl Batch {
 
     /// Splits a flat list of values into batches: `shapes[i]` names the columns of the
     /// next `counts[i]` records.
-    pub fn split(shapes: Vec<Vec<String>>, counts: Vec<u32>, values: Vec<Value>) -> Result<Vec<Batch>> {
+    pub fn split(
+        shapes: Vec<Vec<String>>,
+        counts: Vec<u32>,
+        values: Vec<Value>,
+    ) -> Result<Vec<Batch>> {
         if shapes.len() != counts.len() {
             return Err(Error::invalid("each record shape needs a record count"));
         }
@@ -50,14 +54,18 @@ impl Batch {
                     if row.len() == width {
                         Ok(row)
                     } else {
-                        Err(Error::invalid("fewer values than the record shapes describe"))
+                        Err(Error::invalid(
+                            "fewer values than the record shapes describe",
+                        ))
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;
             batches.push(Batch::new(columns, rows)?);
         }
         if values.next().is_some() {
-            return Err(Error::invalid("more values than the record shapes describe"));
+            return Err(Error::invalid(
+                "more values than the record shapes describe",
+            ));
         }
         Ok(batches)
     }
@@ -166,7 +174,11 @@ mod tests {
     fn keeps_given_ids_and_replaces_falsy_ones() {
         let batch = Batch::new(
             vec!["id".into()],
-            vec![vec![Value::from("a")], vec![Value::from("")], vec![Value::Real(7.0)]],
+            vec![
+                vec![Value::from("a")],
+                vec![Value::from("")],
+                vec![Value::Real(7.0)],
+            ],
         )
         .unwrap()
         .prepare_insert(&FieldKinds::default())
@@ -185,11 +197,18 @@ mod tests {
             values,
         )
         .unwrap();
-        assert_eq!(batches[0].rows, vec![vec![1.into(), 2.into()], vec![3.into(), 4.into()]]);
+        assert_eq!(
+            batches[0].rows,
+            vec![vec![1.into(), 2.into()], vec![3.into(), 4.into()]]
+        );
         assert_eq!(batches[1].rows, vec![vec![Value::Integer(5)]]);
         let short = Batch::split(vec![vec!["a".into()]], vec![2], vec![Value::Null]);
         assert!(short.is_err());
-        let long = Batch::split(vec![vec!["a".into()]], vec![1], vec![Value::Null, Value::Null]);
+        let long = Batch::split(
+            vec![vec!["a".into()]],
+            vec![1],
+            vec![Value::Null, Value::Null],
+        );
         assert!(long.is_err());
     }
 

@@ -8,13 +8,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::{DriverConfig, Location};
 use crate::conn::{Conn, SchemaGeneration};
 use crate::error::{Error, ErrorCode, Result};
 
-/// Page cache per connection, in KiB (SQLite's default is 2 MiB).
+/// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
+/// tables (tens of MB) then stop re-reading pages on every query.
 const PAGE_CACHE_KIB: u32 = 32 * 1024;
 
 /// Idle connections kept for the next transaction; opening one costs a schema parse.
@@ -22,12 +23,13 @@ const IDLE_CONNECTIONS: usize = 4;
 
 static SCRATCH_SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// The private database behind `:memory:`.
+/// Where `:memory:` data lives once a transaction needs a second connection.
 ///
-/// A plain `:memory:` database lives in one connection, but a transaction needs a second
-/// connection that sees the same data, and SQLite's shared in-memory databases (memdb,
-/// shared cache) lock readers out while a transaction writes. So `:memory:` is a WAL file
-/// in RAM (`/dev/shm` where it exists), private to the driver and deleted on disconnect.
+/// A plain `:memory:` database belongs to one connection, and SQLite's shared in-memory
+/// databases (memdb, shared cache) lock readers out while a transaction writes. So on the
+/// first `beginTransaction` the data moves (`VACUUM INTO`) to a WAL file in RAM (`/dev/shm`
+/// where it exists), private to the driver and deleted on disconnect. Until then every
+/// statement runs on plain memory, without WAL commits and file locks.
 struct ScratchFile {
     path: String,
 }
@@ -61,15 +63,21 @@ impl Drop for ScratchFile {
     }
 }
 
-pub struct Session {
+/// The database and its main connection; replaced once when `:memory:` moves to a file.
+struct Store {
     db: libsql::Database,
-    pub main: Conn,
-    pub generation: Arc<SchemaGeneration>,
-    /// Per-connection pragmas, run on every connection opened.
-    setup: String,
-    txs: Mutex<Transactions>,
-    /// Declared last: dropped after every connection above is closed.
+    main: Conn,
+    /// Whether transactions can get connections of their own (false for plain memory).
+    shared: bool,
+    /// Declared last: removed after the connections above are closed.
     _scratch: Option<ScratchFile>,
+}
+
+pub struct Session {
+    /// Declared first: transaction connections close before the store's files go.
+    txs: Mutex<Transactions>,
+    store: Mutex<Store>,
+    pub generation: Arc<SchemaGeneration>,
 }
 
 #[derive(Default)]
@@ -86,11 +94,21 @@ impl Session {
                 "encryptionKey is not supported by this build of @objectql/driver-turso (it is built without libSQL's encryption feature)",
             ));
         }
-        let (path, scratch) = match &config.location {
-            Location::File(path) => (path.clone(), None),
+        let generation = Arc::<SchemaGeneration>::default();
+        let store = match &config.location {
+            Location::File(path) => open_file(path, None, &generation).await?,
             Location::Memory => {
-                let scratch = ScratchFile::new();
-                (scratch.path.clone(), Some(scratch))
+                let db = libsql::Builder::new_local(":memory:")
+                    .build()
+                    .await
+                    .map_err(connection_failed)?;
+                let main = Conn::new(db.connect().map_err(connection_failed)?, generation.clone());
+                Store {
+                    db,
+                    main,
+                    shared: false,
+                    _scratch: None,
+                }
             }
             Location::Remote(url) => {
                 return Err(Error::new(
@@ -99,39 +117,22 @@ impl Session {
                 ))
             }
         };
-        let db = libsql::Builder::new_local(&path)
-            .build()
-            .await
-            .map_err(connection_failed)?;
-        // In WAL mode NORMAL cannot corrupt the database; it only lets the last commits
-        // roll back on power loss (better-sqlite3's build default). A scratch database has
-        // nothing to keep at all. The larger page cache keeps scans of mid-sized tables
-        // (tens of MB) from re-reading pages on every query.
-        let setup = format!(
-            "PRAGMA synchronous = {}; PRAGMA cache_size = -{PAGE_CACHE_KIB}",
-            if scratch.is_some() { "OFF" } else { "NORMAL" }
-        );
-        let generation = Arc::<SchemaGeneration>::default();
-        let main = open_conn(&db, &generation, &setup).await?;
-        // WAL lets the main connection read while a transaction's connection writes; the
-        // mode is stored in the file, so one connection sets it for all.
-        main.batch("PRAGMA journal_mode = WAL")
-            .await
-            .map_err(connection_failed)?;
         Ok(Session {
-            db,
-            main,
-            generation,
-            setup,
             txs: Mutex::default(),
-            _scratch: scratch,
+            store: Mutex::new(store),
+            generation,
         })
+    }
+
+    /// The connection for work outside transactions.
+    pub fn main(&self) -> Conn {
+        self.lock_store().main.clone()
     }
 
     /// The connection for `tx` (`None`: the main connection).
     pub fn conn(&self, tx: Option<u32>) -> Result<Conn> {
         match tx {
-            None => Ok(self.main.clone()),
+            None => Ok(self.main()),
             Some(id) => self
                 .lock()
                 .open
@@ -143,10 +144,14 @@ impl Session {
 
     /// Starts a transaction on a connection of its own and returns its id.
     pub async fn begin(&self) -> Result<u32> {
+        self.share().await?;
         let idle = self.lock().idle.pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => open_conn(&self.db, &self.generation, &self.setup).await?,
+            None => {
+                let raw = self.lock_store().db.connect().map_err(connection_failed)?;
+                configure(Conn::new(raw, self.generation.clone())).await?
+            }
         };
         // IMMEDIATE takes the write lock now: a deferred transaction that read first could
         // later fail with BUSY_SNAPSHOT, which no amount of waiting fixes.
@@ -200,21 +205,76 @@ impl Session {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Transactions> {
+    /// Moves a plain `:memory:` database to its scratch file, so that a transaction's
+    /// connection can see the same data (see [`ScratchFile`]).
+    async fn share(&self) -> Result<()> {
+        let main = {
+            let store = self.lock_store();
+            if store.shared {
+                return Ok(());
+            }
+            store.main.clone()
+        };
+        let scratch = ScratchFile::new();
+        // The path is ours (no quotes in it), but it is escaped like any SQL text anyway.
+        let into = format!("VACUUM INTO '{}'", scratch.path.replace('\'', "''"));
+        main.batch(&into).await?;
+        let path = scratch.path.clone();
+        let store = open_file(&path, Some(scratch), &self.generation).await?;
+        *self.lock_store() = store;
+        Ok(())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Transactions> {
         self.txs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock_store(&self) -> MutexGuard<'_, Store> {
+        self.store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// A new connection to `db`, configured like every other.
-async fn open_conn(
-    db: &libsql::Database,
+/// Opens a database file in WAL mode, which lets the main connection read while a
+/// transaction's connection writes.
+async fn open_file(
+    path: &str,
+    scratch: Option<ScratchFile>,
     generation: &Arc<SchemaGeneration>,
-    setup: &str,
-) -> Result<Conn> {
-    let conn = Conn::new(db.connect().map_err(connection_failed)?, generation.clone());
-    conn.batch(setup).await.map_err(connection_failed)?;
+) -> Result<Store> {
+    let db = libsql::Builder::new_local(path)
+        .build()
+        .await
+        .map_err(connection_failed)?;
+    let main = configure(Conn::new(
+        db.connect().map_err(connection_failed)?,
+        generation.clone(),
+    ))
+    .await?;
+    // The journal mode is stored in the file: one connection sets it for all.
+    main.batch("PRAGMA journal_mode = WAL")
+        .await
+        .map_err(connection_failed)?;
+    Ok(Store {
+        db,
+        main,
+        shared: true,
+        _scratch: scratch,
+    })
+}
+
+/// Settings of every connection to a database file. In WAL mode `synchronous = NORMAL`
+/// cannot corrupt the database; it only lets the last commits roll back on power loss (better-sqlite3's
+/// build default, and what the kernel's TypeScript driver runs with).
+async fn configure(conn: Conn) -> Result<Conn> {
+    conn.batch(&format!(
+        "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{PAGE_CACHE_KIB}"
+    ))
+    .await
+    .map_err(connection_failed)?;
     Ok(conn)
 }
 
