@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
 use crate::rows::RowSet;
 use crate::value::Value;
@@ -34,6 +35,21 @@ impl SchemaGeneration {
 struct Cached {
     stmt: libsql::Statement,
     columns: Arc<[String]>,
+    /// Rows it returns are reads, not `... RETURNING` writes.
+    stmt_is_read: bool,
+}
+
+impl Cached {
+    fn new(stmt: libsql::Statement, sql: &str) -> Cached {
+        let head = sql.trim_start().get(..7).unwrap_or_default();
+        Cached {
+            columns: column_names(&stmt),
+            stmt_is_read: ["SELECT", "EXPLAIN", "PRAGMA", "WITH"]
+                .iter()
+                .any(|kw| head.len() >= kw.len() && head[..kw.len()].eq_ignore_ascii_case(kw)),
+            stmt,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -47,6 +63,8 @@ pub struct Conn {
     conn: libsql::Connection,
     cache: Arc<Mutex<Cache>>,
     generation: Arc<SchemaGeneration>,
+    /// Told about writes, for connections to WAL files.
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 /// What a write statement did.
@@ -62,6 +80,21 @@ impl Conn {
             conn,
             cache: Arc::default(),
             generation,
+            checkpointer: None,
+        }
+    }
+
+    /// Reports this connection's writes to `checkpointer`.
+    pub fn with_checkpointer(mut self, checkpointer: Arc<Checkpointer>) -> Conn {
+        self.checkpointer = Some(checkpointer);
+        self
+    }
+
+    fn note_changes(&self, rows_affected: u64) {
+        if rows_affected > 0 {
+            if let Some(checkpointer) = &self.checkpointer {
+                checkpointer.note_write();
+            }
         }
     }
 
@@ -95,8 +128,7 @@ impl Conn {
             Some(entry) => entry,
             None => {
                 let stmt = self.conn.prepare(sql).await?;
-                let columns = column_names(&stmt);
-                (sql.to_owned(), Cached { stmt, columns })
+                (sql.to_owned(), Cached::new(stmt, sql))
             }
         };
         Ok(Stmt {
@@ -108,11 +140,7 @@ impl Conn {
 
     /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.
     pub async fn execute_raw(&self, sql: &str, args: Vec<Value>) -> Result<(RowSet, Changes)> {
-        let stmt = self.conn.prepare(sql).await?;
-        let cached = Cached {
-            columns: column_names(&stmt),
-            stmt,
-        };
+        let cached = Cached::new(self.conn.prepare(sql).await?, sql);
         let result = if cached.columns.is_empty() {
             run(&cached.stmt, args).await.map(|affected| {
                 let rows = RowSet {
@@ -126,6 +154,7 @@ impl Conn {
         };
         cached.stmt.reset();
         let (rows, rows_affected) = result?;
+        self.note_changes(rows_affected);
         let changes = Changes {
             rows_affected,
             last_insert_rowid: self.conn.last_insert_rowid(),
@@ -182,6 +211,11 @@ impl Stmt<'_> {
         let cached = self.cached()?;
         let result = read_rows(cached, args).await;
         cached.stmt.reset();
+        // `... RETURNING` rows are writes too.
+        if let Ok(rows) = &result {
+            self.conn
+                .note_changes(rows.rows.len() as u64 * u64::from(!cached.stmt_is_read));
+        }
         result
     }
 
@@ -189,8 +223,10 @@ impl Stmt<'_> {
         let cached = self.cached()?;
         let result = run(&cached.stmt, args).await;
         cached.stmt.reset();
+        let rows_affected = result?;
+        self.conn.note_changes(rows_affected);
         Ok(Changes {
-            rows_affected: result?,
+            rows_affected,
             last_insert_rowid: self.conn.conn.last_insert_rowid(),
         })
     }

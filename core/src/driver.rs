@@ -536,10 +536,10 @@ async fn atomically<T>(conn: &Conn, work: impl AsyncFnOnce(&Conn) -> Result<T>) 
         (
             "SAVEPOINT objectql_atomic",
             "RELEASE objectql_atomic",
-            "ROLLBACK TO objectql_atomic; RELEASE objectql_atomic",
+            &["ROLLBACK TO objectql_atomic", "RELEASE objectql_atomic"][..],
         )
     } else {
-        ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        ("BEGIN IMMEDIATE", "COMMIT", &["ROLLBACK"][..])
     };
     conn.execute(begin, Vec::new()).await?;
     let result = match work(conn).await {
@@ -548,7 +548,9 @@ async fn atomically<T>(conn: &Conn, work: impl AsyncFnOnce(&Conn) -> Result<T>) 
     };
     if result.is_err() && (nested || !conn.is_autocommit()) {
         // The error being reported is the first one; a failed undo cannot add to it.
-        conn.batch(undo).await.ok();
+        for statement in undo {
+            conn.batch(statement).await.ok();
+        }
     }
     result
 }

@@ -1,6 +1,7 @@
 //! Pure-Rust core of the native ObjectQL libSQL/Turso driver. No napi here: `cargo test`
 //! covers it without Node, and the binding crate only converts values and errors.
 
+pub mod checkpoint;
 pub mod config;
 pub mod conn;
 pub mod driver;

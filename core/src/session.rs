@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::checkpoint::Checkpointer;
 use crate::config::{DriverConfig, Location};
 use crate::conn::{Conn, SchemaGeneration};
 use crate::error::{Error, ErrorCode, Result};
@@ -17,6 +18,9 @@ use crate::error::{Error, ErrorCode, Result};
 /// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
 /// tables (tens of MB) then stop re-reading pages on every query.
 const PAGE_CACHE_KIB: u32 = 32 * 1024;
+
+/// Bytes a restarted WAL file is truncated to (it is reused, not regrown, below this).
+const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
 /// Idle connections kept for the next transaction; opening one costs a schema parse.
 const IDLE_CONNECTIONS: usize = 4;
@@ -67,6 +71,7 @@ impl Drop for ScratchFile {
 struct Store {
     db: libsql::Database,
     main: Conn,
+    checkpointer: Option<Arc<Checkpointer>>,
     /// Whether transactions can get connections of their own (false for plain memory).
     shared: bool,
     /// Declared last: removed after the connections above are closed.
@@ -106,6 +111,7 @@ impl Session {
                 Store {
                     db,
                     main,
+                    checkpointer: None,
                     shared: false,
                     _scratch: None,
                 }
@@ -149,8 +155,18 @@ impl Session {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let raw = self.lock_store().db.connect().map_err(connection_failed)?;
-                configure(Conn::new(raw, self.generation.clone())).await?
+                let (raw, checkpointer) = {
+                    let store = self.lock_store();
+                    (
+                        store.db.connect().map_err(connection_failed)?,
+                        store.checkpointer.clone(),
+                    )
+                };
+                let conn = configure(Conn::new(raw, self.generation.clone())).await?;
+                match checkpointer {
+                    Some(c) => conn.with_checkpointer(c),
+                    None => conn,
+                }
             }
         };
         // IMMEDIATE takes the write lock now: a deferred transaction that read first could
@@ -249,32 +265,38 @@ async fn open_file(
         .build()
         .await
         .map_err(connection_failed)?;
+    let checkpointer = Checkpointer::new(db.connect().map_err(connection_failed)?);
     let main = configure(Conn::new(
         db.connect().map_err(connection_failed)?,
         generation.clone(),
     ))
-    .await?;
-    // The journal mode is stored in the file: one connection sets it for all.
-    main.batch("PRAGMA journal_mode = WAL")
-        .await
-        .map_err(connection_failed)?;
+    .await?
+    .with_checkpointer(checkpointer.clone());
     Ok(Store {
         db,
         main,
+        checkpointer: Some(checkpointer),
         shared: true,
         _scratch: scratch,
     })
 }
 
 /// Settings of every connection to a database file. In WAL mode `synchronous = NORMAL`
-/// cannot corrupt the database; it only lets the last commits roll back on power loss (better-sqlite3's
-/// build default, and what the kernel's TypeScript driver runs with).
+/// cannot corrupt the database; it only lets the last commits roll back on power loss
+/// (better-sqlite3's build default, and what the kernel's TypeScript driver runs with).
+/// Checkpoints run on the checkpoint worker (see `checkpoint.rs`), not inside commits;
+/// the setting must follow the switch to WAL, which resets it.
 async fn configure(conn: Conn) -> Result<Conn> {
-    conn.batch(&format!(
-        "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{PAGE_CACHE_KIB}"
-    ))
-    .await
-    .map_err(connection_failed)?;
+    // One at a time: libsql's batch skips what follows a statement that returns rows.
+    for pragma in [
+        "PRAGMA synchronous = NORMAL".to_owned(),
+        format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"),
+        "PRAGMA journal_mode = WAL".to_owned(),
+        "PRAGMA wal_autocheckpoint = 0".to_owned(),
+        format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"),
+    ] {
+        conn.batch(&pragma).await.map_err(connection_failed)?;
+    }
     Ok(conn)
 }
 
