@@ -51,7 +51,9 @@ export interface TursoDriverConfig {
 export type Filter = Record<string, unknown> | unknown[];
 export type SortDirection = 'asc' | 'desc';
 export type SortSpec =
-  | Array<[string, SortDirection?] | string | { field: string; direction?: SortDirection; order?: SortDirection }>
+  | Array<
+      [string, SortDirection?] | string | { field: string; direction?: SortDirection; order?: SortDirection }
+    >
   | Record<string, 1 | -1 | SortDirection>
   | string;
 
@@ -171,9 +173,19 @@ export declare class TursoDriver {
   introspectSchema(): Promise<IntrospectedSchema>;
 
   find(objectName: string, query?: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
-  findOne(objectName: string, id: string | number, query?: FindQuery, options?: DriverOptions): Promise<DataRecord | null>;
+  findOne(
+    objectName: string,
+    id: string | number,
+    query?: FindQuery,
+    options?: DriverOptions,
+  ): Promise<DataRecord | null>;
   create(objectName: string, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
-  update(objectName: string, id: string | number, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
+  update(
+    objectName: string,
+    id: string | number,
+    data: DataRecord,
+    options?: DriverOptions,
+  ): Promise<DataRecord>;
   delete(objectName: string, id: string | number, options?: DriverOptions): Promise<{ deleted: boolean }>;
   count(objectName: string, filters?: Filter, options?: DriverOptions): Promise<number>;
   upsert(objectName: string, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
@@ -185,7 +197,12 @@ export declare class TursoDriver {
     options?: DriverOptions,
   ): Promise<number | []>;
   bulkDelete(objectName: string, ids: Array<string | number>, options?: DriverOptions): Promise<number | []>;
-  updateMany(objectName: string, filters: Filter, data: DataRecord, options?: DriverOptions): Promise<AffectedResult>;
+  updateMany(
+    objectName: string,
+    filters: Filter,
+    data: DataRecord,
+    options?: DriverOptions,
+  ): Promise<AffectedResult>;
   deleteMany(objectName: string, filters: Filter, options?: DriverOptions): Promise<AffectedResult>;
 
   distinct(objectName: string, field: string, filters?: Filter, options?: DriverOptions): Promise<unknown[]>;
@@ -196,8 +213,15 @@ export declare class TursoDriver {
   ): Promise<DataRecord[]>;
   explain(objectName: string, query: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
 
-  execute(command: string | { sql: string; args?: unknown[] }, parameters?: unknown[], options?: DriverOptions): Promise<ExecuteResult>;
-  executeQuery(ast: FindQuery & { object?: string; from?: string }, options?: DriverOptions): Promise<{ value: DataRecord[]; count?: number }>;
+  execute(
+    command: string | { sql: string; args?: unknown[] },
+    parameters?: unknown[],
+    options?: DriverOptions,
+  ): Promise<ExecuteResult>;
+  executeQuery(
+    ast: FindQuery & { object?: string; from?: string },
+    options?: DriverOptions,
+  ): Promise<{ value: DataRecord[]; count?: number }>;
   executeCommand(
     command: {
       type: string;
@@ -253,6 +277,19 @@ export declare function fieldTypeToSqlite(fieldType: string): 'TEXT' | 'INTEGER'
 export declare function isJsonFieldType(fieldType: string): boolean;
 export declare function isBooleanFieldType(fieldType: string): boolean;
 export declare function mapRow(row: DataRecord, jsonFields?: FieldSet, booleanFields?: FieldSet): DataRecord;
-export declare function mapRows(rows: DataRecord[], jsonFields?: FieldSet, booleanFields?: FieldSet): DataRecord[];
-export declare function serializeValue(value: unknown, fieldName: string, jsonFields?: FieldSet, booleanFields?: FieldSet): unknown;
-export declare function serializeRecord(data: DataRecord, jsonFields?: FieldSet, booleanFields?: FieldSet): DataRecord;
+export declare function mapRows(
+  rows: DataRecord[],
+  jsonFields?: FieldSet,
+  booleanFields?: FieldSet,
+): DataRecord[];
+export declare function serializeValue(
+  value: unknown,
+  fieldName: string,
+  jsonFields?: FieldSet,
+  booleanFields?: FieldSet,
+): unknown;
+export declare function serializeRecord(
+  data: DataRecord,
+  jsonFields?: FieldSet,
+  booleanFields?: FieldSet,
+): DataRecord;

@@ -8,6 +8,7 @@
 const { NativeDriver } = require('../native.js');
 const { makeError, toObjectQLError, isBusy } = require('./errors.js');
 const { encodeRecord, encodeRecords } = require('./records.js');
+const { toRow, toRows } = require('./rows.js');
 const { version } = require('../package.json');
 
 /** What this driver really does; a flag is true only when the feature works. */
@@ -183,11 +184,11 @@ class TursoDriver {
   // --- reads ----------------------------------------------------------------------------
 
   find(objectName, query, options) {
-    return this.#runIn(options, (tx) => this.#native.find(objectName, query, tx));
+    return this.#runIn(options, (tx) => toRows(this.#native.find(objectName, query, tx)));
   }
 
   findOne(objectName, id, _query, options) {
-    return this.#runIn(options, (tx) => this.#native.findOne(objectName, id, tx));
+    return this.#runIn(options, (tx) => toRow(this.#native.findOne(objectName, id, tx)));
   }
 
   count(objectName, filters, options) {
@@ -199,23 +200,23 @@ class TursoDriver {
   }
 
   aggregate(objectName, query, options) {
-    return this.#runIn(options, (tx) => this.#native.aggregate(objectName, query, tx));
+    return this.#runIn(options, (tx) => toRows(this.#native.aggregate(objectName, query, tx)));
   }
 
   explain(objectName, query, options) {
-    return this.#runIn(options, (tx) => this.#native.explain(objectName, query, tx));
+    return this.#runIn(options, (tx) => toRows(this.#native.explain(objectName, query, tx)));
   }
 
   // --- writes ---------------------------------------------------------------------------
 
   create(objectName, data, options) {
     const [keys, values] = encodeRecord(data);
-    return this.#runIn(options, (tx) => this.#native.create(objectName, keys, values, tx));
+    return this.#runIn(options, (tx) => toRow(this.#native.create(objectName, keys, values, tx)));
   }
 
   upsert(objectName, data, options) {
     const [keys, values] = encodeRecord(data);
-    return this.#runIn(options, (tx) => this.#native.upsert(objectName, keys, values, tx));
+    return this.#runIn(options, (tx) => toRow(this.#native.upsert(objectName, keys, values, tx)));
   }
 
   /** The stored record; for an unknown id, `{ id, ...data }` as the 4.2.2 driver did. */
@@ -223,7 +224,7 @@ class TursoDriver {
     const [keys, values] = encodeRecord(data);
     return this.#runIn(
       options,
-      (tx) => this.#native.update(objectName, id, keys, values, tx) ?? { id, ...data },
+      (tx) => toRow(this.#native.update(objectName, id, keys, values, tx)) ?? { id, ...data },
     );
   }
 
@@ -261,9 +262,7 @@ class TursoDriver {
     const [shapes, counts, values] = encodeRecords(
       Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates,
     );
-    return this.#runIn(options, (tx) =>
-      this.#native.bulkUpdate(objectName, ids, shapes, counts, values, tx),
-    );
+    return this.#runIn(options, (tx) => this.#native.bulkUpdate(objectName, ids, shapes, counts, values, tx));
   }
 
   bulkDelete(objectName, ids, options) {
@@ -306,9 +305,15 @@ class TursoDriver {
           return { success: true, affected: deleted ? 1 : 0 };
         }
         case 'bulkCreate':
-          return { success: true, affected: toCount(await this.bulkCreate(object, command.records, options)) };
+          return {
+            success: true,
+            affected: toCount(await this.bulkCreate(object, command.records, options)),
+          };
         case 'bulkUpdate':
-          return { success: true, affected: toCount(await this.bulkUpdate(object, command.updates, options)) };
+          return {
+            success: true,
+            affected: toCount(await this.bulkUpdate(object, command.updates, options)),
+          };
         case 'bulkDelete':
           return { success: true, affected: toCount(await this.bulkDelete(object, command.ids, options)) };
         default:

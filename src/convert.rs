@@ -21,10 +21,10 @@ pub struct JsInput(pub Value);
 /// A core [`Value`] going back to JS.
 pub struct JsOutput(pub Value);
 
-/// Rows going back to JS as an array of plain objects.
+/// Rows going back to JS (see [`rows_to_js`]).
 pub struct JsRows(pub RowSet);
 
-/// The first row as an object, or `null`.
+/// The first row (as [`JsRows`] with one row), or `null`.
 pub struct JsRow(pub RowSet);
 
 fn check(status: sys::napi_status, what: &str) -> Result<()> {
@@ -306,30 +306,49 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
     Ok(out)
 }
 
-unsafe fn column_keys(env: napi_env, columns: &[String]) -> Result<Vec<napi_value>> {
-    columns
-        .iter()
-        .map(|c| {
-            let mut key = ptr::null_mut();
-            check(
-                sys::napi_create_string_utf8(env, c.as_ptr().cast(), c.len() as isize, &mut key),
-                "key",
-            )?;
-            Ok(key)
-        })
-        .collect()
-}
-
-unsafe fn row_to_js(env: napi_env, keys: &[napi_value], row: &[Value]) -> Result<napi_value> {
-    let mut obj = ptr::null_mut();
-    check(sys::napi_create_object(env, &mut obj), "row")?;
-    for (key, cell) in keys.iter().zip(row) {
+/// Rows leave as `[columns, values]`: the column names once, then every cell row after
+/// row in one flat array. `lib/rows.js` turns them into objects with a compiled factory per
+/// column list, which V8 runs faster than N-API can set properties (`row_to_js` was the
+/// largest N-API cost of a `create`).
+unsafe fn rows_to_js<'a>(
+    env: napi_env,
+    columns: &[String],
+    rows: impl ExactSizeIterator<Item = &'a Vec<Value>>,
+) -> Result<napi_value> {
+    let mut names = ptr::null_mut();
+    check(
+        sys::napi_create_array_with_length(env, columns.len(), &mut names),
+        "columns",
+    )?;
+    for (i, c) in columns.iter().enumerate() {
         check(
-            sys::napi_set_property(env, obj, *key, to_js(env, cell)?),
-            "cell",
+            sys::napi_set_element(env, names, i as u32, to_js(env, &Value::Text(c.clone()))?),
+            "column",
         )?;
     }
-    Ok(obj)
+    let mut values = ptr::null_mut();
+    check(
+        sys::napi_create_array_with_length(env, rows.len() * columns.len(), &mut values),
+        "values",
+    )?;
+    let mut i = 0u32;
+    for row in rows {
+        for cell in row {
+            check(
+                sys::napi_set_element(env, values, i, to_js(env, cell)?),
+                "value",
+            )?;
+            i += 1;
+        }
+    }
+    let mut pair = ptr::null_mut();
+    check(
+        sys::napi_create_array_with_length(env, 2, &mut pair),
+        "rows",
+    )?;
+    check(sys::napi_set_element(env, pair, 0, names), "rows")?;
+    check(sys::napi_set_element(env, pair, 1, values), "rows")?;
+    Ok(pair)
 }
 
 impl ToNapiValue for JsOutput {
@@ -340,26 +359,14 @@ impl ToNapiValue for JsOutput {
 
 impl ToNapiValue for JsRows {
     unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
-        let keys = column_keys(env, &val.0.columns)?;
-        let mut arr = ptr::null_mut();
-        check(
-            sys::napi_create_array_with_length(env, val.0.rows.len(), &mut arr),
-            "rows",
-        )?;
-        for (i, row) in val.0.rows.iter().enumerate() {
-            check(
-                sys::napi_set_element(env, arr, i as u32, row_to_js(env, &keys, row)?),
-                "row",
-            )?;
-        }
-        Ok(arr)
+        rows_to_js(env, &val.0.columns, val.0.rows.iter())
     }
 }
 
 impl ToNapiValue for JsRow {
     unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
         match val.0.rows.first() {
-            Some(row) => row_to_js(env, &column_keys(env, &val.0.columns)?, row),
+            Some(row) => rows_to_js(env, &val.0.columns, std::iter::once(row)),
             None => to_js(env, &Value::Null),
         }
     }
