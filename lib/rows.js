@@ -1,11 +1,13 @@
 'use strict';
 
-// Rows arrive from Rust as `[columns, values]`: the column names once, then all cells row
-// after row. A factory compiled per column list builds each row object with literal keys,
+// Rows arrive from Rust as `[columns, values]`: the statement's frozen column-name array
+// (the same array object for every result of one prepared statement), then all cells row
+// after row. A factory compiled per column array builds each row object with literal keys,
 // which V8 does far faster than N-API can set properties one by one.
 
-const MAX_FACTORIES = 512;
-const factories = new Map();
+const byArray = new WeakMap();
+const MAX_BY_NAMES = 512;
+const byNames = new Map();
 
 function compileFactory(columns) {
   if (columns.includes('__proto__')) return undefined;
@@ -34,13 +36,17 @@ function slowFactory(columns) {
 }
 
 function factoryFor(columns) {
+  let make = byArray.get(columns);
+  if (make !== undefined) return make;
+  // A new array for a known column list (another statement, a raw query).
   const key = columns.join('\u0000');
-  let make = factories.get(key);
+  make = byNames.get(key);
   if (make === undefined) {
-    if (factories.size >= MAX_FACTORIES) factories.clear();
+    if (byNames.size >= MAX_BY_NAMES) byNames.clear();
     make = compileFactory(columns) ?? slowFactory(columns);
-    factories.set(key, make);
+    byNames.set(key, make);
   }
+  byArray.set(columns, make);
   return make;
 }
 

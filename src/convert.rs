@@ -4,6 +4,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
+use std::sync::Arc;
 
 use driver_core::rows::RowSet;
 use driver_core::value::{is_safe_integer, is_safe_whole};
@@ -11,6 +12,8 @@ use driver_core::Value;
 use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValueType};
 use napi::sys::{self, napi_env, napi_value};
 use napi::{Error, Result, Status};
+
+use crate::columns::column_array;
 
 /// Nesting deeper than this is refused (it is a cycle or a mistake, and would overflow).
 const MAX_DEPTH: usize = 64;
@@ -306,26 +309,16 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
     Ok(out)
 }
 
-/// Rows leave as `[columns, values]`: the column names once, then every cell row after
-/// row in one flat array. `lib/rows.js` turns them into objects with a compiled factory per
-/// column list, which V8 runs faster than N-API can set properties (`row_to_js` was the
-/// largest N-API cost of a `create`).
+/// Rows leave as `[columns, values]`: the statement's column-name array (the same frozen
+/// array every time, see `columns.rs`), then every cell row after row in one flat array.
+/// `lib/rows.js` turns them into objects with a factory compiled per column array, which
+/// V8 runs faster than N-API can set properties one by one.
 unsafe fn rows_to_js<'a>(
     env: napi_env,
-    columns: &[String],
+    columns: &Arc<[String]>,
     rows: impl ExactSizeIterator<Item = &'a Vec<Value>>,
 ) -> Result<napi_value> {
-    let mut names = ptr::null_mut();
-    check(
-        sys::napi_create_array_with_length(env, columns.len(), &mut names),
-        "columns",
-    )?;
-    for (i, c) in columns.iter().enumerate() {
-        check(
-            sys::napi_set_element(env, names, i as u32, to_js(env, &Value::Text(c.clone()))?),
-            "column",
-        )?;
-    }
+    let names = column_array(env, columns)?;
     let mut values = ptr::null_mut();
     check(
         sys::napi_create_array_with_length(env, rows.len() * columns.len(), &mut values),
