@@ -11,7 +11,9 @@ use std::ptr;
 use std::sync::{Arc, Weak};
 
 use napi::sys::{self, napi_env, napi_value};
-use napi::{Error, Result, Status};
+use napi::Result;
+
+use crate::convert::check;
 
 /// Entries kept before the cache starts over (ad-hoc `execute` results add one each).
 const CAPACITY: usize = 1024;
@@ -24,17 +26,6 @@ struct Entry {
 thread_local! {
     // napi references belong to the env of the thread that made them: one cache per thread.
     static ARRAYS: RefCell<HashMap<usize, Entry>> = RefCell::new(HashMap::new());
-}
-
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Status::GenericFailure,
-            format!("N-API call failed: {what}"),
-        ))
-    }
 }
 
 /// The JS array holding `columns`, created on first use.

@@ -30,7 +30,7 @@ pub struct JsRows(pub RowSet);
 /// The first row (as [`JsRows`] with one row), or `null`.
 pub struct JsRow(pub RowSet);
 
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
+pub(crate) fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {

@@ -6,3 +6,4 @@ mod convert;
 pub mod driver;
 mod error;
 pub mod helpers;
+pub mod schema_diff;

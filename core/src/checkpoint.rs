@@ -1,9 +1,15 @@
-//! WAL checkpoints off the JS thread.
+//! WAL checkpoints, mostly off the JS thread.
 //!
 //! SQLite's automatic checkpoint runs inside whichever commit crosses the threshold, so
-//! on a file database every thousandth write would stall the JS thread for a
-//! checkpoint and its fsyncs. Connections here turn it off, and writes nudge one
-//! process-wide worker thread, which checkpoints on a connection of its own.
+//! on a file database every thousandth write would stall the JS thread for a checkpoint
+//! and its fsyncs. Connections here turn it off; their writes nudge one process-wide
+//! worker thread, which checkpoints on a connection of its own.
+//!
+//! A WAL only starts over when a writer begins while every frame is already copied.
+//! The worker never catches up with a writer that keeps writing, so once the worker
+//! has copied what it saw, the writer itself, between two of its statements, copies the
+//! few frames that came meanwhile (a small PASSIVE checkpoint); its next write then
+//! starts the WAL over.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
@@ -13,13 +19,15 @@ use once_cell::sync::Lazy;
 
 use crate::inline::poll_once;
 
-/// Committed writes between two checkpoints (SQLite's own default is 1000 pages).
-const WRITES_PER_CHECKPOINT: u64 = 500;
+/// Committed writes between two worker checkpoints.
+const WRITES_PER_CHECKPOINT: u64 = 250;
 
 pub struct Checkpointer {
     conn: libsql::Connection,
     writes: AtomicU64,
     queued: AtomicBool,
+    /// The worker copied everything it saw: the writer finishes the job.
+    caught_up: AtomicBool,
 }
 
 static WORKER: Lazy<Mutex<Option<Sender<Arc<Checkpointer>>>>> = Lazy::new(|| {
@@ -31,39 +39,31 @@ static WORKER: Lazy<Mutex<Option<Sender<Arc<Checkpointer>>>>> = Lazy::new(|| {
                 job.run();
             }
         });
-    // Without a worker, checkpoints simply do not happen early; SQLite still bounds the
-    // WAL at the next checkpoint that does run.
+    // Without a worker no checkpoint runs before the database closes: the WAL grows,
+    // nothing is lost.
     Mutex::new(spawned.ok().map(|_| tx))
 });
 
 impl Checkpointer {
-    /// PASSIVE copies what is committed without blocking anyone; the JS thread keeps
-    /// appending meanwhile, so the WAL would never be fully copied and never restart
-    /// (it grows without bound). RESTART then copies the few new frames while holding the
-    /// write lock for a moment (writers see BUSY and retry), so the next write starts the
-    /// WAL over. Without a busy handler neither waits: a busy checkpoint just ends early.
-    async fn checkpoint(&self) -> libsql::Result<()> {
-        for mode in ["PASSIVE", "RESTART"] {
-            // Stepped to the end and dropped: a half-read PRAGMA would keep a read lock.
-            let mut rows = self
-                .conn
-                .query(&format!("PRAGMA wal_checkpoint({mode})"), ())
-                .await?;
-            while rows.next().await?.is_some() {}
-        }
-        Ok(())
-    }
-
     pub fn new(conn: libsql::Connection) -> Arc<Checkpointer> {
         Arc::new(Checkpointer {
             conn,
             writes: AtomicU64::new(0),
             queued: AtomicBool::new(false),
+            caught_up: AtomicBool::new(false),
         })
     }
 
-    /// Counts a committed write; every so often queues a checkpoint.
-    pub fn note_write(self: &Arc<Self>) {
+    /// Counts a committed write on `writer`: finishes a checkpoint the worker caught up
+    /// with, and every so often queues the next one.
+    pub fn note_write(self: &Arc<Self>, writer: &libsql::Connection) {
+        if self.caught_up.load(Ordering::Acquire)
+            && writer.is_autocommit()
+            && self.caught_up.swap(false, Ordering::AcqRel)
+        {
+            // Inline, so nothing is appended meanwhile; a busy one waits for the next run.
+            let _ = poll_once(checkpoint(writer));
+        }
         let n = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
         if n.is_multiple_of(WRITES_PER_CHECKPOINT) && !self.queued.swap(true, Ordering::AcqRel) {
             let worker = WORKER.lock().unwrap_or_else(|p| p.into_inner());
@@ -76,10 +76,18 @@ impl Checkpointer {
         }
     }
 
+    /// PASSIVE copies what is committed without waiting for or blocking anyone.
     fn run(&self) {
-        // A local statement completes on its first poll; a failed checkpoint is retried
-        // with the next batch of writes.
-        let _ = poll_once(self.checkpoint());
+        let done = matches!(poll_once(checkpoint(&self.conn)), Some(Ok(())));
+        self.caught_up.store(done, Ordering::Release);
         self.queued.store(false, Ordering::Release);
     }
+}
+
+/// Runs a PASSIVE checkpoint on `conn`.
+async fn checkpoint(conn: &libsql::Connection) -> libsql::Result<()> {
+    // Stepped to the end and dropped: a half-read PRAGMA would hold a read lock.
+    let mut rows = conn.query("PRAGMA wal_checkpoint(PASSIVE)", ()).await?;
+    while rows.next().await?.is_some() {}
+    Ok(())
 }

@@ -34,19 +34,15 @@ impl SchemaGeneration {
 
 struct Cached {
     stmt: libsql::Statement,
+    /// The result columns as last seen: checked against the statement on every run,
+    /// because SQLite silently re-prepares it after a schema change made anywhere.
     columns: Arc<[String]>,
-    /// Rows it returns are reads, not `... RETURNING` writes.
-    stmt_is_read: bool,
 }
 
 impl Cached {
-    fn new(stmt: libsql::Statement, sql: &str) -> Cached {
-        let head = sql.trim_start().get(..7).unwrap_or_default();
+    fn new(stmt: libsql::Statement) -> Cached {
         Cached {
             columns: column_names(&stmt),
-            stmt_is_read: ["SELECT", "EXPLAIN", "PRAGMA", "WITH"]
-                .iter()
-                .any(|kw| head.len() >= kw.len() && head[..kw.len()].eq_ignore_ascii_case(kw)),
             stmt,
         }
     }
@@ -90,12 +86,16 @@ impl Conn {
         self
     }
 
-    fn note_changes(&self, rows_affected: u64) {
-        if rows_affected > 0 {
+    /// Rows changed since `before` (a `total_changes()` reading). `sqlite3_changes`
+    /// would repeat the last DML count after DDL, BEGIN or COMMIT.
+    fn changed_since(&self, before: u64) -> u64 {
+        let changed = self.conn.total_changes().saturating_sub(before);
+        if changed > 0 {
             if let Some(checkpointer) = &self.checkpointer {
-                checkpointer.note_write();
+                checkpointer.note_write(&self.conn);
             }
         }
+        changed
     }
 
     pub fn is_autocommit(&self) -> bool {
@@ -128,7 +128,7 @@ impl Conn {
             Some(entry) => entry,
             None => {
                 let stmt = self.conn.prepare(sql).await?;
-                (sql.to_owned(), Cached::new(stmt, sql))
+                (sql.to_owned(), Cached::new(stmt))
             }
         };
         Ok(Stmt {
@@ -140,23 +140,20 @@ impl Conn {
 
     /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.
     pub async fn execute_raw(&self, sql: &str, args: Vec<Value>) -> Result<(RowSet, Changes)> {
-        let cached = Cached::new(self.conn.prepare(sql).await?, sql);
+        let cached = Cached::new(self.conn.prepare(sql).await?);
+        let before = self.conn.total_changes();
         let result = if cached.columns.is_empty() {
-            run(&cached.stmt, args).await.map(|affected| {
-                let rows = RowSet {
-                    columns: cached.columns.clone(),
-                    rows: Vec::new(),
-                };
-                (rows, affected)
+            run(&cached.stmt, args).await.map(|_| RowSet {
+                columns: cached.columns.clone(),
+                rows: Vec::new(),
             })
         } else {
-            read_rows(&cached, args).await.map(|rows| (rows, 0))
+            read_rows(&cached, args).await
         };
         cached.stmt.reset();
-        let (rows, rows_affected) = result?;
-        self.note_changes(rows_affected);
+        let rows = result?;
         let changes = Changes {
-            rows_affected,
+            rows_affected: self.changed_since(before),
             last_insert_rowid: self.conn.last_insert_rowid(),
         };
         Ok((rows, changes))
@@ -207,26 +204,30 @@ impl Stmt<'_> {
             .ok_or_else(|| Error::driver("internal: statement used after release"))
     }
 
-    pub async fn query(&self, args: Vec<Value>) -> Result<RowSet> {
+    pub async fn query(&mut self, args: Vec<Value>) -> Result<RowSet> {
+        let before = self.conn.conn.total_changes();
         let cached = self.cached()?;
         let result = read_rows(cached, args).await;
         cached.stmt.reset();
         // `... RETURNING` rows are writes too.
-        if let Ok(rows) = &result {
-            self.conn
-                .note_changes(rows.rows.len() as u64 * u64::from(!cached.stmt_is_read));
+        self.conn.changed_since(before);
+        let rows = result?;
+        if let Some(cached) = self.cached.as_mut() {
+            cached.columns = rows.columns.clone();
         }
-        result
+        Ok(rows)
     }
 
     pub async fn execute(&self, args: Vec<Value>) -> Result<Changes> {
+        let before = self.conn.conn.total_changes();
         let cached = self.cached()?;
         let result = run(&cached.stmt, args).await;
         cached.stmt.reset();
-        let rows_affected = result?;
-        self.conn.note_changes(rows_affected);
+        let reported = result?;
+        let changed = self.conn.changed_since(before);
         Ok(Changes {
-            rows_affected,
+            // DML counts its own rows (not its triggers'); anything else changed none.
+            rows_affected: if changed == 0 { 0 } else { reported },
             last_insert_rowid: self.conn.conn.last_insert_rowid(),
         })
     }
@@ -266,19 +267,38 @@ async fn run(stmt: &libsql::Statement, args: Vec<Value>) -> Result<u64> {
 async fn read_rows(cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
     let params = bind(&cached.stmt, args)?;
     let mut rows = cached.stmt.query(params).await?;
-    let width = cached.columns.len();
+    let mut columns: Option<Arc<[String]>> = None;
     let mut out = Vec::new();
     while let Some(row) = rows.next().await? {
-        let mut cells = Vec::with_capacity(width);
-        for i in 0..width as i32 {
+        // Names are read after the first step, which is when a re-prepare happens.
+        let columns = columns.get_or_insert_with(|| current_columns(&rows, &cached.columns));
+        let mut cells = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() as i32 {
             cells.push(read_value(&row, i)?);
         }
         out.push(cells);
     }
     Ok(RowSet {
-        columns: cached.columns.clone(),
+        columns: columns.unwrap_or_else(|| current_columns(&rows, &cached.columns)),
         rows: out,
     })
+}
+
+/// The statement's result columns now: `known` itself while they are unchanged (the
+/// usual case, compared without allocating), a fresh list after a schema change.
+fn current_columns(rows: &libsql::Rows, known: &Arc<[String]>) -> Arc<[String]> {
+    let count = rows.column_count().max(0) as usize;
+    let unchanged = count == known.len()
+        && known
+            .iter()
+            .enumerate()
+            .all(|(i, name)| rows.column_name(i as i32) == Some(name.as_str()));
+    if unchanged {
+        return known.clone();
+    }
+    (0..count as i32)
+        .map(|i| rows.column_name(i).unwrap_or_default().to_owned())
+        .collect()
 }
 
 /// `libsql` unwraps the UTF-8 check of TEXT cells; a cell written by another program with

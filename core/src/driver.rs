@@ -100,7 +100,13 @@ impl Driver {
         session.generation.bump();
         let mut kinds = self.kinds.write().unwrap_or_else(|p| p.into_inner());
         for def in &defs {
-            kinds.insert(def.name.clone(), Arc::new(def.kinds()));
+            // Fields a later definition leaves out keep the kind they were declared with.
+            let mut merged = kinds
+                .get(&def.name)
+                .map(|k| (**k).clone())
+                .unwrap_or_default();
+            merged.merge(def);
+            kinds.insert(def.name.clone(), Arc::new(merged));
         }
         Ok(())
     }
@@ -388,7 +394,7 @@ impl Driver {
             let mut out = RowSet::default();
             let mut count = 0;
             for batch in batches {
-                let stmt = conn
+                let mut stmt = conn
                     .prepare(&insert_sql(object, &batch.columns, tail)?)
                     .await?;
                 for row in batch.rows {

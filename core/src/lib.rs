@@ -13,6 +13,7 @@ pub mod query;
 pub mod record;
 pub mod rows;
 pub mod schema;
+pub mod schema_diff;
 pub mod session;
 pub mod types;
 pub mod value;

@@ -34,6 +34,21 @@ impl FieldKinds {
     pub fn is_empty(&self) -> bool {
         self.json.is_empty() && self.boolean.is_empty()
     }
+
+    /// Takes the kind of every field `def` declares (a field may change kind).
+    pub fn merge(&mut self, def: &crate::schema::ObjectDef) {
+        use crate::types::{is_boolean_field_type, is_json_field_type};
+        for f in &def.fields {
+            self.json.remove(&f.name);
+            self.boolean.remove(&f.name);
+            if is_json_field_type(&f.field_type) {
+                self.json.insert(f.name.clone());
+            }
+            if is_boolean_field_type(&f.field_type) {
+                self.boolean.insert(f.name.clone());
+            }
+        }
+    }
 }
 
 /// Rows as read from SQLite: column names once, then one vector of cells per row.

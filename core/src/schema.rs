@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::ident::quote_identifier;
 use crate::rows::FieldKinds;
-use crate::types::{field_type_to_sqlite, is_boolean_field_type, is_json_field_type};
+use crate::types::{field_type_to_sqlite, is_boolean_field_type};
 use crate::value::Value;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,14 +68,7 @@ impl ObjectDef {
 
     pub fn kinds(&self) -> FieldKinds {
         let mut kinds = FieldKinds::default();
-        for f in &self.fields {
-            if is_json_field_type(&f.field_type) {
-                kinds.json.insert(f.name.clone());
-            }
-            if is_boolean_field_type(&f.field_type) {
-                kinds.boolean.insert(f.name.clone());
-            }
-        }
+        kinds.merge(self);
         kinds
     }
 
