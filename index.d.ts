@@ -74,7 +74,8 @@ export interface FindQuery {
 }
 
 /** A transaction handle from `beginTransaction()`; pass it as `options.transaction`. */
-export interface TursoTransaction {
+export declare class TursoTransaction {
+  private constructor();
   readonly id: number;
 }
 
@@ -293,3 +294,49 @@ export declare function serializeRecord(
   jsonFields?: FieldSet,
   booleanFields?: FieldSet,
 ): DataRecord;
+
+// ---------------------------------------------------------------------------------------
+// Schema diff engine
+// ---------------------------------------------------------------------------------------
+
+export interface ColumnDef {
+  name: string;
+  /** SQLite type name: TEXT, INTEGER, REAL, BLOB (or e.g. VARCHAR(255) in a hand-written diff). */
+  sqlType: string;
+  notNull?: boolean;
+  /** The field's defaultValue as given; escaped when it becomes SQL. */
+  defaultValue?: string | number | boolean | object | null;
+  isPrimary?: boolean;
+}
+
+export type SchemaDiffAction =
+  | { type: 'create_table'; table: string; columns: ColumnDef[] }
+  | { type: 'add_column'; table: string; column: ColumnDef }
+  | { type: 'drop_table'; table: string };
+
+export interface SchemaDiff {
+  /** Ordered: per desired object create_table or add_column, then drop_table. */
+  actions: SchemaDiffAction[];
+  /** One human line per action, or one line saying the schema is up to date. */
+  summary: string[];
+}
+
+export interface SchemaMigration {
+  /** Forward statements, one per action. */
+  up: string[];
+  /** Reverse statements, one per action; a `--` comment where it cannot be undone. */
+  down: string[];
+  summary: string[];
+}
+
+export interface DiffSchemaOptions {
+  /** Table-name prefixes never dropped (a trailing `*` is allowed); `sqlite_` always is. */
+  systemTables?: string[];
+}
+
+export declare function diffSchema(
+  desired: readonly ObjectSchema[],
+  live: IntrospectedSchema,
+  options?: DiffSchemaOptions,
+): SchemaDiff;
+export declare function generateMigration(diff: SchemaDiff): SchemaMigration;

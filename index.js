@@ -23,4 +23,6 @@ module.exports = {
   mapRows: helpers.mapRows,
   serializeValue: helpers.serializeValue,
   serializeRecord: helpers.serializeRecord,
+  diffSchema: helpers.diffSchema,
+  generateMigration: helpers.generateMigration,
 };

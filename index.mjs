@@ -17,6 +17,8 @@ export const {
   mapRows,
   serializeValue,
   serializeRecord,
+  diffSchema,
+  generateMigration,
 } = cjs;
 
 export default cjs;

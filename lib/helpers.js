@@ -30,6 +30,9 @@ const fieldTypeToSqlite = (fieldType) => callSync(() => native.fieldTypeToSqlite
 const isJsonFieldType = (fieldType) => callSync(() => native.isJsonFieldType(String(fieldType)));
 const isBooleanFieldType = (fieldType) => callSync(() => native.isBooleanFieldType(String(fieldType)));
 
+const diffSchema = (desired, live, options) => callSync(() => native.diffSchema(desired, live, options));
+const generateMigration = (diff) => callSync(() => native.generateMigration(diff));
+
 const mapRows = (rows, jsonFields, booleanFields) =>
   callSync(() => native.mapRows(rows, fieldList(jsonFields), fieldList(booleanFields)));
 
@@ -54,4 +57,6 @@ module.exports = {
   mapRows,
   serializeValue,
   serializeRecord,
+  diffSchema,
+  generateMigration,
 };
