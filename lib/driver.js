@@ -62,14 +62,25 @@ class TursoTransaction {
   }
 }
 
+/** What the ObjectStack kernel reads in addition: one call syncs many objects. */
+const KERNEL_SUPPORTS = Object.freeze({ ...SUPPORTS, batchSchemaSync: true });
+
+/** The kernel picks its SQL dialect from `config.client`; this is knex's SQLite name. */
+const SQLITE_CLIENT = 'better-sqlite3';
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
 class TursoDriver {
   #native;
+  /** Serving the ObjectStack kernel (`contract: 'objectstack'`) rather than 4.2.2 callers. */
+  #kernel;
 
   constructor(config) {
     this.name = 'TursoDriver';
     this.version = version;
-    this.supports = SUPPORTS;
-    this.config = config;
+    this.#kernel = config?.contract === 'objectstack';
+    this.supports = this.#kernel ? KERNEL_SUPPORTS : SUPPORTS;
+    this.config = isPlainObject(config) ? { ...config, client: SQLITE_CLIENT } : config;
     try {
       this.#native = new NativeDriver(config ?? {});
     } catch (err) {
@@ -86,7 +97,7 @@ class TursoDriver {
       return Promise.resolve(call());
     } catch (err) {
       if (isBusy(err)) return this.#retryWhenUnlocked(call, err);
-      return Promise.reject(toObjectQLError(err));
+      return Promise.reject(this.#error(err));
     }
   }
 
@@ -101,7 +112,7 @@ class TursoDriver {
       try {
         return call();
       } catch (err) {
-        if (!isBusy(err)) throw toObjectQLError(err);
+        if (!isBusy(err)) throw this.#error(err);
         last = err;
       }
     }
@@ -110,6 +121,30 @@ class TursoDriver {
       `The database stayed locked by another transaction for ${timeout} ms (${last.message}); ` +
         'commit or roll back open transactions, or raise the driver "timeout".',
     );
+  }
+
+  /** The kernel knows a refused filter as INVALID_FILTER; 4.2.2 callers as INVALID_REQUEST. */
+  #error(err) {
+    return toObjectQLError(err, { kernel: this.#kernel });
+  }
+
+  /**
+   * The filter of a count/updateMany/deleteMany argument: the kernel sends a query
+   * (`{ object, where }`), 4.2.2 callers the filter itself.
+   */
+  #filterOf(arg) {
+    if (this.#kernel && isPlainObject(arg) && ('where' in arg || 'object' in arg)) return arg.where;
+    return arg;
+  }
+
+  /** Paged reads must not depend on storage order: the kernel's pages end on the id. */
+  #pagedQuery(query) {
+    if (!this.#kernel || !isPlainObject(query) || (query.limit == null && query.offset == null)) {
+      return query;
+    }
+    const orderBy = Array.isArray(query.orderBy) ? query.orderBy : [];
+    if (orderBy.some((o) => (typeof o === 'string' ? o : o?.field) === 'id')) return query;
+    return { ...query, orderBy: [...orderBy, { field: 'id', order: 'asc' }] };
   }
 
   /** The native transaction id named by `options`, or undefined. */
@@ -169,7 +204,15 @@ class TursoDriver {
     return this.#run(() => this.#native.syncSchema(objects));
   }
 
-  syncSchema(objects, _options) {
+  /** `syncSchema(objects)` (4.2.2) or `syncSchema(name, schema)` (the kernel). */
+  syncSchema(objects, schema) {
+    if (typeof objects === 'string') return this.init([{ ...schema, name: objects }]);
+    return this.init(objects);
+  }
+
+  /** The kernel's batch form: `[{ object, schema }]`, all in one transaction. */
+  syncSchemasBatch(batch) {
+    const objects = Array.isArray(batch) ? batch.map((b) => ({ ...b?.schema, name: b?.object })) : batch;
     return this.init(objects);
   }
 
@@ -184,15 +227,19 @@ class TursoDriver {
   // --- reads ----------------------------------------------------------------------------
 
   find(objectName, query, options) {
-    return this.#runIn(options, (tx) => toRows(this.#native.find(objectName, query, tx)));
+    const q = this.#pagedQuery(query);
+    return this.#runIn(options, (tx) => toRows(this.#native.find(objectName, q, tx)));
   }
 
-  findOne(objectName, id, _query, options) {
-    return this.#runIn(options, (tx) => toRow(this.#native.findOne(objectName, id, tx)));
+  /** By id (`findOne(object, id, query?, options?)`) or by query (`findOne(object, query, options?)`). */
+  findOne(objectName, id, query, options) {
+    const opts = isPlainObject(id) && options === undefined ? query : options;
+    return this.#runIn(opts, (tx) => toRow(this.#native.findOne(objectName, id, tx)));
   }
 
   count(objectName, filters, options) {
-    return this.#runIn(options, (tx) => this.#native.count(objectName, filters, tx));
+    const filter = this.#filterOf(filters);
+    return this.#runIn(options, (tx) => this.#native.count(objectName, filter, tx));
   }
 
   distinct(objectName, field, filters, options) {
@@ -219,40 +266,56 @@ class TursoDriver {
     return this.#runIn(options, (tx) => toRow(this.#native.upsert(objectName, keys, values, tx)));
   }
 
-  /** The stored record; for an unknown id, `{ id, ...data }` as the 4.2.2 driver did. */
+  /**
+   * The stored record. For an unknown id: `null` for the kernel, `{ id, ...data }` for
+   * 4.2.2 callers (what the 4.2.2 driver returned).
+   */
   update(objectName, id, data, options) {
     const [keys, values] = encodeRecord(data);
+    const missing = this.#kernel ? () => null : () => ({ id, ...data });
     return this.#runIn(
       options,
-      (tx) => toRow(this.#native.update(objectName, id, keys, values, tx)) ?? { id, ...data },
+      (tx) => toRow(this.#native.update(objectName, id, keys, values, tx)) ?? missing(),
     );
   }
 
+  /** `true`/`false` for the kernel, `{ deleted }` for 4.2.2 callers. */
   delete(objectName, id, options) {
-    return this.#runIn(options, (tx) => ({ deleted: this.#native.delete(objectName, id, tx) }));
+    return this.#runIn(options, (tx) => {
+      const deleted = this.#native.delete(objectName, id, tx);
+      return this.#kernel ? deleted : { deleted };
+    });
   }
 
+  /** A number for the kernel, `{ affected, modifiedCount }` for 4.2.2 callers. */
   updateMany(objectName, filters, data, options) {
+    const filter = this.#filterOf(filters);
     const [keys, values] = encodeRecord(data);
     return this.#runIn(options, (tx) => {
-      const affected = this.#native.updateMany(objectName, filters, keys, values, tx);
-      return { affected, modifiedCount: affected };
+      const affected = this.#native.updateMany(objectName, filter, keys, values, tx);
+      return this.#kernel ? affected : { affected, modifiedCount: affected };
     });
   }
 
+  /** A number for the kernel, `{ affected, deletedCount }` for 4.2.2 callers. */
   deleteMany(objectName, filters, options) {
+    const filter = this.#filterOf(filters);
     return this.#runIn(options, (tx) => {
-      const affected = this.#native.deleteMany(objectName, filters, tx);
-      return { affected, deletedCount: affected };
+      const affected = this.#native.deleteMany(objectName, filter, tx);
+      return this.#kernel ? affected : { affected, deletedCount: affected };
     });
   }
 
-  /** How many records were inserted, all in one transaction (`[]` for no records). */
+  /**
+   * All records in one transaction. The kernel gets the stored rows; 4.2.2 callers how
+   * many were inserted (`[]` for no records).
+   */
   bulkCreate(objectName, records, options) {
     if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
     const [shapes, counts, values] = encodeRecords(records);
+    const returning = this.#kernel;
     return this.#runIn(options, (tx) =>
-      this.#native.bulkCreate(objectName, shapes, counts, values, false, tx),
+      this.#native.bulkCreate(objectName, shapes, counts, values, returning, tx),
     );
   }
 

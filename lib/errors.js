@@ -27,6 +27,7 @@ const ObjectQLError = peerErrorClass() ?? OwnObjectQLError;
 const OBJECTQL_CODES = new Set([
   'CONFIG_ERROR',
   'INVALID_REQUEST',
+  'INVALID_FILTER',
   'NOT_FOUND',
   'QUERY_ERROR',
   'DRIVER_ERROR',
@@ -44,11 +45,15 @@ function makeError(code, message, details) {
   return err;
 }
 
-/** Any error thrown by the native binding, as an ObjectQLError. */
-function toObjectQLError(err) {
+/**
+ * Any error thrown by the native binding, as an ObjectQLError. A refused filter is
+ * `INVALID_FILTER` for the ObjectStack kernel and `INVALID_REQUEST` in the 4.2.2 API.
+ */
+function toObjectQLError(err, { kernel = false } = {}) {
   if (err instanceof ObjectQLError) return err;
   const message = err && typeof err.message === 'string' ? err.message : String(err);
   const code = err && err.code;
+  if (code === 'INVALID_FILTER' && !kernel) return makeError('INVALID_REQUEST', message);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);
   if (code === BUSY) return makeError('DRIVER_ERROR', message);
   // napi's own argument checks (StringExpected, NumberExpected, InvalidArg, ...) are the

@@ -7,8 +7,12 @@ use std::fmt;
 pub enum ErrorCode {
     /// Bad driver, router or plugin configuration.
     Config,
-    /// A caller argument was refused before any SQL ran (identifier, filter, sort, ...).
+    /// A caller argument was refused before any SQL ran (identifier, sort, ...).
     InvalidRequest,
+    /// A filter was refused before any SQL ran (unknown operator, bad operand). The
+    /// ObjectStack kernel knows it as `INVALID_FILTER`; the 4.2.2 API reports
+    /// `INVALID_REQUEST` (the JS layer decides).
+    InvalidFilter,
     NotFound,
     /// SQLite (or the server) refused a statement.
     Query,
@@ -25,6 +29,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Config => "CONFIG_ERROR",
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::InvalidFilter => "INVALID_FILTER",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Query => "QUERY_ERROR",
             ErrorCode::Driver => "DRIVER_ERROR",
@@ -68,6 +73,14 @@ impl Error {
 
     pub fn driver(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Driver, message)
+    }
+
+    /// This error, as the refusal of a filter.
+    pub fn in_filter(mut self) -> Self {
+        if self.code == ErrorCode::InvalidRequest {
+            self.code = ErrorCode::InvalidFilter;
+        }
+        self
     }
 
     pub fn is_busy(&self) -> bool {

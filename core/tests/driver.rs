@@ -504,7 +504,7 @@ fn find_honours_filters_sort_fields_limit_offset() {
         );
         expect_err(
             run(d.find("task", &v(r#"{"where":{"n":{"$regex":"x"}}}"#), None)),
-            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidFilter,
         );
     }
 }
@@ -625,7 +625,7 @@ fn update_many_and_delete_many() {
         // A stray non-object filter is refused rather than meaning "every row".
         expect_err(
             run(d.delete_many("task", &Value::from("everything"), None)),
-            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidFilter,
         );
         assert_eq!(count(d, "task", None), 3);
         // No filter at all does mean every row.

@@ -36,6 +36,10 @@ pub(super) fn compile_filter_with(cols: &Columns, filter: &Value) -> Result<Comp
 
 /// The fragment for any filter form; `None` when it has no condition.
 pub(super) fn compile_part(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
+    compile_any(cols, filter).map_err(Error::in_filter)
+}
+
+fn compile_any(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
     match filter {
         Value::Object(entries) => compile_object(cols, entries),
         Value::Array(items) => legacy::compile_legacy(cols, items),
@@ -229,6 +233,7 @@ pub(super) fn compile_op(field: &str, quoted: &str, op: Op, value: &Value) -> Re
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+    use crate::query::refusal;
 
     fn v(json: &str) -> Value {
         Value::parse_json(json).unwrap()
@@ -246,7 +251,7 @@ mod tests {
 
     fn refused(json: &str) -> String {
         let err = compile_filter(&v(json)).unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidRequest, "{json}");
+        assert_eq!(err.code, ErrorCode::InvalidFilter, "{json}");
         err.message
     }
 
@@ -449,7 +454,7 @@ mod tests {
             compile_filter_in("people", &v(r#"["$a","=",1]"#)).unwrap_err(),
             compile_filter_in("people", &v("true")).unwrap_err(),
         ] {
-            assert_eq!(err.code, ErrorCode::InvalidRequest);
+            assert!(refusal(err.code));
         }
     }
 }

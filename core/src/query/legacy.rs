@@ -194,7 +194,7 @@ mod tests {
 
     fn refused(json: &str) -> String {
         let err = compile_filter(&Value::parse_json(json).unwrap()).unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidRequest, "{json}");
+        assert_eq!(err.code, ErrorCode::InvalidFilter, "{json}");
         err.message
     }
 

@@ -229,6 +229,13 @@ fn parse_count(name: &str, value: &Value) -> Result<i64> {
     }
 }
 
+/// Whether `code` refuses a caller's input before SQL (filters have a code of their own).
+#[cfg(test)]
+pub(crate) fn refusal(code: crate::error::ErrorCode) -> bool {
+    use crate::error::ErrorCode;
+    matches!(code, ErrorCode::InvalidRequest | ErrorCode::InvalidFilter)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
