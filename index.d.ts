@@ -42,6 +42,14 @@ export interface TursoDriverConfig {
   syncUrl?: string;
   sync?: TursoSyncConfig;
   /**
+   * Which driver contract to serve. `'objectql'` (default): the ObjectQL 4.2.2 API, for
+   * direct callers. `'objectstack'`: the shapes the ObjectStack kernel expects (`delete`
+   * resolves to a boolean, `update` to the row or `null`, `updateMany`/`deleteMany` to a
+   * number, `bulkCreate` to the rows, refused filters reject with `INVALID_FILTER`, paged
+   * reads are ordered by `id` last). `TursoDriverPlugin` sets it for the kernel.
+   */
+  contract?: 'objectql' | 'objectstack';
+  /**
    * Operation timeout in milliseconds. For local databases this is how long a write waits
    * (asynchronously) for another connection's transaction to release the lock. Default: 5000.
    */
@@ -160,7 +168,8 @@ export declare class TursoDriver {
   readonly name: 'TursoDriver';
   readonly version: string;
   readonly supports: DriverCapabilities;
-  readonly config: TursoDriverConfig;
+  /** The configuration, plus `client`: the SQL dialect name the kernel reads. */
+  readonly config: TursoDriverConfig & { client: string };
 
   connect(): Promise<void>;
   disconnect(): Promise<void>;
@@ -170,6 +179,10 @@ export declare class TursoDriver {
 
   init(objects: ObjectSchema[]): Promise<void>;
   syncSchema(objects: ObjectSchema[], options?: DriverOptions): Promise<void>;
+  /** The kernel's form: one object, named by `objectName`. */
+  syncSchema(objectName: string, schema: ObjectSchema): Promise<void>;
+  /** The kernel's batch form, all objects in one transaction. */
+  syncSchemasBatch(batch: Array<{ object: string; schema: ObjectSchema }>): Promise<void>;
   dropTable(objectName: string, options?: DriverOptions): Promise<void>;
   introspectSchema(): Promise<IntrospectedSchema>;
 

@@ -260,7 +260,7 @@ impl Driver {
     /// Inserts one record and returns it as stored.
     pub async fn create(&self, object: &str, record: Record, tx: Option<u32>) -> Result<RowSet> {
         let batch = Batch::single(record)?.prepare_insert(&self.kinds(object))?;
-        let sql = insert_sql(object, &batch.columns, "RETURNING *")?;
+        let sql = insert_sql(object, &batch.columns, 1, "RETURNING *")?;
         let args = batch.rows.into_iter().next().unwrap_or_default();
         let conn = self.conn(tx).await?;
         let rows = conn.query(&sql, args).await?;
@@ -284,7 +284,7 @@ impl Driver {
                 updates.join(", ")
             )
         };
-        let sql = insert_sql(object, &batch.columns, &conflict)?;
+        let sql = insert_sql(object, &batch.columns, 1, &conflict)?;
         let args = batch.rows.into_iter().next().unwrap_or_default();
         let id = batch
             .columns
@@ -388,26 +388,25 @@ impl Driver {
             .into_iter()
             .map(|b| b.prepare_insert(&kinds))
             .collect::<Result<Vec<_>>>()?;
-        let tail = if returning { "RETURNING *" } else { "" };
         let conn = self.conn(tx).await?;
         let (count, rows) = atomically(&conn, async |conn: &Conn| {
             let mut out = RowSet::default();
             let mut count = 0;
             for batch in batches {
-                let mut stmt = conn
-                    .prepare(&insert_sql(object, &batch.columns, tail)?)
-                    .await?;
-                for row in batch.rows {
-                    if returning {
+                count += batch.rows.len() as u64;
+                if returning {
+                    let mut stmt = conn
+                        .prepare(&insert_sql(object, &batch.columns, 1, "RETURNING *")?)
+                        .await?;
+                    for row in batch.rows {
                         let mut inserted = stmt.query(row).await?;
                         if out.columns.is_empty() {
                             out.columns = inserted.columns.clone();
                         }
                         out.rows.append(&mut inserted.rows);
-                    } else {
-                        stmt.execute(row).await?;
                     }
-                    count += 1;
+                } else {
+                    insert_chunked(conn, object, batch).await?;
                 }
             }
             Ok((count, out))
@@ -576,17 +575,48 @@ async fn table_columns(conn: &Conn, table: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-fn insert_sql(object: &str, columns: &[String], tail: &str) -> Result<String> {
-    let columns = columns
+/// `INSERT INTO "t" (...) VALUES (?, ...)` with `rows` value lists.
+fn insert_sql(object: &str, columns: &[String], rows: usize, tail: &str) -> Result<String> {
+    let names = columns
         .iter()
         .map(|c| quote_identifier(c))
         .collect::<Result<Vec<_>>>()?;
-    let placeholders = vec!["?"; columns.len()].join(", ");
+    let one = format!("({})", vec!["?"; names.len()].join(", "));
     Ok(format!(
-        "INSERT INTO {} ({}) VALUES ({placeholders}) {tail}",
+        "INSERT INTO {} ({}) VALUES {} {tail}",
         quote_identifier(object)?,
-        columns.join(", ")
+        names.join(", "),
+        vec![one; rows.max(1)].join(", ")
     ))
+}
+
+/// Rows per multi-row INSERT: one statement step per chunk instead of per row.
+const INSERT_CHUNK_ROWS: usize = 64;
+
+/// SQLite's limit on parameters in one statement.
+const MAX_PARAMS: usize = 32_766;
+
+/// Inserts a batch as multi-row INSERTs of up to [`INSERT_CHUNK_ROWS`] rows.
+async fn insert_chunked(conn: &Conn, object: &str, batch: Batch) -> Result<()> {
+    let width = batch.columns.len().max(1);
+    let chunk = INSERT_CHUNK_ROWS.min(MAX_PARAMS / width).max(1);
+    let mut rows = batch.rows.into_iter().peekable();
+    let mut full = None;
+    while rows.peek().is_some() {
+        let args: Vec<Value> = rows.by_ref().take(chunk).flatten().collect();
+        let n = args.len() / width;
+        if n == chunk {
+            if full.is_none() {
+                full = Some(conn.prepare(&insert_sql(object, &batch.columns, chunk, "")?).await?);
+            }
+            if let Some(stmt) = &full {
+                stmt.execute(args).await?;
+            }
+        } else {
+            conn.execute(&insert_sql(object, &batch.columns, n, "")?, args).await?;
+        }
+    }
+    Ok(())
 }
 
 fn update_sql(object: &str, record: Record, tail: &str) -> Result<(String, Vec<Value>)> {
