@@ -68,7 +68,8 @@ const KERNEL_SUPPORTS = Object.freeze({ ...SUPPORTS, batchSchemaSync: true });
 /** The kernel picks its SQL dialect from `config.client`; this is knex's SQLite name. */
 const SQLITE_CLIENT = 'better-sqlite3';
 
-const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
+const isPlainObject = (v) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 class TursoDriver {
   #native;

@@ -607,13 +607,17 @@ async fn insert_chunked(conn: &Conn, object: &str, batch: Batch) -> Result<()> {
         let n = args.len() / width;
         if n == chunk {
             if full.is_none() {
-                full = Some(conn.prepare(&insert_sql(object, &batch.columns, chunk, "")?).await?);
+                full = Some(
+                    conn.prepare(&insert_sql(object, &batch.columns, chunk, "")?)
+                        .await?,
+                );
             }
             if let Some(stmt) = &full {
                 stmt.execute(args).await?;
             }
         } else {
-            conn.execute(&insert_sql(object, &batch.columns, n, "")?, args).await?;
+            conn.execute(&insert_sql(object, &batch.columns, n, "")?, args)
+                .await?;
         }
     }
     Ok(())
