@@ -103,7 +103,10 @@ impl Session {
         let store = match &config.location {
             Location::File(path) => open_file(path, None, &generation).await?,
             Location::Memory => {
-                let db = libsql::Builder::new_local(":memory:")
+                // `file::memory:` (not `:memory:`, which libsql opens with fixed flags)
+                // so that the connection gets `open_flags()` too.
+                let db = libsql::Builder::new_local("file::memory:")
+                    .flags(open_flags())
                     .build()
                     .await
                     .map_err(connection_failed)?;
@@ -254,6 +257,35 @@ impl Session {
     }
 }
 
+/// How every connection is opened: read-write, created if missing, URI names (for
+/// `file::memory:`), and without SQLite's per-connection mutex. A connection here is only
+/// ever used by one thread at a time (the JS thread, or the checkpoint worker for its
+/// own connection), so the mutex locked on every API call bought nothing but time.
+fn open_flags() -> libsql::OpenFlags {
+    use libsql::ffi;
+    configure_sqlite();
+    libsql::OpenFlags::from_bits_retain(
+        ffi::SQLITE_OPEN_READWRITE
+            | ffi::SQLITE_OPEN_CREATE
+            | ffi::SQLITE_OPEN_URI
+            | ffi::SQLITE_OPEN_NOMUTEX,
+    )
+}
+
+/// Process-wide SQLite settings, before libsql initialises SQLite on its first open:
+/// no memory statistics (they take a global mutex on every allocation).
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config only records a setting before initialisation and returns
+        // SQLITE_MISUSE, changing nothing, once SQLite is initialised (another library in
+        // the process got there first); either way the result needs no handling.
+        unsafe {
+            libsql::ffi::sqlite3_config(libsql::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
+}
+
 /// Opens a database file in WAL mode, which lets the main connection read while a
 /// transaction's connection writes.
 async fn open_file(
@@ -262,6 +294,7 @@ async fn open_file(
     generation: &Arc<SchemaGeneration>,
 ) -> Result<Store> {
     let db = libsql::Builder::new_local(path)
+        .flags(open_flags())
         .build()
         .await
         .map_err(connection_failed)?;
