@@ -19,8 +19,11 @@ use once_cell::sync::Lazy;
 
 use crate::inline::poll_once;
 
-/// Committed writes between two worker checkpoints.
-const WRITES_PER_CHECKPOINT: u64 = 250;
+/// Committed writes between two worker checkpoints. Each checkpoint ends with the
+/// writer's own small one and its two fsyncs, so fewer, larger cycles are cheaper per
+/// write (measured: 250 writes 35 µs per create on a WAL file, 2000 writes 27 µs); the
+/// WAL then peaks near 2000 writes' worth of pages (tens of MB for 1-2 KB rows).
+pub const WRITES_PER_CHECKPOINT: u64 = 2000;
 
 pub struct Checkpointer {
     conn: libsql::Connection,

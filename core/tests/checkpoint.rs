@@ -1,6 +1,6 @@
-//! WAL checkpoints (`checkpoint.rs`): automatic checkpoints are off, and a worker thread
-//! checkpoints (PASSIVE, then RESTART) every 500 writes, so that the `-wal` file of a
-//! busy database stays bounded.
+//! WAL checkpoints (`checkpoint.rs`): automatic checkpoints are off, a worker thread
+//! checkpoints every `WRITES_PER_CHECKPOINT` writes and the writer finishes each one, so
+//! that the `-wal` file of a busy database stays bounded.
 
 mod common;
 
@@ -8,6 +8,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use common::*;
+use objectql_turso_core::checkpoint::WRITES_PER_CHECKPOINT;
 use objectql_turso_core::driver::Driver;
 use objectql_turso_core::{Result, Value};
 
@@ -105,17 +106,22 @@ fn wal_index(dir: &TempDir) -> (u32, u32) {
     (word(16), word(96))
 }
 
+/// Writes between checkpoints, and the WAL bytes they take with ~3 pages per row.
+const CYCLE: usize = WRITES_PER_CHECKPOINT as usize;
+const CYCLE_BYTES: u64 = CYCLE as u64 * 3 * 4096;
+
 #[test]
-fn wal_restarts_every_500_writes_when_the_writer_pauses() {
+fn wal_restarts_every_cycle_when_the_writer_pauses() {
     let dir = TempDir::new("wal-pauses");
     let d = file_driver(&dir, "db.sqlite");
     sync(&d, TASK_SCHEMA);
     let restarts_before = wal_restarts(&dir);
     let mut max_seen = 0;
-    for i in 0..ROWS {
+    let rows = 6 * CYCLE;
+    for i in 0..rows {
         create_row(&d, i, None);
         max_seen = max_seen.max(wal_size(&dir));
-        if (i + 1) % 500 == 0 {
+        if (i + 1) % CYCLE == 0 {
             // A pause, as real apps have: the worker's checkpoint lands, and the writer's
             // next write finishes it and starts the WAL over.
             std::thread::sleep(Duration::from_millis(20));
@@ -124,9 +130,12 @@ fn wal_restarts_every_500_writes_when_the_writer_pauses() {
     // Each restart shows in the WAL header once the next write starts the WAL over.
     let restarts = wal_restarts(&dir) - restarts_before;
     assert!(restarts >= 5, "only {restarts} WAL restarts");
-    // 500 writes of ~3 pages each: about 6 MB; never the 36 MB of all 3000.
-    assert!(max_seen < (12 << 20), "the WAL reached {max_seen} bytes");
-    check_all_rows(&dir, &d, ROWS);
+    // About one cycle of writes; never all six.
+    assert!(
+        max_seen < 2 * CYCLE_BYTES,
+        "the WAL reached {max_seen} bytes"
+    );
+    check_all_rows(&dir, &d, rows);
 }
 
 #[test]
@@ -134,17 +143,17 @@ fn wal_restarts_under_a_steady_stream_of_writes() {
     let dir = TempDir::new("wal-stream");
     let d = file_driver(&dir, "db.sqlite");
     sync(&d, TASK_SCHEMA);
-    let rows = 2 * ROWS;
+    let rows = 6 * CYCLE;
     let mut max_seen = 0;
     for i in 0..rows {
         create_row(&d, i, None);
         max_seen = max_seen.max(wal_size(&dir));
     }
-    // 12 checkpoints were queued; most of them should have restarted the WAL, keeping
-    // it near 500 writes' worth (~6 MB).
+    // 6 checkpoints were queued; most of them should have restarted the WAL, keeping it
+    // near a cycle's worth instead of growing with every write.
     let restarts = wal_restarts(&dir);
     assert!(
-        restarts >= 6 && max_seen < (16 << 20),
+        restarts >= 3 && max_seen < 3 * CYCLE_BYTES,
         "{restarts} WAL restarts in {rows} writes; the WAL reached {max_seen} bytes"
     );
     check_all_rows(&dir, &d, rows);
@@ -155,7 +164,8 @@ fn writes_in_transactions_are_checkpointed_too() {
     let dir = TempDir::new("wal-tx");
     let d = file_driver(&dir, "db.sqlite");
     sync(&d, TASK_SCHEMA);
-    for i in 0..1000 {
+    let rows = CYCLE + 10;
+    for i in 0..rows {
         let tx = retry_busy(|| run(d.begin_transaction()));
         create_row(&d, i, Some(tx));
         retry_busy(|| run(d.commit(tx)));
@@ -168,8 +178,8 @@ fn writes_in_transactions_are_checkpointed_too() {
     });
     assert!(
         checkpointed,
-        "no checkpoint after 1000 transactions: {:?}",
+        "no checkpoint after {rows} transactions: {:?}",
         wal_index(&dir)
     );
-    check_all_rows(&dir, &d, 1000);
+    check_all_rows(&dir, &d, rows);
 }
