@@ -201,20 +201,45 @@ fn typed_array_element_size(kind: sys::napi_typedarray_type) -> usize {
 }
 
 unsafe fn read_string(env: napi_env, value: napi_value) -> Result<String> {
-    let mut len = 0usize;
-    check(
-        sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len),
-        "string length",
-    )?;
-    let mut buf = vec![0u8; len + 1];
+    // Most strings (field names, short values) fit a stack buffer: one N-API call instead
+    // of asking for the length first. N-API truncates at a character boundary, so a
+    // result more than 3 bytes short of the buffer is certainly whole.
+    let mut small = [0u8; 256];
     let mut written = 0usize;
     check(
-        sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written),
+        sys::napi_get_value_string_utf8(
+            env,
+            value,
+            small.as_mut_ptr().cast(),
+            small.len(),
+            &mut written,
+        ),
         "string",
     )?;
-    buf.truncate(written);
+    let bytes = if written + 4 < small.len() {
+        small.get(..written).unwrap_or_default().to_vec()
+    } else {
+        let mut len = 0usize;
+        check(
+            sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len),
+            "string length",
+        )?;
+        let mut buf = vec![0u8; len + 1];
+        check(
+            sys::napi_get_value_string_utf8(
+                env,
+                value,
+                buf.as_mut_ptr().cast(),
+                len + 1,
+                &mut written,
+            ),
+            "string",
+        )?;
+        buf.truncate(written);
+        buf
+    };
     // N-API writes UTF-8 (lone surrogates become U+FFFD), so this does not fail in practice.
-    String::from_utf8(buf).map_err(|_| invalid("string is not valid UTF-8".into()))
+    String::from_utf8(bytes).map_err(|_| invalid("string is not valid UTF-8".into()))
 }
 
 /// `Date.prototype.toISOString()` for a millisecond timestamp; `None` for invalid dates.

@@ -140,7 +140,7 @@ impl NativeDriver {
     pub fn create(
         &self,
         object: String,
-        keys: Vec<String>,
+        keys: JsInput,
         values: JsInput,
         tx: Option<u32>,
     ) -> Result<JsRow, Coded> {
@@ -152,7 +152,7 @@ impl NativeDriver {
     pub fn upsert(
         &self,
         object: String,
-        keys: Vec<String>,
+        keys: JsInput,
         values: JsInput,
         tx: Option<u32>,
     ) -> Result<JsRow, Coded> {
@@ -166,7 +166,7 @@ impl NativeDriver {
         &self,
         object: String,
         id: JsInput,
-        keys: Vec<String>,
+        keys: JsInput,
         values: JsInput,
         tx: Option<u32>,
     ) -> Result<JsRow, Coded> {
@@ -187,7 +187,7 @@ impl NativeDriver {
         &self,
         object: String,
         filter: JsInput,
-        keys: Vec<String>,
+        keys: JsInput,
         values: JsInput,
         tx: Option<u32>,
     ) -> Result<f64, Coded> {
@@ -304,8 +304,17 @@ impl NativeDriver {
     }
 }
 
-fn record(keys: Vec<String>, values: JsInput) -> Result<Record, Coded> {
-    let values = list(values, "Record data must be an object of field values")?;
+/// A record from the parallel `keys` / `values` lists of `lib/records.js`.
+fn record(keys: JsInput, values: JsInput) -> Result<Record, Coded> {
+    let message = "Record data must be an object of field values";
+    let keys = list(keys, message)?
+        .into_iter()
+        .map(|k| match k {
+            Value::Text(k) => Ok(k),
+            _ => Err(coded(Error::invalid(message))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let values = list(values, message)?;
     record_from_parts(keys, values).map_err(coded)
 }
 
