@@ -122,9 +122,19 @@ fn wal_restarts_every_cycle_when_the_writer_pauses() {
         create_row(&d, i, None);
         max_seen = max_seen.max(wal_size(&dir));
         if (i + 1) % CYCLE == 0 {
-            // A pause, as real apps have: the worker's checkpoint lands, and the writer's
+            // A pause, as real apps have: the worker's checkpoint lands (the worker is
+            // shared by every test of this process, so allow it time), and the writer's
             // next write finishes it and starts the WAL over.
-            std::thread::sleep(Duration::from_millis(20));
+            let copied = eventually(5000, || {
+                let (frames, backfilled) = wal_index(&dir);
+                frames > 0 && frames == backfilled
+            });
+            assert!(
+                copied,
+                "no checkpoint after write {}: {:?}",
+                i + 1,
+                wal_index(&dir)
+            );
         }
     }
     // Each restart shows in the WAL header once the next write starts the WAL over.
