@@ -765,15 +765,7 @@ fn bulk_create_is_atomic() {
         create(d, "task", r#"{"id":"keep","title":"keep"}"#, None);
         for returning in [true, false] {
             let err = expect_err(
-                run(d.bulk_create(
-                    "task",
-                    vec![batch(
-                        &["title", "n"],
-                        r#"[["r1",1],["r2",2],[null,3],["r4",4],["r5",5]]"#,
-                    )],
-                    returning,
-                    None,
-                )),
+                run(d.bulk_create("task", vec![batch_failing_at_row_3()], returning, None)),
                 ErrorCode::Query,
             );
             assert!(err.message.contains("NOT NULL"), "{}", err.message);

@@ -301,15 +301,7 @@ fn bulk_create_failure_inside_a_transaction_undoes_only_the_bulk() {
     create(&d, "task", r#"{"id":"early","title":"early"}"#, Some(tx));
     for returning in [false, true] {
         expect_err(
-            run(d.bulk_create(
-                "task",
-                vec![batch(
-                    &["title", "n"],
-                    r#"[["r1",1],["r2",2],[null,3],["r4",4],["r5",5]]"#,
-                )],
-                returning,
-                Some(tx),
-            )),
+            run(d.bulk_create("task", vec![batch_failing_at_row_3()], returning, Some(tx))),
             ErrorCode::Query,
         );
         assert_eq!(

@@ -195,3 +195,11 @@ pub fn eventually(timeout_ms: u64, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// Five `task` rows whose third has no title: a bulk insert of it fails half-way.
+pub fn batch_failing_at_row_3() -> Batch {
+    batch(
+        &["title", "n"],
+        r#"[["r1",1],["r2",2],[null,3],["r4",4],["r5",5]]"#,
+    )
+}
