@@ -353,3 +353,42 @@ export declare function diffSchema(
   options?: DiffSchemaOptions,
 ): SchemaDiff;
 export declare function generateMigration(diff: SchemaDiff): SchemaMigration;
+
+// ---------------------------------------------------------------------------------------
+// Plugin
+// ---------------------------------------------------------------------------------------
+
+export interface TursoDriverPluginConfig {
+  /** One database (single-tenant mode). */
+  connection?: TursoDriverConfig;
+  /** Many databases, one per tenant (not in this release: refused with CONFIG_ERROR). */
+  multiTenant?: Record<string, unknown>;
+  /** Apply the additive migration to `objects` when the plugin starts. */
+  autoMigrate?: boolean;
+  /** The objects `autoMigrate` brings the database up to. */
+  objects?: ObjectSchema[];
+  /** The kernel service the driver registers as. Default: `driver.turso`. */
+  serviceName?: string;
+}
+
+/**
+ * The driver as a plugin of the ObjectStack kernel (`init`/`start`/`destroy`, registering
+ * the driver as a `driver.<name>` service) and of the older ObjectQL runtime
+ * (`install`/`onStart`/`onStop`).
+ */
+export declare class TursoDriverPlugin {
+  constructor(config: TursoDriverPluginConfig);
+  readonly name: '@objectql/driver-turso';
+  readonly version: string;
+  readonly serviceName: string;
+  init(ctx: { registerService(name: string, service: unknown): void }): void;
+  start(ctx?: unknown): Promise<void>;
+  destroy(): Promise<void>;
+  install(ctx?: unknown): void;
+  onStart(ctx?: unknown): Promise<void>;
+  onStop(ctx?: unknown): Promise<void>;
+  getDriver(): TursoDriver;
+  getRouter(): never;
+  generateMigration(objects: ObjectSchema[], options?: DiffSchemaOptions): Promise<SchemaMigration>;
+  applyMigration(migration: SchemaMigration): Promise<{ applied: number }>;
+}

@@ -5,12 +5,14 @@
 
 const { TursoDriver, TursoTransaction, createTursoDriver } = require('./lib/driver.js');
 const { ObjectQLError } = require('./lib/errors.js');
+const { TursoDriverPlugin } = require('./lib/plugin.js');
 const helpers = require('./lib/helpers.js');
 
 module.exports = {
   TursoDriver,
   TursoTransaction,
   createTursoDriver,
+  TursoDriverPlugin,
   ObjectQLError,
   compileFilter: helpers.compileFilter,
   compileSelect: helpers.compileSelect,

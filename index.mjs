@@ -5,6 +5,7 @@ export const {
   TursoDriver,
   TursoTransaction,
   createTursoDriver,
+  TursoDriverPlugin,
   ObjectQLError,
   compileFilter,
   compileSelect,

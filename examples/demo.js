@@ -1,10 +1,26 @@
 'use strict';
 
-// A short tour of the driver on an embedded file database: `npm run demo`.
+// `npm run demo`: an ObjectStack app on an embedded file database. The ObjectStack kernel
+// (ObjectQLPlugin) runs the app; TursoDriverPlugin gives it this package's native driver.
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { TursoDriver } = require('..');
+const { ObjectKernel } = require('@objectstack/core');
+const { ObjectQLPlugin } = require('@objectstack/objectql');
+const { TursoDriverPlugin } = require('..');
+
+const OBJECTS = [
+  {
+    name: 'project',
+    label: 'Project',
+    fields: {
+      name: { type: 'text', required: true },
+      budget: { type: 'currency' },
+      active: { type: 'boolean', defaultValue: true },
+      tags: { type: 'json' },
+    },
+  },
+];
 
 async function main() {
   const dir = path.join(__dirname, 'data');
@@ -12,47 +28,57 @@ async function main() {
   const file = path.join(dir, 'demo.db');
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
 
-  const driver = new TursoDriver({ url: `file:${file}` });
-  await driver.init([
-    {
-      name: 'project',
-      fields: {
-        name: { type: 'text', required: true },
-        budget: { type: 'currency' },
-        active: { type: 'boolean', defaultValue: true },
-        tags: { type: 'multiselect' },
-      },
-    },
-  ]);
+  const kernel = new ObjectKernel({ logger: { level: 'silent' } });
+  const turso = new TursoDriverPlugin({ connection: { url: `file:${file}` } });
+  await kernel.use(new ObjectQLPlugin());
+  await kernel.use(turso);
+  await kernel.use({
+    name: 'demo-app',
+    version: '1.0.0',
+    init: (ctx) =>
+      ctx
+        .getService('manifest')
+        .register({ id: 'com.demo.space', name: 'space', version: '1.0.0', objects: OBJECTS }),
+  });
+  await kernel.bootstrap();
+  const ql = kernel.getService('objectql');
 
-  await driver.bulkCreate('project', [
+  for (const p of [
     { name: 'Apollo', budget: 120000, tags: ['space', 'moon'] },
     { name: 'Gemini', budget: 45000, active: false, tags: ['space'] },
     { name: 'Mercury', budget: 30000, tags: ['space', 'orbit'] },
-  ]);
-  const created = await driver.create('project', { name: 'Skylab', budget: 80000, tags: ['station'] });
-  console.log('created', created);
+    { name: 'Skylab', budget: 80000, tags: ['station'] },
+  ]) {
+    await ql.insert('project', p);
+  }
+  const show = (label, value) => console.log(`${label}:`, JSON.stringify(value));
 
-  const big = await driver.find('project', {
-    where: { budget: { $gte: 40000 }, active: true },
-    orderBy: [{ field: 'budget', order: 'desc' }],
-    fields: ['name', 'budget', 'tags'],
-  });
-  console.log('active projects with budget >= 40000:', big);
+  show(
+    'active projects with budget >= 40000',
+    (
+      await ql.find('project', {
+        where: { budget: { $gte: 40000 }, active: true },
+        orderBy: [{ field: 'budget', order: 'desc' }],
+      })
+    ).map((p) => ({ name: p.name, budget: p.budget, tags: p.tags })),
+  );
+  const skylab = await ql.findOne('project', { where: { name: 'Skylab' } });
+  await ql.update('project', { budget: 90000 }, { where: { id: skylab.id } });
+  show('Skylab after update', (await ql.findOne('project', { where: { id: skylab.id } })).budget);
+  show(
+    'projects per active flag',
+    await ql.aggregate('project', {
+      groupBy: ['active'],
+      aggregations: [
+        { function: 'count', alias: 'projects' },
+        { function: 'sum', field: 'budget', alias: 'budget' },
+      ],
+    }),
+  );
+  show('count', await ql.count('project', {}));
 
-  const tx = await driver.beginTransaction();
-  await driver.update('project', created.id, { budget: 1 }, { transaction: tx });
-  await driver.rollback(tx);
-  console.log('after a rolled-back update:', await driver.findOne('project', created.id));
-
-  const totals = await driver.aggregate('project', {
-    groupBy: ['active'],
-    aggregates: { projects: 'COUNT(*)', budget: 'SUM(budget)' },
-  });
-  console.log('totals by active:', totals);
-  console.log('count:', await driver.count('project', {}));
-
-  await driver.disconnect();
+  await kernel.shutdown();
+  await turso.destroy();
   console.log(`database file: ${file}`);
 }
 

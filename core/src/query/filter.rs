@@ -5,7 +5,8 @@ use super::{join, legacy, Columns, Compiled, Conj, Part};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
-const OPERATORS: &str = "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $like, $exists, $between";
+const OPERATORS: &str =
+    "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $like, $exists, $null, $between";
 
 /// Compiles a filter into a WHERE condition (without the `WHERE` keyword).
 ///
@@ -140,6 +141,8 @@ pub(super) enum Op {
     Nin,
     Like,
     Exists,
+    /// `$null: true` / `$null: false`: the ObjectStack spelling of a NULL test.
+    Null,
     Between,
 }
 
@@ -156,6 +159,7 @@ impl Op {
             "$nin" => Op::Nin,
             "$like" => Op::Like,
             "$exists" => Op::Exists,
+            "$null" => Op::Null,
             "$between" => Op::Between,
             _ => return None,
         })
@@ -173,6 +177,7 @@ impl Op {
             Op::Nin => "$nin",
             Op::Like => "$like",
             Op::Exists => "$exists",
+            Op::Null => "$null",
             Op::Between => "$between",
         }
     }
@@ -193,6 +198,16 @@ pub(super) fn compile_op(field: &str, quoted: &str, op: Op, value: &Value) -> Re
         Op::Like => bind("LIKE"),
         Op::Exists if value.is_truthy() => Part::atom(format!("{quoted} IS NOT NULL"), vec![]),
         Op::Exists => Part::atom(format!("{quoted} IS NULL"), vec![]),
+        Op::Null => match value {
+            Value::Bool(true) => Part::atom(format!("{quoted} IS NULL"), vec![]),
+            Value::Bool(false) => Part::atom(format!("{quoted} IS NOT NULL"), vec![]),
+            other => {
+                return Err(Error::invalid(format!(
+                    "Operator \"$null\" on field \"{field}\" takes true or false, got {}",
+                    other.to_json()
+                )))
+            }
+        },
         Op::In | Op::Nin => {
             let items = value.as_array().ok_or_else(|| {
                 Error::invalid(format!(
@@ -338,6 +353,9 @@ mod tests {
     fn exists_and_between() {
         check(r#"{"e":{"$exists":true}}"#, r#""e" IS NOT NULL"#, "[]");
         check(r#"{"e":{"$exists":false}}"#, r#""e" IS NULL"#, "[]");
+        check(r#"{"e":{"$null":true}}"#, r#""e" IS NULL"#, "[]");
+        check(r#"{"e":{"$null":false}}"#, r#""e" IS NOT NULL"#, "[]");
+        refused(r#"{"e":{"$null":1}}"#);
         check(
             r#"{"a":{"$between":[18,65]}}"#,
             r#""a" BETWEEN ? AND ?"#,
