@@ -116,6 +116,18 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
              or only a value to compare with"
         )));
     }
+    if let Some(retired) = ops.iter().find(|(k, _)| k == "$regex" || k == "$options") {
+        let what =
+            if ops.iter().any(|(k, _)| k == "$regex") && ops.iter().any(|(k, _)| k == "$options") {
+                "\"$regex\" with \"$options\"".to_owned()
+            } else {
+                format!("\"{}\"", retired.0)
+            };
+        return Err(Error::invalid(format!(
+            "Operator {what} on field \"{field}\" is not supported: patterns are not run on the \
+             database; use $icontains (or $contains, $startsWith, $endsWith) instead"
+        )));
+    }
     let mut parts = Vec::with_capacity(ops.len());
     for (name, operand) in ops {
         let Some(op) = Op::from_dollar(name) else {
@@ -144,6 +156,13 @@ pub(super) enum Op {
     /// `$null: true` / `$null: false`: the ObjectStack spelling of a NULL test.
     Null,
     Between,
+    /// Text operators: literal (no wildcards), case-sensitive but `$icontains`, which
+    /// folds ASCII case only; a stored value that is not text never contains anything.
+    Contains,
+    NotContains,
+    IContains,
+    StartsWith,
+    EndsWith,
 }
 
 impl Op {
@@ -161,6 +180,11 @@ impl Op {
             "$exists" => Op::Exists,
             "$null" => Op::Null,
             "$between" => Op::Between,
+            "$contains" => Op::Contains,
+            "$notContains" => Op::NotContains,
+            "$icontains" => Op::IContains,
+            "$startsWith" => Op::StartsWith,
+            "$endsWith" => Op::EndsWith,
             _ => return None,
         })
     }
@@ -179,6 +203,11 @@ impl Op {
             Op::Exists => "$exists",
             Op::Null => "$null",
             Op::Between => "$between",
+            Op::Contains => "$contains",
+            Op::NotContains => "$notContains",
+            Op::IContains => "$icontains",
+            Op::StartsWith => "$startsWith",
+            Op::EndsWith => "$endsWith",
         }
     }
 }
@@ -208,6 +237,38 @@ pub(super) fn compile_op(field: &str, quoted: &str, op: Op, value: &Value) -> Re
                 )))
             }
         },
+        Op::Contains | Op::NotContains | Op::IContains | Op::StartsWith | Op::EndsWith => {
+            let text = match value {
+                Value::Text(t) if !t.is_empty() => t,
+                other => {
+                    return Err(Error::invalid(format!(
+                        "Operator \"{}\" on field \"{field}\" needs a non-empty string, got {}",
+                        op.name(),
+                        other.to_json()
+                    )))
+                }
+            };
+            let arg = || Value::Text(text.clone());
+            // instr() and substr() take the comparand literally (LIKE would read % and _
+            // as wildcards and fold case); typeof() keeps numbers from being read as text.
+            let is_text = format!("typeof({quoted}) = 'text'");
+            match op {
+                Op::Contains => Part::atom(format!("({is_text} AND instr({quoted}, ?) > 0)"), vec![arg()]),
+                Op::IContains => Part::atom(
+                    format!("({is_text} AND instr(lower({quoted}), lower(?)) > 0)"),
+                    vec![arg()],
+                ),
+                Op::StartsWith => Part::atom(format!("({is_text} AND instr({quoted}, ?) = 1)"), vec![arg()]),
+                Op::EndsWith => Part::atom(
+                    format!("({is_text} AND substr({quoted}, -length(?)) = ?)"),
+                    vec![arg(), arg()],
+                ),
+                _ => Part::atom(
+                    format!("({quoted} IS NULL OR typeof({quoted}) <> 'text' OR instr({quoted}, ?) = 0)"),
+                    vec![arg()],
+                ),
+            }
+        }
         Op::In | Op::Nin => {
             let items = value.as_array().ok_or_else(|| {
                 Error::invalid(format!(
@@ -356,6 +417,30 @@ mod tests {
         check(r#"{"e":{"$null":true}}"#, r#""e" IS NULL"#, "[]");
         check(r#"{"e":{"$null":false}}"#, r#""e" IS NOT NULL"#, "[]");
         refused(r#"{"e":{"$null":1}}"#);
+        check(
+            r#"{"t":{"$contains":"a_%"}}"#,
+            r#"(typeof("t") = 'text' AND instr("t", ?) > 0)"#,
+            r#"["a_%"]"#,
+        );
+        check(
+            r#"{"t":{"$endsWith":"z"}}"#,
+            r#"(typeof("t") = 'text' AND substr("t", -length(?)) = ?)"#,
+            r#"["z","z"]"#,
+        );
+        for bad in [r#"{"t":{"$icontains":""}}"#, r#"{"t":{"$contains":5}}"#] {
+            assert!(refused(bad).contains("non-empty string"), "{bad}");
+        }
+        for (bad, names) in [
+            (r#"{"t":{"$regex":"^a"}}"#, &["$regex", "$icontains"][..]),
+            (
+                r#"{"t":{"$regex":"^a","$options":"i"}}"#,
+                &["$regex", "$options", "$icontains"],
+            ),
+            (r#"{"t":{"$options":"i"}}"#, &["$options", "$icontains"]),
+        ] {
+            let message = refused(bad);
+            assert!(names.iter().all(|n| message.contains(n)), "{message}");
+        }
         check(
             r#"{"a":{"$between":[18,65]}}"#,
             r#""a" BETWEEN ? AND ?"#,
