@@ -87,12 +87,6 @@ class TursoDriver {
     } catch (err) {
       throw toObjectQLError(err);
     }
-    if (this.#kernel) {
-      // The kernel's `aggregations: [{ function, field, alias }]` form is not compiled to
-      // SQL yet; without an `aggregate` method the engine aggregates over find() itself,
-      // with its own semantics, instead of getting the 4.2.2 form's answer.
-      this.aggregate = undefined;
-    }
   }
 
   /**

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::ident::quote_identifier;
 use crate::query::{self, Compiled};
 use crate::record::{record_id, Batch, Record};
-use crate::rows::{serialize_record, FieldKinds, RowSet};
+use crate::rows::{serialize_record, FieldKinds, Kind, RowSet};
 use crate::schema::{self, ObjectDef};
 use crate::session::Session;
 use crate::value::Value;
@@ -235,8 +235,25 @@ impl Driver {
     }
 
     pub async fn aggregate(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let compiled = query::compile_aggregate(object, query)?;
-        self.read(object, compiled, tx).await
+        if !query::is_kernel_aggregate(query) {
+            let compiled = query::compile_aggregate(object, query)?;
+            return self.read(object, compiled, tx).await;
+        }
+        let agg = query::compile_kernel_aggregate(object, query)?;
+        let conn = self.conn(tx).await?;
+        let rows = conn.query(&agg.compiled.sql, agg.compiled.args).await?;
+        // A group value reads like its field (a boolean group is true/false); the
+        // aggregation results stay numbers, even under a field's name.
+        let kinds = self.kinds(object);
+        let mut groups = FieldKinds::default();
+        for (field, name) in agg.group_columns {
+            match kinds.kind(&field) {
+                Kind::Json => groups.json.insert(name),
+                Kind::Boolean => groups.boolean.insert(name),
+                Kind::Plain => false,
+            };
+        }
+        Ok(rows.map_kinds(&groups))
     }
 
     pub async fn explain(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {

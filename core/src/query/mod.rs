@@ -14,6 +14,7 @@
 //! output; both paths share one compiler through [`Columns`].
 
 mod aggregate;
+mod aggregations;
 mod expr;
 mod filter;
 mod legacy;
@@ -23,6 +24,7 @@ mod sort;
 mod sql_tests;
 
 pub use aggregate::compile_aggregate;
+pub use aggregations::{compile_kernel_aggregate, is_kernel_aggregate, KernelAggregate};
 pub use expr::compile_aggregate_expr;
 pub use filter::{compile_filter, compile_filter_in};
 pub use select::{
