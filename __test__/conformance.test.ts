@@ -5,7 +5,7 @@
 //   CONFORMANCE_NATIVE=1    npx jest __test__/conformance.test.ts   # run the native driver
 //   CONFORMANCE_REFERENCE=1 npx jest __test__/conformance.test.ts   # run the reference
 //
-// The native run is opt-in until the kernel contract issue lands (139 of 175 cases pass
+// The native run is opt-in until the kernel contract issue lands (162 of 175 cases pass
 // today; `conformance-notes.md` lists what the rest need), so `npm test` stays green.
 //
 // The harness and its rules: `./support/conformance.ts`; findings: `./conformance-notes.md`.

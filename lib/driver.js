@@ -258,12 +258,12 @@ class TursoDriver {
   // --- writes ---------------------------------------------------------------------------
 
   create(objectName, data, options) {
-    const [keys, values] = encodeRecord(data);
+    const [keys, values] = encodeRecord(data, this.#kernel);
     return this.#runIn(options, (tx) => toRow(this.#native.create(objectName, keys, values, tx)));
   }
 
   upsert(objectName, data, options) {
-    const [keys, values] = encodeRecord(data);
+    const [keys, values] = encodeRecord(data, this.#kernel);
     return this.#runIn(options, (tx) => toRow(this.#native.upsert(objectName, keys, values, tx)));
   }
 
@@ -272,7 +272,7 @@ class TursoDriver {
    * 4.2.2 callers (what the 4.2.2 driver returned).
    */
   update(objectName, id, data, options) {
-    const [keys, values] = encodeRecord(data);
+    const [keys, values] = encodeRecord(data, this.#kernel);
     const missing = this.#kernel ? () => null : () => ({ id, ...data });
     return this.#runIn(
       options,
@@ -291,7 +291,7 @@ class TursoDriver {
   /** A number for the kernel, `{ affected, modifiedCount }` for 4.2.2 callers. */
   updateMany(objectName, filters, data, options) {
     const filter = this.#filterOf(filters);
-    const [keys, values] = encodeRecord(data);
+    const [keys, values] = encodeRecord(data, this.#kernel);
     return this.#runIn(options, (tx) => {
       const affected = this.#native.updateMany(objectName, filter, keys, values, tx);
       return this.#kernel ? affected : { affected, modifiedCount: affected };
@@ -313,7 +313,7 @@ class TursoDriver {
    */
   bulkCreate(objectName, records, options) {
     if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
-    const [shapes, counts, values] = encodeRecords(records);
+    const [shapes, counts, values] = encodeRecords(records, this.#kernel);
     const returning = this.#kernel;
     return this.#runIn(options, (tx) =>
       this.#native.bulkCreate(objectName, shapes, counts, values, returning, tx),
@@ -325,6 +325,7 @@ class TursoDriver {
     const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
     const [shapes, counts, values] = encodeRecords(
       Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates,
+      this.#kernel,
     );
     return this.#runIn(options, (tx) => this.#native.bulkUpdate(objectName, ids, shapes, counts, values, tx));
   }

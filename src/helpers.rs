@@ -135,6 +135,7 @@ fn kinds(json: JsInput, boolean: JsInput) -> FieldKinds {
     FieldKinds {
         json: names(json.0),
         boolean: names(boolean.0),
+        ..FieldKinds::default()
     }
 }
 

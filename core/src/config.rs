@@ -32,6 +32,8 @@ pub struct DriverConfig {
     pub sync_url: Option<String>,
     pub sync: SyncConfig,
     pub timeout_ms: Option<u64>,
+    /// Serving the ObjectStack kernel (`contract: 'objectstack'`) rather than 4.2.2 callers.
+    pub kernel: bool,
 }
 
 impl DriverConfig {
@@ -68,6 +70,17 @@ impl DriverConfig {
                     .is_none_or(|v| !matches!(v, Value::Bool(false))),
             },
             timeout_ms: optional_number(config, "timeout")?.map(|ms| ms as u64),
+            kernel: match config.get("contract") {
+                None => false,
+                Some(Value::Text(c)) if c == "objectstack" => true,
+                Some(Value::Text(c)) if c == "objectql" => false,
+                Some(other) => {
+                    return Err(Error::config(format!(
+                        "Turso driver option \"contract\" must be \"objectql\" or \"objectstack\", got {}.",
+                        other.to_json()
+                    )))
+                }
+            },
             url,
         })
     }

@@ -106,6 +106,7 @@ impl Driver {
                 .map(|k| (**k).clone())
                 .unwrap_or_default();
             merged.merge(def);
+            merged.strict_json = self.config.kernel;
             kinds.insert(def.name.clone(), Arc::new(merged));
         }
         Ok(())
@@ -248,9 +249,9 @@ impl Driver {
         let mut groups = FieldKinds::default();
         for (field, name) in agg.group_columns {
             match kinds.kind(&field) {
-                Kind::Json => groups.json.insert(name),
+                Kind::Json | Kind::JsonStrict => groups.json.insert(name),
                 Kind::Boolean => groups.boolean.insert(name),
-                Kind::Plain => false,
+                Kind::Plain | Kind::Time => false,
             };
         }
         Ok(rows.map_kinds(&groups))

@@ -152,6 +152,7 @@ mod tests {
         let kinds = FieldKinds {
             json: ["meta".to_string()].into(),
             boolean: ["done".to_string()].into(),
+            ..FieldKinds::default()
         };
         let batch = Batch::new(
             vec!["meta".into(), "done".into()],

@@ -11,41 +11,59 @@ use crate::value::Value;
 pub struct FieldKinds {
     pub json: HashSet<String>,
     pub boolean: HashSet<String>,
+    pub time: HashSet<String>,
+    /// The kernel contract: every value of a JSON field is stored as JSON, strings too, so
+    /// that `"123"` and `123` stay apart (the 4.2.2 API passes strings through as JSON).
+    pub strict_json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Plain,
+    /// JSON field; strings are taken as JSON text already (the 4.2.2 API).
     Json,
+    /// JSON field; every value is JSON-encoded, strings included (the kernel contract).
+    JsonStrict,
     Boolean,
+    /// Time-of-day field: a JS `Date` (ISO text by then) is stored as `HH:MM:SS[.fff]`.
+    Time,
 }
 
 impl FieldKinds {
     pub fn kind(&self, field: &str) -> Kind {
         if self.json.contains(field) {
-            Kind::Json
+            if self.strict_json {
+                Kind::JsonStrict
+            } else {
+                Kind::Json
+            }
         } else if self.boolean.contains(field) {
             Kind::Boolean
+        } else if self.time.contains(field) {
+            Kind::Time
         } else {
             Kind::Plain
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.json.is_empty() && self.boolean.is_empty()
+        self.json.is_empty() && self.boolean.is_empty() && self.time.is_empty()
     }
 
     /// Takes the kind of every field `def` declares (a field may change kind).
     pub fn merge(&mut self, def: &crate::schema::ObjectDef) {
-        use crate::types::{is_boolean_field_type, is_json_field_type};
+        use crate::types::{is_boolean_field_type, is_json_field_type, is_time_field_type};
         for f in &def.fields {
             self.json.remove(&f.name);
             self.boolean.remove(&f.name);
-            if is_json_field_type(&f.field_type) {
+            self.time.remove(&f.name);
+            // A `multiple` field holds a list of values, whatever their type.
+            if f.multiple || is_json_field_type(&f.field_type) {
                 self.json.insert(f.name.clone());
-            }
-            if is_boolean_field_type(&f.field_type) {
+            } else if is_boolean_field_type(&f.field_type) {
                 self.boolean.insert(f.name.clone());
+            } else if is_time_field_type(&f.field_type) {
+                self.time.insert(f.name.clone());
             }
         }
     }
@@ -94,7 +112,9 @@ impl RowSet {
 /// A stored value as the caller sees it. JSON text that does not parse is kept as text.
 pub fn read_cell(value: Value, kind: Kind) -> Value {
     match (kind, value) {
-        (Kind::Json, Value::Text(text)) => Value::parse_json(&text).unwrap_or(Value::Text(text)),
+        (Kind::Json | Kind::JsonStrict, Value::Text(text)) => {
+            Value::parse_json(&text).unwrap_or(Value::Text(text))
+        }
         (Kind::Boolean, Value::Null) => Value::Null,
         (Kind::Boolean, v) => Value::Bool(
             matches!(v, Value::Bool(true) | Value::Integer(1))
@@ -110,10 +130,35 @@ pub fn write_cell(value: Value, kind: Kind) -> Value {
     match (kind, value) {
         (_, Value::Null) => Value::Null,
         (Kind::Json, Value::Text(text)) => Value::Text(text),
-        (Kind::Json, v) => Value::Text(v.to_json()),
+        (Kind::Json | Kind::JsonStrict, v) => Value::Text(v.to_json()),
         (Kind::Boolean, v) => Value::Integer(i64::from(v.is_truthy())),
-        (Kind::Plain, v) => v,
+        (Kind::Time, Value::Text(text)) => Value::Text(time_of_day(&text).unwrap_or(text)),
+        (Kind::Time | Kind::Plain, v) => v,
     }
+}
+
+/// The UTC time of day of an ISO datetime as a JS `Date` prints it
+/// (`1970-01-01T09:00:00.000Z` -> `09:00:00`, `...T14:30:00.500Z` -> `14:30:00.500`).
+fn time_of_day(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 24
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[23] == b'Z'
+        && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit());
+    if !shaped {
+        return None;
+    }
+    let millis = &text[20..23];
+    Some(if millis == "000" {
+        text[11..19].to_owned()
+    } else {
+        text[11..23].to_owned()
+    })
 }
 
 /// `mapRow` for records that are already objects (the exported helper).
@@ -156,6 +201,7 @@ mod tests {
         FieldKinds {
             json: ["meta".to_string()].into(),
             boolean: ["done".to_string()].into(),
+            ..FieldKinds::default()
         }
     }
 
@@ -195,6 +241,24 @@ mod tests {
         assert_eq!(out[1].1, Value::Integer(1));
         assert_eq!(out[2].1, Value::Null);
         assert_eq!(out[3].1, Value::from("[1]"));
+    }
+
+    #[test]
+    fn strict_json_encodes_strings_and_times_keep_the_time_of_day() {
+        let mut kinds = kinds();
+        kinds.strict_json = true;
+        kinds.time.insert("at".into());
+        let out = serialize_record(
+            vec![
+                ("meta".into(), "123".into()),
+                ("at".into(), "1970-01-01T14:30:00.500Z".into()),
+            ],
+            &kinds,
+        );
+        assert_eq!(out[0].1, Value::from("\"123\""));
+        assert_eq!(out[1].1, Value::from("14:30:00.500"));
+        assert_eq!(time_of_day("1970-01-01T09:00:00.000Z").unwrap(), "09:00:00");
+        assert!(time_of_day("09:00").is_none());
     }
 
     #[test]

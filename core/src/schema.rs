@@ -12,6 +12,8 @@ pub struct FieldDef {
     pub field_type: String,
     pub required: bool,
     pub default: Option<Value>,
+    /// A list of values (`multiple: true`), stored as JSON whatever the type.
+    pub multiple: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +61,7 @@ impl ObjectDef {
                     name: field.clone(),
                     required: def.get("required").is_some_and(Value::is_truthy),
                     default: def.get("defaultValue").cloned(),
+                    multiple: def.get("multiple").is_some_and(Value::is_truthy),
                     field_type,
                 });
             }

@@ -18,6 +18,10 @@ pub fn is_json_field_type(field_type: &str) -> bool {
     )
 }
 
+pub fn is_time_field_type(field_type: &str) -> bool {
+    field_type.eq_ignore_ascii_case("time")
+}
+
 pub fn is_boolean_field_type(field_type: &str) -> bool {
     matches!(
         field_type.to_ascii_lowercase().as_str(),
