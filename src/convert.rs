@@ -6,6 +6,7 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 
+use driver_core::dates::civil_from_days;
 use driver_core::rows::RowSet;
 use driver_core::value::{is_safe_integer, is_safe_whole};
 use driver_core::Value;
@@ -249,16 +250,7 @@ pub fn iso_datetime(ms: f64) -> Option<String> {
     }
     let ms = ms as i64;
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    // Civil-from-days (proleptic Gregorian), as in Howard Hinnant's date algorithms.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_from_days(days);
     let (h, m, s, milli) = (
         ms_of_day / 3_600_000,
         ms_of_day / 60_000 % 60,

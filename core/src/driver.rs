@@ -186,7 +186,7 @@ impl Driver {
     // --- reads --------------------------------------------------------------------------
 
     pub async fn find(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let compiled = query::compile_find(object, query)?;
+        let compiled = query::compile_find(self.scope(object, &self.kinds(object)), query)?;
         self.read(object, compiled, tx).await
     }
 
@@ -194,7 +194,8 @@ impl Driver {
     pub async fn find_one(&self, object: &str, id: &Value, tx: Option<u32>) -> Result<RowSet> {
         let compiled = match id {
             Value::Object(_) => {
-                let mut q = query::parse_find_query_in(object, id)?;
+                let mut q =
+                    query::parse_find_query_in(self.scope(object, &self.kinds(object)), id)?;
                 q.limit = Some(1);
                 query::compile_find_query(object, q)?
             }
@@ -210,7 +211,7 @@ impl Driver {
     }
 
     pub async fn count(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<i64> {
-        let compiled = query::compile_count(object, filter)?;
+        let compiled = query::compile_count(self.scope(object, &self.kinds(object)), filter)?;
         let conn = self.conn(tx).await?;
         let rows = conn.query(&compiled.sql, compiled.args).await?;
         Ok(rows
@@ -226,7 +227,8 @@ impl Driver {
         filter: &Value,
         tx: Option<u32>,
     ) -> Result<Vec<Value>> {
-        let compiled = query::compile_distinct(object, field, filter)?;
+        let compiled =
+            query::compile_distinct(self.scope(object, &self.kinds(object)), field, filter)?;
         let rows = self.read(object, compiled, tx).await?;
         Ok(rows
             .rows
@@ -258,7 +260,7 @@ impl Driver {
     }
 
     pub async fn explain(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let compiled = query::compile_find(object, query)?;
+        let compiled = query::compile_find(self.scope(object, &self.kinds(object)), query)?;
         let conn = self.conn(tx).await?;
         conn.query(
             &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
@@ -366,7 +368,7 @@ impl Driver {
         if record.is_empty() {
             return Ok(0);
         }
-        let filter = query::compile_filter_in(object, filter)?;
+        let filter = query::compile_filter_in(self.scope(object, &self.kinds(object)), filter)?;
         let tail = if filter.sql.is_empty() {
             String::new()
         } else {
@@ -379,7 +381,7 @@ impl Driver {
     }
 
     pub async fn delete_many(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<u64> {
-        let filter = query::compile_filter_in(object, filter)?;
+        let filter = query::compile_filter_in(self.scope(object, &self.kinds(object)), filter)?;
         let mut sql = format!("DELETE FROM {}", quote_identifier(object)?);
         if !filter.sql.is_empty() {
             sql.push_str(" WHERE ");
@@ -538,6 +540,15 @@ impl Driver {
                 )),
             },
             None => Ok(self.connect().await?.main()),
+        }
+    }
+
+    /// The table and filter semantics of this driver's statements about `object`.
+    fn scope<'a>(&self, object: &'a str, kinds: &'a FieldKinds) -> query::Scope<'a> {
+        query::Scope {
+            object,
+            kernel: self.config.kernel,
+            datetime: Some(&kinds.datetime),
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod conn;
+pub mod dates;
 pub mod driver;
 pub mod error;
 pub mod id;

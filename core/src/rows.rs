@@ -12,6 +12,8 @@ pub struct FieldKinds {
     pub json: HashSet<String>,
     pub boolean: HashSet<String>,
     pub time: HashSet<String>,
+    /// Date-time fields: the kernel reads a bare-day upper bound on them as the whole day.
+    pub datetime: HashSet<String>,
     /// The kernel contract: every value of a JSON field is stored as JSON, strings too, so
     /// that `"123"` and `123` stay apart (the 4.2.2 API passes strings through as JSON).
     pub strict_json: bool,
@@ -52,11 +54,17 @@ impl FieldKinds {
 
     /// Takes the kind of every field `def` declares (a field may change kind).
     pub fn merge(&mut self, def: &crate::schema::ObjectDef) {
-        use crate::types::{is_boolean_field_type, is_json_field_type, is_time_field_type};
+        use crate::types::{
+            is_boolean_field_type, is_datetime_field_type, is_json_field_type, is_time_field_type,
+        };
         for f in &def.fields {
             self.json.remove(&f.name);
             self.boolean.remove(&f.name);
             self.time.remove(&f.name);
+            self.datetime.remove(&f.name);
+            if is_datetime_field_type(&f.field_type) {
+                self.datetime.insert(f.name.clone());
+            }
             // A `multiple` field holds a list of values, whatever their type.
             if f.multiple || is_json_field_type(&f.field_type) {
                 self.json.insert(f.name.clone());

@@ -18,6 +18,10 @@ pub fn is_json_field_type(field_type: &str) -> bool {
     )
 }
 
+pub fn is_datetime_field_type(field_type: &str) -> bool {
+    field_type.eq_ignore_ascii_case("datetime") || field_type.eq_ignore_ascii_case("timestamp")
+}
+
 pub fn is_time_field_type(field_type: &str) -> bool {
     field_type.eq_ignore_ascii_case("time")
 }

@@ -8,7 +8,7 @@
 //! `avg`/`min`/`max` of no values are NULL; booleans aggregate as the numbers 0/1.
 
 use super::filter::compile_filter_with;
-use super::{push_where, Columns, Compiled};
+use super::{push_where, Columns, Compiled, Scope};
 use crate::error::{Error, Result};
 use crate::ident::quote_identifier;
 use crate::value::Value;
@@ -28,7 +28,7 @@ pub fn is_kernel_aggregate(query: &Value) -> bool {
 }
 
 pub fn compile_kernel_aggregate(object: &str, query: &Value) -> Result<KernelAggregate> {
-    let cols = Columns::of(object)?;
+    let cols = Columns::scoped(Scope::kernel(object))?;
     let mut select = Vec::new();
     let mut group_refs = Vec::new();
     let mut group_columns = Vec::new();

@@ -1,7 +1,8 @@
 //! MongoDB-style object filters (`{ age: { $gt: 18 } }`) and the comparison operators
 //! shared with the legacy array form.
 
-use super::{join, legacy, Columns, Compiled, Conj, Part};
+use super::{join, legacy, Columns, Compiled, Conj, Part, Scope};
+use crate::dates::end_of_day;
 use crate::error::{Error, Result};
 use crate::value::Value;
 
@@ -24,8 +25,8 @@ pub fn compile_filter(filter: &Value) -> Result<Compiled> {
 /// [`compile_filter`] with every column qualified by its table (`"t"."age" > ?`), so an
 /// unknown field fails with "no such column" instead of being read as a string. For
 /// statements on that one table: SELECT, `UPDATE "t" .. WHERE`, `DELETE FROM "t" WHERE`.
-pub fn compile_filter_in(object: &str, filter: &Value) -> Result<Compiled> {
-    compile_filter_with(&Columns::of(object)?, filter)
+pub fn compile_filter_in<'a>(scope: impl Into<Scope<'a>>, filter: &Value) -> Result<Compiled> {
+    compile_filter_with(&Columns::scoped(scope.into())?, filter)
 }
 
 /// A whole filter as a WHERE condition, its columns named through `cols`.
@@ -84,7 +85,16 @@ fn compile_logical(cols: &Columns, key: &str, value: &Value, conj: Conj) -> Resu
     };
     let mut parts = Vec::new();
     for item in items {
-        parts.extend(compile_part(cols, item)?);
+        match compile_part(cols, item)? {
+            Some(part) => parts.push(part),
+            // The kernel reads a `{}` branch as TRUE: it makes its whole `$or` true.
+            None if cols.kernel && conj == Conj::Or => return Ok(None),
+            None => {}
+        }
+    }
+    if cols.kernel && conj == Conj::Or && parts.is_empty() {
+        // The kernel's empty OR is FALSE (the OR identity), not "no condition".
+        return Ok(Some(Part::atom("1=0", vec![])));
     }
     Ok(join(parts, conj).map(Part::grouped))
 }
@@ -96,7 +106,16 @@ fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
             value.type_name()
         )));
     }
-    Ok(compile_part(cols, value)?.map(|p| Part::atom(format!("NOT ({})", p.sql), p.args)))
+    let inner = compile_part(cols, value)?;
+    Ok(match inner {
+        // NOT TRUE: the kernel's `$not {}` matches nothing.
+        None if cols.kernel => Some(Part::atom("1=0", vec![])),
+        None => None,
+        // A comparison with a missing value is unknown, not false, in SQL; the kernel
+        // counts it false, so its negation holds.
+        Some(p) if cols.kernel => Some(Part::atom(format!("NOT coalesce(({}), 0)", p.sql), p.args)),
+        Some(p) => Some(Part::atom(format!("NOT ({})", p.sql), p.args)),
+    })
 }
 
 fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Part>> {
@@ -135,9 +154,53 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
                 "Unknown filter operator \"{name}\" on field \"{field}\"; use one of {OPERATORS}"
             )));
         };
-        parts.push(compile_op(field, &quoted, op, operand)?);
+        let part = match whole_day_bound(cols, field, op, operand) {
+            Some(part) => part,
+            None => compile_op(field, &quoted, op, operand)?,
+        };
+        parts.push(if cols.kernel {
+            null_safe(&quoted, op, operand, part)
+        } else {
+            part
+        });
     }
     Ok(join(parts, Conj::And))
+}
+
+/// On a kernel date-time field, `$lte 'YYYY-MM-DD'` and a bare-day max of `$between`
+/// mean "before the next midnight"; `None` for everything else.
+fn whole_day_bound(cols: &Columns, field: &str, op: Op, operand: &Value) -> Option<Part> {
+    if !cols.datetime.contains(field) {
+        return None;
+    }
+    let quoted = cols.column(field).ok()?;
+    match (op, operand) {
+        (Op::Lte, Value::Text(day)) => {
+            let end = end_of_day(day)?;
+            Some(Part::atom(format!("{quoted} < ?"), vec![Value::Text(end)]))
+        }
+        (Op::Between, Value::Array(bounds)) => match bounds.as_slice() {
+            [low, Value::Text(day)] => {
+                let end = end_of_day(day)?;
+                Some(Part::atom(
+                    format!("({quoted} >= ? AND {quoted} < ?)"),
+                    vec![low.clone(), Value::Text(end)],
+                ))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// In the kernel's two-valued reading, `$ne` and `$nin` also hold for a missing value.
+fn null_safe(quoted: &str, op: Op, operand: &Value, part: Part) -> Part {
+    let negative = matches!(op, Op::Ne | Op::Nin) && !operand.is_null();
+    let matches_all = part.sql == "1=1";
+    if !negative || matches_all {
+        return part;
+    }
+    Part::atom(format!("({quoted} IS NULL OR {})", part.sql), part.args)
 }
 
 /// A comparison operator, whichever form spelled it.

@@ -33,6 +33,10 @@ pub use select::{
 };
 pub use sort::{parse_sort, Direction, SortKey};
 
+// `Scope` is defined below.
+
+use std::collections::HashSet;
+
 use crate::error::{Error, Result};
 use crate::ident::quote_identifier;
 use crate::value::Value;
@@ -44,6 +48,46 @@ use crate::value::Value;
 struct Columns {
     /// The already quoted table name; `None` for bare column names.
     table: Option<String>,
+    /// Filter semantics of the ObjectStack kernel rather than the ObjectQL 4.2.2 API.
+    kernel: bool,
+    /// Date-time fields (kernel only): a bare-day upper bound covers the whole day.
+    datetime: HashSet<String>,
+}
+
+/// The table a driver statement is about, and whose filter semantics apply.
+///
+/// The ObjectStack kernel's filters are two-valued where SQL is three-valued: `$ne`,
+/// `$nin` and `$not` also match rows where the value is missing (NULL), an empty `$or`
+/// matches nothing, a `{}` branch makes its `$or` match everything, and `$not {}` matches
+/// nothing. The 4.2.2 API keeps SQL's answers. A bare `&str` is a 4.2.2 scope.
+///
+/// On a date-time field the kernel also reads a bare-day upper bound (`$lte '2026-07-31'`,
+/// the max of `$between`) as the whole day: before the next midnight.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub object: &'a str,
+    pub kernel: bool,
+    pub datetime: Option<&'a HashSet<String>>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn kernel(object: &'a str) -> Scope<'a> {
+        Scope {
+            object,
+            kernel: true,
+            datetime: None,
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Scope<'a> {
+    fn from(object: &'a str) -> Scope<'a> {
+        Scope {
+            object,
+            kernel: false,
+            datetime: None,
+        }
+    }
 }
 
 impl Columns {
@@ -54,8 +98,18 @@ impl Columns {
 
     /// Column names qualified with `object`, which is checked here.
     fn of(object: &str) -> Result<Columns> {
+        Columns::scoped(object.into())
+    }
+
+    /// Qualified columns with the scope's filter semantics.
+    fn scoped(scope: Scope) -> Result<Columns> {
         Ok(Columns {
-            table: Some(quote_identifier(object)?),
+            table: Some(quote_identifier(scope.object)?),
+            kernel: scope.kernel,
+            datetime: match scope.datetime {
+                Some(fields) if scope.kernel => fields.clone(),
+                _ => HashSet::new(),
+            },
         })
     }
 

@@ -2,7 +2,7 @@
 
 use super::filter::compile_filter_with;
 use super::{compile_filter_in, parse_count, parse_sort, push_limit_offset, push_where};
-use super::{Columns, Compiled, SortKey};
+use super::{Columns, Compiled, Scope, SortKey};
 use crate::error::{Error, Result};
 use crate::ident::quote_identifier;
 use crate::value::Value;
@@ -97,8 +97,9 @@ pub fn parse_find_query(query: &Value) -> Result<FindQuery> {
 
 /// [`parse_find_query`] with the filter's columns qualified by `object` (`"t"."a" = ?`);
 /// pass the result to [`compile_find_query`] with the same `object`.
-pub fn parse_find_query_in(object: &str, query: &Value) -> Result<FindQuery> {
-    parse_find(&Columns::of(object)?, query)
+pub fn parse_find_query_in<'a>(scope: impl Into<Scope<'a>>, query: &Value) -> Result<FindQuery> {
+    let scope = scope.into();
+    parse_find(&Columns::scoped(scope)?, query)
 }
 
 fn parse_find(cols: &Columns, query: &Value) -> Result<FindQuery> {
@@ -160,8 +161,10 @@ fn parse_fields(fields: Option<&Value>) -> Result<Vec<String>> {
 
 /// `find`: [`parse_find_query_in`] then [`compile_find_query`], every column qualified:
 /// `SELECT "t"."a" FROM "t" WHERE "t"."b" = ? ORDER BY "t"."c" ASC LIMIT ?`.
-pub fn compile_find(object: &str, query: &Value) -> Result<Compiled> {
-    compile_find_query(object, parse_find_query_in(object, query)?)
+pub fn compile_find<'a>(scope: impl Into<Scope<'a>>, query: &Value) -> Result<Compiled> {
+    let scope = scope.into();
+    let object = scope.object;
+    compile_find_query(object, parse_find_query_in(scope, query)?)
 }
 
 /// The driver's SELECT for a parsed `find` query: fields and sort keys qualified with
@@ -183,7 +186,9 @@ pub fn compile_find_query(object: &str, q: FindQuery) -> Result<Compiled> {
 }
 
 /// `SELECT COUNT(*) AS "count" FROM "t" [WHERE "t"."a" = ?..]`.
-pub fn compile_count(object: &str, filter: &Value) -> Result<Compiled> {
+pub fn compile_count<'a>(scope: impl Into<Scope<'a>>, filter: &Value) -> Result<Compiled> {
+    let scope = scope.into();
+    let object = scope.object;
     let mut sql = format!(
         "SELECT COUNT(*) AS \"count\" FROM {}",
         quote_identifier(object)?
@@ -194,14 +199,20 @@ pub fn compile_count(object: &str, filter: &Value) -> Result<Compiled> {
 }
 
 /// `SELECT DISTINCT "t"."f" FROM "t" [WHERE "t"."a" = ?..]` (the column is named `f`).
-pub fn compile_distinct(object: &str, field: &str, filter: &Value) -> Result<Compiled> {
+pub fn compile_distinct<'a>(
+    scope: impl Into<Scope<'a>>,
+    field: &str,
+    filter: &Value,
+) -> Result<Compiled> {
+    let scope = scope.into();
+    let object = scope.object;
     let mut sql = format!(
         "SELECT DISTINCT {} FROM {}",
         Columns::of(object)?.column(field)?,
         quote_identifier(object)?
     );
     let mut args = Vec::new();
-    push_where(&mut sql, &mut args, &compile_filter_in(object, filter)?);
+    push_where(&mut sql, &mut args, &compile_filter_in(scope, filter)?);
     Ok(Compiled { sql, args })
 }
 
