@@ -53,7 +53,15 @@ describe('given the ObjectStack kernel with ObjectQLPlugin and this plugin on a 
     expect(run.updatedMany).toBe(2);
     expect(run.doneCount).toBe(3);
     expect(run.totals).toEqual([expect.objectContaining({ done: true, total: 15, tasks: 3 })]);
+    expect(run.averages).toEqual([
+      { month: '2026-01', avg: 10 },
+      { month: null, avg: 2.5 },
+    ]);
     expect(run.deleted).toBeTruthy();
+    expect(run.rollback).toBe('undo');
+    expect(run.afterTransactions).toEqual(['committed']);
+    expect(run.deletedMany).toBe(1);
+    expect(run.indexes).toContain('idx_task_n');
     expect(run.tasks).toBe(2);
     // destroy() disconnected the driver, so the process could exit (no open handles).
     const reopened = kernelApp(file, 'read');

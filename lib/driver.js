@@ -38,7 +38,7 @@ const SUPPORTS = Object.freeze({
   streaming: false,
   schemaSync: true,
   migrations: false,
-  indexes: false,
+  indexes: true,
   connectionPooling: false,
   preparedStatements: true,
   queryCache: false,

@@ -93,6 +93,9 @@ impl Driver {
                         conn.batch(&def.add_column_sql(field)?).await?;
                     }
                 }
+                for sql in def.index_sql()? {
+                    conn.batch(&sql).await?;
+                }
             }
             Ok(())
         })

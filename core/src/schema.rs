@@ -21,6 +21,24 @@ pub struct ObjectDef {
     pub name: String,
     /// Every field but `id` (the primary key is always `"id" TEXT PRIMARY KEY`).
     pub fields: Vec<FieldDef>,
+    /// Declared indexes (`indexes: [{ fields, unique?, name? }]`).
+    pub indexes: Vec<IndexDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDef {
+    pub name: Option<String>,
+    pub fields: Vec<String>,
+    pub unique: Uniqueness,
+}
+
+/// `unique` of a declared index: `false`; `true`/`'global'` over exactly its fields;
+/// `'organization'`, unique per organization (a NULL organization counts as one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uniqueness {
+    None,
+    Global,
+    Organization,
 }
 
 impl ObjectDef {
@@ -66,7 +84,24 @@ impl ObjectDef {
                 });
             }
         }
-        Ok(ObjectDef { name, fields })
+        let indexes = match object.get("indexes") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| IndexDef::from_value(&name, i))
+                .collect::<Result<Vec<_>>>()?,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "\"indexes\" of object \"{name}\" must be an array, got a {}",
+                    other.type_name()
+                )))
+            }
+        };
+        Ok(ObjectDef {
+            name,
+            fields,
+            indexes,
+        })
     }
 
     pub fn kinds(&self) -> FieldKinds {
@@ -87,6 +122,37 @@ impl ObjectDef {
         ))
     }
 
+    /// `CREATE [UNIQUE] INDEX IF NOT EXISTS ...` for every declared index.
+    pub fn index_sql(&self) -> Result<Vec<String>> {
+        let table = quote_identifier(&self.name)?;
+        self.indexes
+            .iter()
+            .map(|index| {
+                let mut parts = Vec::new();
+                if index.unique == Uniqueness::Organization {
+                    parts.push("COALESCE(\"organization_id\", '__global__')".to_owned());
+                }
+                for field in &index.fields {
+                    parts.push(quote_identifier(field)?);
+                }
+                let name = match &index.name {
+                    Some(name) => name.clone(),
+                    None => format!("idx_{}_{}", self.name, index.fields.join("_")),
+                };
+                let unique = if index.unique == Uniqueness::None {
+                    ""
+                } else {
+                    "UNIQUE "
+                };
+                Ok(format!(
+                    "CREATE {unique}INDEX IF NOT EXISTS {} ON {table} ({})",
+                    quote_identifier(&name)?,
+                    parts.join(", ")
+                ))
+            })
+            .collect()
+    }
+
     pub fn add_column_sql(&self, field: &FieldDef) -> Result<String> {
         // SQLite can add a NOT NULL column only with a default for the existing rows.
         let not_null = field.default.is_some();
@@ -95,6 +161,44 @@ impl ObjectDef {
             quote_identifier(&self.name)?,
             field.column_sql(not_null)?
         ))
+    }
+}
+
+impl IndexDef {
+    fn from_value(object: &str, index: &Value) -> Result<IndexDef> {
+        let fields = match index.get("fields") {
+            Some(Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|f| match f {
+                    Value::Text(f) => Ok(f.clone()),
+                    _ => Err(Error::invalid(format!(
+                        "an index of \"{object}\" lists a field that is not a name"
+                    ))),
+                })
+                .collect::<Result<Vec<_>>>()?,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "each index of \"{object}\" needs \"fields\": a non-empty array of field names"
+                )))
+            }
+        };
+        let unique = match index.get("unique") {
+            None | Some(Value::Bool(false)) => Uniqueness::None,
+            Some(Value::Bool(true)) => Uniqueness::Global,
+            Some(Value::Text(s)) if s == "global" => Uniqueness::Global,
+            Some(Value::Text(s)) if s == "organization" => Uniqueness::Organization,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "index \"unique\" of \"{object}\" must be false, true, \"global\" or \"organization\", got {}",
+                    other.to_json()
+                )))
+            }
+        };
+        Ok(IndexDef {
+            name: index.get("name").and_then(Value::as_str).map(str::to_owned),
+            fields,
+            unique,
+        })
     }
 }
 
@@ -171,6 +275,27 @@ mod tests {
         );
         let kinds = def.kinds();
         assert!(kinds.json.contains("meta") && kinds.boolean.contains("done"));
+    }
+
+    #[test]
+    fn declared_indexes_become_create_index_statements() {
+        let def = object(
+            r#"{"name":"task","fields":{"a":{},"b":{}},"indexes":[{"fields":["a"]},
+               {"fields":["a","b"],"unique":true,"name":"ab"},{"fields":["b"],"unique":"organization"}]}"#,
+        );
+        assert_eq!(
+            def.index_sql().unwrap(),
+            [
+                "CREATE INDEX IF NOT EXISTS \"idx_task_a\" ON \"task\" (\"a\")",
+                "CREATE UNIQUE INDEX IF NOT EXISTS \"ab\" ON \"task\" (\"a\", \"b\")",
+                "CREATE UNIQUE INDEX IF NOT EXISTS \"idx_task_b\" ON \"task\" \
+                 (COALESCE(\"organization_id\", '__global__'), \"b\")",
+            ]
+        );
+        let bad = ObjectDef::from_value(
+            &Value::parse_json(r#"{"name":"t","indexes":[{"fields":[]}]}"#).unwrap(),
+        );
+        assert!(bad.is_err());
     }
 
     #[test]
