@@ -53,10 +53,14 @@ describe('given the ObjectStack kernel with ObjectQLPlugin and this plugin on a 
     expect(run.updatedMany).toBe(2);
     expect(run.doneCount).toBe(3);
     expect(run.totals).toEqual([expect.objectContaining({ done: true, total: 15, tasks: 3 })]);
-    expect(run.averages).toEqual([
-      { month: '2026-01', avg: 10 },
-      { month: null, avg: 2.5 },
-    ]);
+    // Computed in SQL now (supports.queryDateGranularity); groups in no promised order.
+    expect(run.averages).toHaveLength(2);
+    expect(run.averages).toEqual(
+      expect.arrayContaining([
+        { month: '2026-01', avg: 10 },
+        { month: null, avg: 2.5 },
+      ]),
+    );
     expect(run.deleted).toBeTruthy();
     expect(run.rollback).toBe('undo');
     expect(run.afterTransactions).toEqual(['committed']);

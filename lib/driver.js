@@ -62,8 +62,15 @@ class TursoTransaction {
   }
 }
 
-/** What the ObjectStack kernel reads in addition: one call syncs many objects. */
-const KERNEL_SUPPORTS = Object.freeze({ ...SUPPORTS, batchSchemaSync: true });
+/**
+ * What the ObjectStack kernel reads in addition: one call syncs many objects, and the
+ * date buckets `aggregate` computes in SQL (UTC; the engine buckets other time zones).
+ */
+const KERNEL_SUPPORTS = Object.freeze({
+  ...SUPPORTS,
+  batchSchemaSync: true,
+  queryDateGranularity: Object.freeze({ day: true, week: true, month: true, quarter: true, year: true }),
+});
 
 /** The kernel picks its SQL dialect from `config.client`; this is knex's SQLite name. */
 const SQLITE_CLIENT = 'better-sqlite3';

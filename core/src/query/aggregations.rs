@@ -46,19 +46,19 @@ pub fn compile_kernel_aggregate(object: &str, query: &Value) -> Result<KernelAgg
         let (field, alias) = match item {
             Value::Text(field) => (field.as_str(), field.as_str()),
             Value::Object(_) => {
-                if item.get("dateGranularity").is_some() {
-                    return Err(Error::invalid(
-                        "groupBy dateGranularity is not compiled by this driver (it does not advertise supports.queryDateGranularity); the engine buckets dates itself",
-                    ));
-                }
                 let field = item
                     .get("field")
                     .and_then(Value::as_str)
                     .ok_or_else(|| Error::invalid("a groupBy item needs a \"field\" string"))?;
-                (
-                    field,
-                    item.get("alias").and_then(Value::as_str).unwrap_or(field),
-                )
+                let alias = item.get("alias").and_then(Value::as_str).unwrap_or(field);
+                if let Some(granularity) = item.get("dateGranularity") {
+                    let bucket = date_bucket(&cols.column(field)?, granularity)?;
+                    select.push(format!("{bucket} AS {}", quote_identifier(alias)?));
+                    group_refs.push(bucket);
+                    // A bucket is text ("2026-01"), whatever the field's kind.
+                    continue;
+                }
+                (field, alias)
             }
             other => {
                 return Err(Error::invalid(format!(
@@ -145,6 +145,30 @@ pub fn compile_kernel_aggregate(object: &str, query: &Value) -> Result<KernelAgg
     })
 }
 
+/// The date bucket of a column as the engine names it: `2026`, `2026-Q1`, `2026-01`,
+/// `2026-W05` (ISO week), `2026-01-31`; NULL for a value that is not a date. Values are
+/// ISO text in UTC (the engine aggregates in memory for other time zones).
+fn date_bucket(column: &str, granularity: &Value) -> Result<String> {
+    let format = |f: &str| format!("strftime('{f}', {column})");
+    Ok(match granularity.as_str().unwrap_or_default() {
+        "year" => format("%Y"),
+        "month" => format("%Y-%m"),
+        "day" => format("%Y-%m-%d"),
+        "week" => format("%G-W%V"),
+        "quarter" => format!(
+            "({} || '-Q' || ((CAST({} AS INTEGER) + 2) / 3))",
+            format("%Y"),
+            format("%m")
+        ),
+        _ => {
+            return Err(Error::invalid(format!(
+                "dateGranularity must be one of day, week, month, quarter, year; got {}",
+                granularity.to_json()
+            )))
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,12 +206,28 @@ mod tests {
     }
 
     #[test]
+    fn buckets_dates_like_the_engine() {
+        let agg = compile(
+            r#"{"groupBy":[{"field":"at","dateGranularity":"quarter","alias":"q"}],
+                "aggregations":[{"function":"count","alias":"n"}]}"#,
+        )
+        .unwrap();
+        let bucket = "(strftime('%Y', \"deals\".\"at\") || '-Q' || \
+                      ((CAST(strftime('%m', \"deals\".\"at\") AS INTEGER) + 2) / 3))";
+        assert_eq!(
+            agg.compiled.sql,
+            format!("SELECT {bucket} AS \"q\", COUNT(*) AS \"n\" FROM \"deals\" GROUP BY {bucket}")
+        );
+        assert!(agg.group_columns.is_empty());
+    }
+
+    #[test]
     fn refuses_what_it_cannot_compile() {
         for bad in [
             r#"{"aggregations":[{"function":"median","field":"a","alias":"m"}]}"#,
             r#"{"aggregations":[{"function":"sum","alias":"s"}]}"#,
             r#"{"aggregations":[{"function":"sum","field":"a"}]}"#,
-            r#"{"aggregations":[],"groupBy":[{"field":"at","dateGranularity":"month"}]}"#,
+            r#"{"aggregations":[],"groupBy":[{"field":"at","dateGranularity":"fortnight"}]}"#,
         ] {
             let err = compile(bad)
                 .err()
