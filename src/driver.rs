@@ -144,8 +144,9 @@ impl NativeDriver {
         values: JsInput,
         tx: Option<u32>,
     ) -> Result<JsRow, Coded> {
-        let record = record(keys, values)?;
-        inline(self.inner.create(&object, record, tx)).map(JsRow)
+        let (keys, values) = record_parts(keys, values)?;
+        let batch = Batch::new(keys, vec![values]).map_err(coded)?;
+        inline(self.inner.create_one(&object, batch, tx)).map(JsRow)
     }
 
     #[napi(catch_unwind)]
@@ -304,8 +305,8 @@ impl NativeDriver {
     }
 }
 
-/// A record from the parallel `keys` / `values` lists of `lib/records.js`.
-fn record(keys: JsInput, values: JsInput) -> Result<Record, Coded> {
+/// The parallel `keys` / `values` lists of `lib/records.js`.
+fn record_parts(keys: JsInput, values: JsInput) -> Result<(Vec<String>, Vec<Value>), Coded> {
     let message = "Record data must be an object of field values";
     let keys = list(keys, message)?
         .into_iter()
@@ -314,7 +315,12 @@ fn record(keys: JsInput, values: JsInput) -> Result<Record, Coded> {
             _ => Err(coded(Error::invalid(message))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let values = list(values, message)?;
+    Ok((keys, list(values, message)?))
+}
+
+/// A record from the parallel `keys` / `values` lists of `lib/records.js`.
+fn record(keys: JsInput, values: JsInput) -> Result<Record, Coded> {
+    let (keys, values) = record_parts(keys, values)?;
     record_from_parts(keys, values).map_err(coded)
 }
 

@@ -282,12 +282,18 @@ impl Driver {
 
     /// Inserts one record and returns it as stored.
     pub async fn create(&self, object: &str, record: Record, tx: Option<u32>) -> Result<RowSet> {
-        let batch = Batch::single(record)?.prepare_insert(&self.kinds(object))?;
+        self.create_one(object, Batch::single(record)?, tx).await
+    }
+
+    /// `create` for a record already in batch form (one row), as the binding sends it.
+    pub async fn create_one(&self, object: &str, record: Batch, tx: Option<u32>) -> Result<RowSet> {
+        let kinds = self.kinds(object);
+        let batch = record.prepare_insert(&kinds)?;
         let sql = insert_sql(object, &batch.columns, 1, "RETURNING *")?;
         let args = batch.rows.into_iter().next().unwrap_or_default();
         let conn = self.conn(tx).await?;
         let rows = conn.query(&sql, args).await?;
-        Ok(rows.map_kinds(&self.kinds(object)))
+        Ok(rows.map_kinds(&kinds))
     }
 
     /// Insert, or on an id conflict update every other given column.

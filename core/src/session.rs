@@ -19,6 +19,11 @@ use crate::error::{Error, ErrorCode, Result};
 /// tables (tens of MB) then stop re-reading pages on every query.
 const PAGE_CACHE_KIB: u32 = 32 * 1024;
 
+/// Temporary tables (`... RETURNING` buffers its rows in one per statement) and sorts in
+/// memory rather than in temp files: measured 4% off every `create`. A sort larger than
+/// memory would rather use a file, but the driver's sorts are of query results.
+const TEMP_STORE: &str = "PRAGMA temp_store = MEMORY";
+
 /// Bytes a restarted WAL file is truncated to (it is reused, not regrown, below this).
 const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
@@ -111,6 +116,7 @@ impl Session {
                     .await
                     .map_err(connection_failed)?;
                 let main = Conn::new(db.connect().map_err(connection_failed)?, generation.clone());
+                main.batch(TEMP_STORE).await.map_err(connection_failed)?;
                 Store {
                     db,
                     main,
@@ -327,6 +333,7 @@ async fn configure(conn: Conn) -> Result<Conn> {
         "PRAGMA journal_mode = WAL".to_owned(),
         "PRAGMA wal_autocheckpoint = 0".to_owned(),
         format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"),
+        TEMP_STORE.to_owned(),
     ] {
         conn.batch(&pragma).await.map_err(connection_failed)?;
     }
