@@ -15,6 +15,14 @@ use objectql_turso_core::{Result, Value};
 const ROWS: usize = 3000;
 const PAYLOAD: usize = 1500;
 
+/// The checkpoint worker is one thread for the whole process: tests that measure its
+/// cadence run one at a time, or each would see the others' checkpoints delay its own.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn wal_size(dir: &TempDir) -> u64 {
     std::fs::metadata(dir.file("db.sqlite-wal")).map_or(0, |m| m.len())
 }
@@ -75,6 +83,7 @@ fn check_all_rows(dir: &TempDir, d: &Driver, rows: usize) {
 
 #[test]
 fn wal_stays_under_64_mib_after_3000_single_row_creates() {
+    let _serial = serial();
     let dir = TempDir::new("wal");
     let d = file_driver(&dir, "db.sqlite");
     sync(&d, TASK_SCHEMA);
@@ -112,6 +121,7 @@ const CYCLE_BYTES: u64 = CYCLE as u64 * 3 * 4096;
 
 #[test]
 fn wal_restarts_every_cycle_when_the_writer_pauses() {
+    let _serial = serial();
     let dir = TempDir::new("wal-pauses");
     let d = file_driver(&dir, "db.sqlite");
     sync(&d, TASK_SCHEMA);
@@ -150,6 +160,7 @@ fn wal_restarts_every_cycle_when_the_writer_pauses() {
 
 #[test]
 fn wal_restarts_under_a_steady_stream_of_writes() {
+    let _serial = serial();
     let dir = TempDir::new("wal-stream");
     let d = file_driver(&dir, "db.sqlite");
     sync(&d, TASK_SCHEMA);
@@ -171,6 +182,7 @@ fn wal_restarts_under_a_steady_stream_of_writes() {
 
 #[test]
 fn writes_in_transactions_are_checkpointed_too() {
+    let _serial = serial();
     let dir = TempDir::new("wal-tx");
     let d = file_driver(&dir, "db.sqlite");
     sync(&d, TASK_SCHEMA);
