@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::Checkpointer;
@@ -16,21 +15,6 @@ use crate::value::Value;
 
 /// Statements kept per connection; past this the cache is cleared (apps use few shapes).
 const CACHE_CAPACITY: usize = 256;
-
-/// Bumped by every schema change of the database; cached statements captured their
-/// result columns when prepared, so a cache from an older generation is dropped.
-#[derive(Debug, Default)]
-pub struct SchemaGeneration(AtomicU64);
-
-impl SchemaGeneration {
-    pub fn bump(&self) {
-        self.0.fetch_add(1, Ordering::Release);
-    }
-
-    fn get(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
-    }
-}
 
 struct Cached {
     stmt: libsql::Statement,
@@ -50,7 +34,6 @@ impl Cached {
 
 #[derive(Default)]
 struct Cache {
-    generation: u64,
     stmts: HashMap<String, Cached>,
 }
 
@@ -58,7 +41,6 @@ struct Cache {
 pub struct Conn {
     conn: libsql::Connection,
     cache: Arc<Mutex<Cache>>,
-    generation: Arc<SchemaGeneration>,
     /// Told about writes, for connections to WAL files.
     checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -71,11 +53,10 @@ pub struct Changes {
 }
 
 impl Conn {
-    pub fn new(conn: libsql::Connection, generation: Arc<SchemaGeneration>) -> Conn {
+    pub fn new(conn: libsql::Connection) -> Conn {
         Conn {
             conn,
             cache: Arc::default(),
-            generation,
             checkpointer: None,
         }
     }
@@ -115,15 +96,7 @@ impl Conn {
     /// The cached statement for `sql` (prepared now if it is not cached); it goes back to
     /// the cache when dropped, so a bulk operation can run it many times in between.
     pub async fn prepare(&self, sql: &str) -> Result<Stmt<'_>> {
-        let taken = {
-            let mut cache = self.lock_cache();
-            let current = self.generation.get();
-            if cache.generation != current {
-                cache.stmts.clear();
-                cache.generation = current;
-            }
-            cache.stmts.remove_entry(sql)
-        };
+        let taken = self.lock_cache().stmts.remove_entry(sql);
         let (key, cached) = match taken {
             Some(entry) => entry,
             None => {
@@ -172,16 +145,13 @@ impl Conn {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Forgets every cached statement (before closing, or after this connection's DDL).
+    /// Forgets every cached statement (before closing).
     pub fn clear_cache(&self) {
         self.lock_cache().stmts.clear();
     }
 
     fn put_back(&self, key: String, cached: Cached) {
         let mut cache = self.lock_cache();
-        if cache.generation != self.generation.get() {
-            return;
-        }
         if cache.stmts.len() >= CACHE_CAPACITY {
             cache.stmts.clear();
         }

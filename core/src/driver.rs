@@ -100,7 +100,6 @@ impl Driver {
             Ok(())
         })
         .await?;
-        session.generation.bump();
         let mut kinds = self.kinds.write().unwrap_or_else(|p| p.into_inner());
         for def in &defs {
             // Fields a later definition leaves out keep the kind they were declared with.
@@ -119,7 +118,6 @@ impl Driver {
         let sql = format!("DROP TABLE IF EXISTS {}", quote_identifier(object)?);
         let session = self.connect().await?;
         session.main().batch(&sql).await?;
-        session.generation.bump();
         Ok(())
     }
 
@@ -497,14 +495,8 @@ impl Driver {
         args: Vec<Value>,
         tx: Option<u32>,
     ) -> Result<(RowSet, Changes)> {
-        let session = self.connect().await?;
-        let conn = session.conn(tx)?;
-        let result = conn.execute_raw(sql, args).await?;
-        if result.0.columns.is_empty() {
-            // It may have been DDL: cached `SELECT *` statements must see new columns.
-            session.generation.bump();
-        }
-        Ok(result)
+        let conn = self.connect().await?.conn(tx)?;
+        conn.execute_raw(sql, args).await
     }
 
     pub async fn begin_transaction(&self) -> Result<u32> {

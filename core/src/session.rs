@@ -1,5 +1,4 @@
-//! An open database: the main connection, the connections lent to transactions, and the
-//! schema generation their statement caches follow.
+//! An open database: the main connection and the connections lent to transactions.
 //!
 //! Each transaction gets a connection of its own, so work outside it neither sees its
 //! uncommitted writes nor joins it. Connections never sleep on a lock (no busy timeout:
@@ -12,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::checkpoint::Checkpointer;
 use crate::config::{DriverConfig, Location};
-use crate::conn::{Conn, SchemaGeneration};
+use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
 
 /// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
@@ -87,7 +86,6 @@ pub struct Session {
     /// Declared first: transaction connections close before the store's files go.
     txs: Mutex<Transactions>,
     store: Mutex<Store>,
-    pub generation: Arc<SchemaGeneration>,
 }
 
 #[derive(Default)]
@@ -104,9 +102,8 @@ impl Session {
                 "encryptionKey is not supported by this build of @objectql/driver-turso (it is built without libSQL's encryption feature)",
             ));
         }
-        let generation = Arc::<SchemaGeneration>::default();
         let store = match &config.location {
-            Location::File(path) => open_file(path, None, &generation).await?,
+            Location::File(path) => open_file(path, None).await?,
             Location::Memory => {
                 // `file::memory:` (not `:memory:`, which libsql opens with fixed flags)
                 // so that the connection gets `open_flags()` too.
@@ -115,7 +112,7 @@ impl Session {
                     .build()
                     .await
                     .map_err(connection_failed)?;
-                let main = Conn::new(db.connect().map_err(connection_failed)?, generation.clone());
+                let main = Conn::new(db.connect().map_err(connection_failed)?);
                 main.batch(TEMP_STORE).await.map_err(connection_failed)?;
                 Store {
                     db,
@@ -135,7 +132,6 @@ impl Session {
         Ok(Session {
             txs: Mutex::default(),
             store: Mutex::new(store),
-            generation,
         })
     }
 
@@ -171,7 +167,7 @@ impl Session {
                         store.checkpointer.clone(),
                     )
                 };
-                let conn = configure(Conn::new(raw, self.generation.clone())).await?;
+                let conn = configure(Conn::new(raw)).await?;
                 match checkpointer {
                     Some(c) => conn.with_checkpointer(c),
                     None => conn,
@@ -245,7 +241,7 @@ impl Session {
         let into = format!("VACUUM INTO '{}'", scratch.path.replace('\'', "''"));
         main.batch(&into).await?;
         let path = scratch.path.clone();
-        let store = open_file(&path, Some(scratch), &self.generation).await?;
+        let store = open_file(&path, Some(scratch)).await?;
         *self.lock_store() = store;
         Ok(())
     }
@@ -294,23 +290,16 @@ fn configure_sqlite() {
 
 /// Opens a database file in WAL mode, which lets the main connection read while a
 /// transaction's connection writes.
-async fn open_file(
-    path: &str,
-    scratch: Option<ScratchFile>,
-    generation: &Arc<SchemaGeneration>,
-) -> Result<Store> {
+async fn open_file(path: &str, scratch: Option<ScratchFile>) -> Result<Store> {
     let db = libsql::Builder::new_local(path)
         .flags(open_flags())
         .build()
         .await
         .map_err(connection_failed)?;
     let checkpointer = Checkpointer::new(db.connect().map_err(connection_failed)?);
-    let main = configure(Conn::new(
-        db.connect().map_err(connection_failed)?,
-        generation.clone(),
-    ))
-    .await?
-    .with_checkpointer(checkpointer.clone());
+    let main = configure(Conn::new(db.connect().map_err(connection_failed)?))
+        .await?
+        .with_checkpointer(checkpointer.clone());
     Ok(Store {
         db,
         main,
