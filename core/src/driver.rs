@@ -187,16 +187,17 @@ impl Driver {
     // --- reads --------------------------------------------------------------------------
 
     pub async fn find(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let compiled = query::compile_find(self.scope(object, &self.kinds(object)), query)?;
-        self.read(object, compiled, tx).await
+        let kinds = self.kinds(object);
+        let compiled = query::compile_find(self.scope(object, &kinds), query)?;
+        self.read(&kinds, compiled, tx).await
     }
 
     /// One record by id, or by query (the kernel passes `{ where, ... }` instead of an id).
     pub async fn find_one(&self, object: &str, id: &Value, tx: Option<u32>) -> Result<RowSet> {
+        let kinds = self.kinds(object);
         let compiled = match id {
             Value::Object(_) => {
-                let mut q =
-                    query::parse_find_query_in(self.scope(object, &self.kinds(object)), id)?;
+                let mut q = query::parse_find_query_in(self.scope(object, &kinds), id)?;
                 q.limit = Some(1);
                 query::compile_find_query(object, q)?
             }
@@ -208,7 +209,7 @@ impl Driver {
                 args: vec![record_id(id)?],
             },
         };
-        self.read(object, compiled, tx).await
+        self.read(&kinds, compiled, tx).await
     }
 
     pub async fn count(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<i64> {
@@ -228,9 +229,9 @@ impl Driver {
         filter: &Value,
         tx: Option<u32>,
     ) -> Result<Vec<Value>> {
-        let compiled =
-            query::compile_distinct(self.scope(object, &self.kinds(object)), field, filter)?;
-        let rows = self.read(object, compiled, tx).await?;
+        let kinds = self.kinds(object);
+        let compiled = query::compile_distinct(self.scope(object, &kinds), field, filter)?;
+        let rows = self.read(&kinds, compiled, tx).await?;
         Ok(rows
             .rows
             .into_iter()
@@ -239,16 +240,16 @@ impl Driver {
     }
 
     pub async fn aggregate(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
+        let kinds = self.kinds(object);
         if !query::is_kernel_aggregate(query) {
             let compiled = query::compile_aggregate(object, query)?;
-            return self.read(object, compiled, tx).await;
+            return self.read(&kinds, compiled, tx).await;
         }
         let agg = query::compile_kernel_aggregate(object, query)?;
         let conn = self.conn(tx).await?;
         let rows = conn.query(&agg.compiled.sql, agg.compiled.args).await?;
         // A group value reads like its field (a boolean group is true/false); the
         // aggregation results stay numbers, even under a field's name.
-        let kinds = self.kinds(object);
         let mut groups = FieldKinds::default();
         for (field, name) in agg.group_columns {
             match kinds.kind(&field) {
@@ -270,10 +271,15 @@ impl Driver {
         .await
     }
 
-    async fn read(&self, object: &str, compiled: Compiled, tx: Option<u32>) -> Result<RowSet> {
+    async fn read(
+        &self,
+        kinds: &FieldKinds,
+        compiled: Compiled,
+        tx: Option<u32>,
+    ) -> Result<RowSet> {
         let conn = self.conn(tx).await?;
         let rows = conn.query(&compiled.sql, compiled.args).await?;
-        Ok(rows.map_kinds(&self.kinds(object)))
+        Ok(rows.map_kinds(kinds))
     }
 
     // --- writes -------------------------------------------------------------------------
@@ -296,7 +302,8 @@ impl Driver {
 
     /// Insert, or on an id conflict update every other given column.
     pub async fn upsert(&self, object: &str, record: Record, tx: Option<u32>) -> Result<RowSet> {
-        let batch = Batch::single(record)?.prepare_insert(&self.kinds(object))?;
+        let kinds = self.kinds(object);
+        let batch = Batch::single(record)?.prepare_insert(&kinds)?;
         let updates = batch
             .columns
             .iter()
@@ -325,7 +332,7 @@ impl Driver {
             // DO NOTHING returns no row: read the existing one.
             return self.find_one(object, &id, tx).await;
         }
-        Ok(rows.map_kinds(&self.kinds(object)))
+        Ok(rows.map_kinds(&kinds))
     }
 
     pub async fn update(
@@ -335,7 +342,8 @@ impl Driver {
         record: Record,
         tx: Option<u32>,
     ) -> Result<Updated> {
-        let record = serialize_record(record, &self.kinds(object));
+        let kinds = self.kinds(object);
+        let record = serialize_record(record, &kinds);
         if record.is_empty() {
             let existing = self.find_one(object, id, tx).await?;
             if existing.rows.is_empty() {
@@ -353,7 +361,7 @@ impl Driver {
         Ok(if rows.rows.is_empty() {
             Updated::Missing
         } else {
-            Updated::Row(rows.map_kinds(&self.kinds(object)))
+            Updated::Row(rows.map_kinds(&kinds))
         })
     }
 
@@ -371,11 +379,12 @@ impl Driver {
         record: Record,
         tx: Option<u32>,
     ) -> Result<u64> {
-        let record = serialize_record(record, &self.kinds(object));
+        let kinds = self.kinds(object);
+        let record = serialize_record(record, &kinds);
         if record.is_empty() {
             return Ok(0);
         }
-        let filter = query::compile_filter_in(self.scope(object, &self.kinds(object)), filter)?;
+        let filter = query::compile_filter_in(self.scope(object, &kinds), filter)?;
         let tail = if filter.sql.is_empty() {
             String::new()
         } else {
