@@ -532,6 +532,20 @@ describe('given values of every kind', () => {
     expect(typeof raw.rows[0].arr).toBe('string');
   });
 
+  it('should read stored text that is not JSON back as the string, in every read path', async () => {
+    await d.execute('INSERT INTO "things" ("id", "doc", "arr") VALUES (?, ?, ?)', ['bad', '{oops', '[1,']);
+    await d.create('things', { id: 'good', doc: { ok: true }, arr: '"just text"' });
+    expect(await d.findOne('things', 'bad')).toMatchObject({ doc: '{oops', arr: '[1,' });
+    const rows = await d.find('things', { orderBy: [{ field: 'id', order: 'asc' }] });
+    expect(rows.map((r) => [r.doc, r.arr])).toEqual([
+      ['{oops', '[1,'],
+      [{ ok: true }, 'just text'],
+    ]);
+    // A failed parse leaves no pending exception behind: the next calls work.
+    expect(await d.distinct('things', 'doc')).toEqual(expect.arrayContaining(['{oops', { ok: true }]));
+    expect(await d.count('things', {})).toBe(2);
+  });
+
   it('should round-trip boolean fields as true/false, stored as 1/0', async () => {
     await d.create('things', { id: 't', flag: true, toggle: false });
     const found = await d.findOne('things', 't');

@@ -4,7 +4,6 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::Arc;
 
 use driver_core::dates::civil_from_days;
 use driver_core::rows::RowSet;
@@ -283,10 +282,7 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
             }
         }
         Value::Real(f) => check(sys::napi_create_double(env, *f, &mut out), "number")?,
-        Value::Text(s) => check(
-            sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out),
-            "string",
-        )?,
+        Value::Text(s) => out = string(env, s)?,
         Value::Blob(bytes) => {
             let mut data = ptr::null_mut();
             check(
@@ -315,7 +311,7 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
         Value::Object(entries) => {
             check(sys::napi_create_object(env, &mut out), "object")?;
             for (k, v) in entries {
-                let key = to_js(env, &Value::Text(k.clone()))?;
+                let key = string(env, k)?;
                 check(
                     sys::napi_set_property(env, out, key, to_js(env, v)?),
                     "property",
@@ -332,21 +328,28 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
 /// V8 runs faster than N-API can set properties one by one.
 unsafe fn rows_to_js<'a>(
     env: napi_env,
-    columns: &Arc<[String]>,
+    set: &RowSet,
     rows: impl ExactSizeIterator<Item = &'a Vec<Value>>,
 ) -> Result<napi_value> {
-    let names = column_array(env, columns)?;
+    let names = column_array(env, &set.columns)?;
     let mut values = ptr::null_mut();
     check(
-        sys::napi_create_array_with_length(env, rows.len() * columns.len(), &mut values),
+        sys::napi_create_array_with_length(env, rows.len() * set.columns.len(), &mut values),
         "values",
     )?;
-    let mut json_parse = None;
+    let mut json = vec![false; set.columns.len()];
+    for &i in &set.json {
+        if let Some(flag) = json.get_mut(i) {
+            *flag = true;
+        }
+    }
+    let mut parser = JsonParser::default();
     let mut i = 0u32;
     for row in rows {
-        for cell in row {
+        for (cell, &is_json) in row.iter().zip(&json) {
             let value = match cell {
-                Value::Object(_) | Value::Array(_) => parse_in_v8(env, cell, &mut json_parse)?,
+                Value::Text(text) if is_json => parser.parse_or_text(env, text)?,
+                Value::Object(_) | Value::Array(_) => parser.parse(env, &cell.to_json())?,
                 _ => to_js(env, cell)?,
             };
             check(sys::napi_set_element(env, values, i, value), "value")?;
@@ -363,36 +366,67 @@ unsafe fn rows_to_js<'a>(
     Ok(pair)
 }
 
-/// A parsed JSON cell, rebuilt by V8's `JSON.parse` from its text: one N-API call
-/// instead of one per key and element. Only for cells, which hold what JSON text holds.
-unsafe fn parse_in_v8(
-    env: napi_env,
-    cell: &Value,
-    json_parse: &mut Option<napi_value>,
-) -> Result<napi_value> {
-    let parse = match *json_parse {
-        Some(f) => f,
-        None => {
-            let (mut global, mut json, mut parse) =
-                (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
-            check(sys::napi_get_global(env, &mut global), "global")?;
-            check(
-                sys::napi_get_named_property(env, global, c"JSON".as_ptr(), &mut json),
-                "JSON",
-            )?;
-            check(
-                sys::napi_get_named_property(env, json, c"parse".as_ptr(), &mut parse),
-                "JSON.parse",
-            )?;
-            *json_parse = Some(parse);
-            parse
+/// JSON cells are built by V8's `JSON.parse` from their text: one N-API call instead of
+/// one per key and element.
+#[derive(Default)]
+struct JsonParser {
+    parse: Option<napi_value>,
+}
+
+impl JsonParser {
+    unsafe fn function(&mut self, env: napi_env) -> Result<napi_value> {
+        if let Some(f) = self.parse {
+            return Ok(f);
         }
-    };
-    let text = to_js(env, &Value::Text(cell.to_json()))?;
+        let (mut global, mut json, mut parse) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+        check(sys::napi_get_global(env, &mut global), "global")?;
+        check(
+            sys::napi_get_named_property(env, global, c"JSON".as_ptr(), &mut json),
+            "JSON",
+        )?;
+        check(
+            sys::napi_get_named_property(env, json, c"parse".as_ptr(), &mut parse),
+            "JSON.parse",
+        )?;
+        self.parse = Some(parse);
+        Ok(parse)
+    }
+
+    /// `JSON.parse(text)`, for text known to be JSON.
+    unsafe fn parse(&mut self, env: napi_env, text: &str) -> Result<napi_value> {
+        let parse = self.function(env)?;
+        let arg = string(env, text)?;
+        let mut out = ptr::null_mut();
+        check(
+            sys::napi_call_function(env, parse, parse, 1, &arg, &mut out),
+            "JSON.parse",
+        )?;
+        Ok(out)
+    }
+
+    /// The parsed JSON of a stored cell; text that is not JSON stays the string it is.
+    unsafe fn parse_or_text(&mut self, env: napi_env, text: &str) -> Result<napi_value> {
+        let parse = self.function(env)?;
+        let arg = string(env, text)?;
+        let mut out = ptr::null_mut();
+        if sys::napi_call_function(env, parse, parse, 1, &arg, &mut out) == sys::Status::napi_ok {
+            return Ok(out);
+        }
+        // The SyntaxError is ours to swallow, or it would surface after the call returns.
+        let mut error = ptr::null_mut();
+        check(
+            sys::napi_get_and_clear_last_exception(env, &mut error),
+            "JSON.parse",
+        )?;
+        Ok(arg)
+    }
+}
+
+unsafe fn string(env: napi_env, s: &str) -> Result<napi_value> {
     let mut out = ptr::null_mut();
     check(
-        sys::napi_call_function(env, parse, parse, 1, &text, &mut out),
-        "JSON.parse",
+        sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out),
+        "string",
     )?;
     Ok(out)
 }
@@ -405,14 +439,14 @@ impl ToNapiValue for JsOutput {
 
 impl ToNapiValue for JsRows {
     unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
-        rows_to_js(env, &val.0.columns, val.0.rows.iter())
+        rows_to_js(env, &val.0, val.0.rows.iter())
     }
 }
 
 impl ToNapiValue for JsRow {
     unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
         match val.0.rows.first() {
-            Some(row) => rows_to_js(env, &val.0.columns, std::iter::once(row)),
+            Some(row) => rows_to_js(env, &val.0, std::iter::once(row)),
             None => to_js(env, &Value::Null),
         }
     }

@@ -111,6 +111,32 @@ impl Conn {
         })
     }
 
+    /// Runs `insert` (a one-row INSERT) and returns the row as stored, read back by its
+    /// rowid with `read` (`SELECT ... WHERE _rowid_ = ?`). The lookup costs less than
+    /// `RETURNING`, whose rows SQLite buffers in a temporary b-tree that it creates and
+    /// frees on every run. A table without rowids (`read` does not prepare) is served
+    /// by `insert ... RETURNING *`.
+    pub async fn insert_returning(
+        &self,
+        insert: &str,
+        read: &str,
+        args: Vec<Value>,
+    ) -> Result<RowSet> {
+        let Ok(mut read) = self.prepare(read).await else {
+            return self.query(&format!("{insert} RETURNING *"), args).await;
+        };
+        let changes = self.execute(insert, args).await?;
+        if changes.rows_affected == 0 {
+            // A trigger's RAISE(IGNORE) dropped the row, and the last rowid is another's.
+            return Ok(RowSet {
+                columns: read.cached()?.columns.clone(),
+                ..RowSet::default()
+            });
+        }
+        read.query(vec![Value::Integer(changes.last_insert_rowid)])
+            .await
+    }
+
     /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.
     pub async fn execute_raw(&self, sql: &str, args: Vec<Value>) -> Result<(RowSet, Changes)> {
         let cached = Cached::new(self.conn.prepare(sql).await?);
@@ -118,7 +144,7 @@ impl Conn {
         let result = if cached.columns.is_empty() {
             run(&cached.stmt, args).await.map(|_| RowSet {
                 columns: cached.columns.clone(),
-                rows: Vec::new(),
+                ..RowSet::default()
             })
         } else {
             read_rows(&cached, args).await
@@ -251,6 +277,7 @@ async fn read_rows(cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
     Ok(RowSet {
         columns: columns.unwrap_or_else(|| current_columns(&rows, &cached.columns)),
         rows: out,
+        json: Vec::new(),
     })
 }
 

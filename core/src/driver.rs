@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::config::DriverConfig;
 use crate::conn::{Changes, Conn};
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::ident::{push_identifier, quote_identifier};
 use crate::query::{self, Compiled};
 use crate::record::{record_id, Batch, Record};
 use crate::rows::{serialize_record, FieldKinds, Kind, RowSet};
@@ -202,10 +202,7 @@ impl Driver {
                 query::compile_find_query(object, q)?
             }
             id => Compiled {
-                sql: format!(
-                    "SELECT * FROM {} WHERE \"id\" = ? LIMIT 1",
-                    quote_identifier(object)?
-                ),
+                sql: by_id_sql(object)?,
                 args: vec![record_id(id)?],
             },
         };
@@ -231,7 +228,7 @@ impl Driver {
     ) -> Result<Vec<Value>> {
         let kinds = self.kinds(object);
         let compiled = query::compile_distinct(self.scope(object, &kinds), field, filter)?;
-        let rows = self.read(&kinds, compiled, tx).await?;
+        let rows = self.read(&kinds, compiled, tx).await?.parse_json();
         Ok(rows
             .rows
             .into_iter()
@@ -293,10 +290,12 @@ impl Driver {
     pub async fn create_one(&self, object: &str, record: Batch, tx: Option<u32>) -> Result<RowSet> {
         let kinds = self.kinds(object);
         let batch = record.prepare_insert(&kinds)?;
-        let sql = insert_sql(object, &batch.columns, 1, "RETURNING *")?;
+        let insert = insert_sql(object, &batch.columns, 1, "")?;
         let args = batch.rows.into_iter().next().unwrap_or_default();
         let conn = self.conn(tx).await?;
-        let rows = conn.query(&sql, args).await?;
+        let rows = conn
+            .insert_returning(&insert, &by_rowid_sql(object)?, args)
+            .await?;
         Ok(rows.map_kinds(&kinds))
     }
 
@@ -354,10 +353,20 @@ impl Driver {
             }
             return Ok(Updated::Row(existing));
         }
-        let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ? RETURNING *")?;
+        // Read back by the id it has now: the update may change it.
+        let stored_id = match record.iter().find(|(c, _)| c == "id") {
+            Some((_, new_id)) => record_id(new_id)?,
+            None => record_id(id)?,
+        };
+        let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ?")?;
         args.push(record_id(id)?);
         let conn = self.conn(tx).await?;
-        let rows = conn.query(&sql, args).await?;
+        // An UPDATE and a lookup cost less than `UPDATE ... RETURNING` (see
+        // `Conn::insert_returning`); the lookup is the statement `findOne` runs.
+        if conn.execute(&sql, args).await?.rows_affected == 0 {
+            return Ok(Updated::Missing);
+        }
+        let rows = conn.query(&by_id_sql(object)?, vec![stored_id]).await?;
         Ok(if rows.rows.is_empty() {
             Updated::Missing
         } else {
@@ -431,11 +440,10 @@ impl Driver {
             for batch in batches {
                 count += batch.rows.len() as u64;
                 if returning {
-                    let mut stmt = conn
-                        .prepare(&insert_sql(object, &batch.columns, 1, "RETURNING *")?)
-                        .await?;
+                    let insert = insert_sql(object, &batch.columns, 1, "")?;
+                    let read = by_rowid_sql(object)?;
                     for row in batch.rows {
-                        let mut inserted = stmt.query(row).await?;
+                        let mut inserted = conn.insert_returning(&insert, &read, row).await?;
                         if out.columns.is_empty() {
                             out.columns = inserted.columns.clone();
                         }
@@ -614,19 +622,50 @@ async fn table_columns(conn: &Conn, table: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// `INSERT INTO "t" (...) VALUES (?, ...)` with `rows` value lists.
+/// `INSERT INTO "t" (...) VALUES (?, ...)` with `rows` value lists, then `tail`.
 fn insert_sql(object: &str, columns: &[String], rows: usize, tail: &str) -> Result<String> {
-    let names = columns
-        .iter()
-        .map(|c| quote_identifier(c))
-        .collect::<Result<Vec<_>>>()?;
-    let one = format!("({})", vec!["?"; names.len()].join(", "));
-    Ok(format!(
-        "INSERT INTO {} ({}) VALUES {} {tail}",
-        quote_identifier(object)?,
-        names.join(", "),
-        vec![one; rows.max(1)].join(", ")
-    ))
+    let rows = rows.max(1);
+    let names: usize = columns.iter().map(|c| c.len() + 4).sum();
+    let mut sql = String::with_capacity(32 + object.len() + names + rows * (columns.len() * 3 + 2));
+    sql.push_str("INSERT INTO ");
+    push_identifier(&mut sql, object)?;
+    sql.push_str(" (");
+    for (i, column) in columns.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        push_identifier(&mut sql, column)?;
+    }
+    sql.push_str(") VALUES ");
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for i in 0..columns.len() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+        }
+        sql.push(')');
+    }
+    if !tail.is_empty() {
+        sql.push(' ');
+        sql.push_str(tail);
+    }
+    Ok(sql)
+}
+
+/// The row of one id: what `findOne` runs, and how `update` reads its row back.
+fn by_id_sql(object: &str) -> Result<String> {
+    let mut sql = String::from("SELECT * FROM ");
+    push_identifier(&mut sql, object)?;
+    sql.push_str(" WHERE \"id\" = ? LIMIT 1");
+    Ok(sql)
+}
+
+/// The row of one rowid, for [`Conn::insert_returning`]. `_rowid_` is the spelling a
+/// column is least likely to shadow (`rowid` is a plausible field name).
+fn by_rowid_sql(object: &str) -> Result<String> {
+    let mut sql = String::from("SELECT * FROM ");
+    push_identifier(&mut sql, object)?;
+    sql.push_str(" WHERE _rowid_ = ?");
+    Ok(sql)
 }
 
 /// Rows per multi-row INSERT: one statement step per chunk instead of per row.
@@ -663,18 +702,22 @@ async fn insert_chunked(conn: &Conn, object: &str, batch: Batch) -> Result<()> {
 }
 
 fn update_sql(object: &str, record: Record, tail: &str) -> Result<(String, Vec<Value>)> {
-    let mut sets = Vec::with_capacity(record.len());
+    let mut sql = String::with_capacity(64 + object.len() + record.len() * 16 + tail.len());
     let mut args = Vec::with_capacity(record.len() + 1);
-    for (column, value) in record {
-        sets.push(format!("{} = ?", quote_identifier(&column)?));
+    sql.push_str("UPDATE ");
+    push_identifier(&mut sql, object)?;
+    sql.push_str(" SET ");
+    for (i, (column, value)) in record.into_iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        push_identifier(&mut sql, &column)?;
+        sql.push_str(" = ?");
         args.push(value);
     }
-    Ok((
-        format!(
-            "UPDATE {} SET {} {tail}",
-            quote_identifier(object)?,
-            sets.join(", ")
-        ),
-        args,
-    ))
+    if !tail.is_empty() {
+        sql.push(' ');
+        sql.push_str(tail);
+    }
+    Ok((sql, args))
 }

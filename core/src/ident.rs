@@ -11,22 +11,21 @@ const MAX_LEN: usize = 255;
 /// Refused: empty names, names over 255 bytes, control characters (NUL included) and a
 /// leading `$` (it marks an operator, so a `$name` reaching here is a misspelled one).
 pub fn quote_identifier(name: &str) -> Result<String> {
-    check_identifier(name)?;
     let mut out = String::with_capacity(name.len() + 2);
-    out.push('"');
-    for ch in name.chars() {
-        if ch == '"' {
-            out.push('"');
-        }
-        out.push(ch);
-    }
-    out.push('"');
+    push_identifier(&mut out, name)?;
     Ok(out)
 }
 
-/// Appends the quoted form of `name` to `sql`.
+/// Appends the quoted form of `name` to `sql` (checked as by [`quote_identifier`]).
 pub fn push_identifier(sql: &mut String, name: &str) -> Result<()> {
-    sql.push_str(&quote_identifier(name)?);
+    check_identifier(name)?;
+    sql.push('"');
+    if name.contains('"') {
+        sql.push_str(&name.replace('"', "\"\""));
+    } else {
+        sql.push_str(name);
+    }
+    sql.push('"');
     Ok(())
 }
 

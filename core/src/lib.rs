@@ -10,6 +10,7 @@ pub mod error;
 pub mod id;
 pub mod ident;
 pub mod inline;
+pub mod pcache;
 pub mod query;
 pub mod record;
 pub mod rows;

@@ -82,22 +82,46 @@ impl FieldKinds {
 pub struct RowSet {
     pub columns: Arc<[String]>,
     pub rows: Vec<Vec<Value>>,
+    /// Columns whose text cells hold JSON not parsed yet. Whoever turns the rows into
+    /// values parses them: [`RowSet::parse_json`] in Rust, V8's `JSON.parse` in the
+    /// binding, which then builds the JS value straight from the text instead of from a
+    /// Rust tree it would first have to serialise again.
+    pub json: Vec<usize>,
 }
 
 impl RowSet {
-    /// Applies the object's field kinds to every cell, deciding per column once.
+    /// Applies the object's field kinds to every cell, deciding per column once: booleans
+    /// are decoded, JSON columns are marked in [`RowSet::json`].
     pub fn map_kinds(mut self, kinds: &FieldKinds) -> RowSet {
         if kinds.is_empty() {
             return self;
         }
         let per_column: Vec<Kind> = self.columns.iter().map(|c| kinds.kind(c)).collect();
-        for row in &mut self.rows {
-            for (cell, kind) in row.iter_mut().zip(&per_column) {
-                if *kind != Kind::Plain {
-                    *cell = read_cell(std::mem::take(cell), *kind);
+        self.json = (0..per_column.len())
+            .filter(|&i| matches!(per_column[i], Kind::Json | Kind::JsonStrict))
+            .collect();
+        if per_column.contains(&Kind::Boolean) {
+            for row in &mut self.rows {
+                for (cell, kind) in row.iter_mut().zip(&per_column) {
+                    if *kind == Kind::Boolean {
+                        *cell = read_cell(std::mem::take(cell), Kind::Boolean);
+                    }
                 }
             }
         }
+        self
+    }
+
+    /// Parses the JSON cells that [`RowSet::map_kinds`] marked.
+    pub fn parse_json(mut self) -> RowSet {
+        for row in &mut self.rows {
+            for &i in &self.json {
+                if let Some(cell) = row.get_mut(i) {
+                    *cell = read_cell(std::mem::take(cell), Kind::Json);
+                }
+            }
+        }
+        self.json.clear();
         self
     }
 
@@ -109,8 +133,10 @@ impl RowSet {
 
     /// Each row as an object, for callers that want records rather than cells.
     pub fn into_records(self) -> Vec<Value> {
-        let columns = self.columns;
-        self.rows
+        let parsed = self.parse_json();
+        let columns = parsed.columns;
+        parsed
+            .rows
             .into_iter()
             .map(|row| Value::Object(columns.iter().cloned().zip(row).collect()))
             .collect()
@@ -222,8 +248,13 @@ mod tests {
                 vec!["b".into(), "not json".into(), Value::Integer(0)],
                 vec!["c".into(), Value::Null, Value::Null],
             ],
+            ..RowSet::default()
         }
         .map_kinds(&kinds());
+        // JSON waits for whoever converts the rows; booleans are decoded at once.
+        assert_eq!(rows.json, vec![1]);
+        assert_eq!(rows.rows[0][1], Value::from("{\"x\":1}"));
+        let rows = rows.parse_json();
         assert_eq!(
             rows.rows[0][1],
             Value::Object(vec![("x".into(), Value::Integer(1))])

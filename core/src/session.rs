@@ -275,10 +275,12 @@ fn open_flags() -> libsql::OpenFlags {
 }
 
 /// Process-wide SQLite settings, before libsql initialises SQLite on its first open:
-/// no memory statistics (they take a global mutex on every allocation).
-fn configure_sqlite() {
+/// no memory statistics (they take a global mutex on every allocation), and the page
+/// cache wrapper of `pcache.rs`.
+pub fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        crate::pcache::install();
         // SAFETY: sqlite3_config only records a setting before initialisation and returns
         // SQLITE_MISUSE, changing nothing, once SQLite is initialised (another library in
         // the process got there first); either way the result needs no handling.

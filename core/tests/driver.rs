@@ -379,6 +379,90 @@ fn update_of_missing_ids() {
     }
 }
 
+// `create` reads its row back by rowid, `update` by id (cheaper than RETURNING); tables
+// the driver did not make must come back as stored all the same.
+
+#[test]
+fn create_reads_back_from_tables_the_driver_did_not_make() {
+    let (_dir, drivers) = both_drivers("read-back");
+    for d in &drivers {
+        let exec = |sql: &str| run(d.execute(sql, Vec::new(), None)).expect(sql);
+        // Without rowids there is nothing to look up: RETURNING serves it.
+        exec("CREATE TABLE keyed (id TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID");
+        let row = create(d, "keyed", r#"{"id":"k1","n":"7"}"#, None);
+        assert_eq!(
+            field(&row, "n"),
+            Value::Integer(7),
+            "read back with INTEGER affinity"
+        );
+        let row = create(d, "keyed", r#"{"n":8}"#, None);
+        assert_eq!(text(&row, "id").len(), 16);
+        assert_eq!(count(d, "keyed", None), 2);
+
+        // A column named rowid does not hide the row's own rowid.
+        exec("CREATE TABLE shadow (id TEXT PRIMARY KEY, rowid INTEGER, label TEXT)");
+        create(
+            d,
+            "shadow",
+            r#"{"id":"s1","rowid":2,"label":"first"}"#,
+            None,
+        );
+        let row = create(
+            d,
+            "shadow",
+            r#"{"id":"s2","rowid":1,"label":"second"}"#,
+            None,
+        );
+        assert_eq!(text(&row, "id"), "s2");
+        assert_eq!(text(&row, "label"), "second");
+
+        // A trigger that drops the row: nothing is returned (not the previous row).
+        exec("CREATE TABLE guarded (id TEXT PRIMARY KEY, n INTEGER)");
+        exec(
+            "CREATE TRIGGER no_negatives BEFORE INSERT ON guarded WHEN NEW.n < 0 \
+             BEGIN SELECT RAISE(IGNORE); END",
+        );
+        create(d, "guarded", r#"{"id":"g1","n":1}"#, None);
+        let dropped = run(d.create("guarded", rec(r#"{"id":"g2","n":-1}"#), None)).unwrap();
+        assert!(dropped.rows.is_empty(), "{dropped:?}");
+        assert_eq!(count(d, "guarded", None), 1);
+
+        // A missing table is still a query error, not a silent fallback.
+        expect_err(
+            run(d.create("nowhere", rec(r#"{"n":1}"#), None)),
+            ErrorCode::Query,
+        );
+    }
+}
+
+#[test]
+fn update_returns_the_row_under_its_new_id() {
+    let (_dir, drivers) = both_drivers("update-id");
+    for d in &drivers {
+        create(d, "task", r#"{"id":"old","title":"t","done":true}"#, None);
+        match run(d.update(
+            "task",
+            &Value::from("old"),
+            rec(r#"{"id":"new","n":"3"}"#),
+            None,
+        ))
+        .unwrap()
+        {
+            Updated::Row(rows) => {
+                let row = only(rows);
+                assert_eq!(text(&row, "id"), "new");
+                assert_eq!(field(&row, "n"), Value::Integer(3));
+                assert_eq!(field(&row, "done"), Value::Bool(true));
+            }
+            Updated::Missing => panic!("renamed row reported missing"),
+        }
+        assert_eq!(
+            ids(run(d.find("task", &Value::Null, None)).unwrap()),
+            ["new"]
+        );
+    }
+}
+
 #[test]
 fn delete_returns_whether_a_row_went() {
     let (_dir, drivers) = both_drivers("delete");
