@@ -45,6 +45,23 @@ pub struct Conn {
     checkpointer: Option<Arc<Checkpointer>>,
 }
 
+/// How [`Conn::write_returning`] finds the row it wrote: the SQL of the lookup, which
+/// takes one parameter.
+pub enum ReadBack<'a> {
+    /// By the rowid the INSERT got.
+    Rowid(&'a str),
+    /// By this value (the row's id once the write is done).
+    Id(&'a str, Value),
+}
+
+impl ReadBack<'_> {
+    fn sql(&self) -> &str {
+        match self {
+            ReadBack::Rowid(sql) | ReadBack::Id(sql, _) => sql,
+        }
+    }
+}
+
 /// What a write statement did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Changes {
@@ -111,30 +128,41 @@ impl Conn {
         })
     }
 
-    /// Runs `insert` (a one-row INSERT) and returns the row as stored, read back by its
-    /// rowid with `read` (`SELECT ... WHERE _rowid_ = ?`). The lookup costs less than
-    /// `RETURNING`, whose rows SQLite buffers in a temporary b-tree that it creates and
-    /// frees on every run. A table without rowids (`read` does not prepare) is served
-    /// by `insert ... RETURNING *`.
-    pub async fn insert_returning(
+    /// Runs `write` (an INSERT or UPDATE of one row) and returns the row as stored.
+    ///
+    /// Outside a transaction on a WAL file that is `write ... RETURNING *`: a second
+    /// statement would begin a second read transaction, four lock calls on the `-shm`
+    /// file. Elsewhere (plain memory, inside a transaction) the row is read back with the
+    /// `read` lookup, which costs less than the temporary b-tree that SQLite creates and
+    /// frees for `RETURNING` on every run. A table without rowids cannot be looked up by
+    /// rowid (`read` does not prepare) and also gets `RETURNING`.
+    pub async fn write_returning(
         &self,
-        insert: &str,
-        read: &str,
+        write: &str,
         args: Vec<Value>,
+        read: ReadBack<'_>,
     ) -> Result<RowSet> {
-        let Ok(mut read) = self.prepare(read).await else {
-            return self.query(&format!("{insert} RETURNING *"), args).await;
+        let lookup = if self.checkpointer.is_some() && self.is_autocommit() {
+            None
+        } else {
+            self.prepare(read.sql()).await.ok()
         };
-        let changes = self.execute(insert, args).await?;
+        let Some(mut lookup) = lookup else {
+            return self.query(&format!("{write} RETURNING *"), args).await;
+        };
+        let changes = self.execute(write, args).await?;
         if changes.rows_affected == 0 {
-            // A trigger's RAISE(IGNORE) dropped the row, and the last rowid is another's.
+            // Nothing written (no such id; a trigger's RAISE(IGNORE)): nothing to read.
             return Ok(RowSet {
-                columns: read.cached()?.columns.clone(),
+                columns: lookup.cached()?.columns.clone(),
                 ..RowSet::default()
             });
         }
-        read.query(vec![Value::Integer(changes.last_insert_rowid)])
-            .await
+        let key = match read {
+            ReadBack::Rowid(_) => Value::Integer(changes.last_insert_rowid),
+            ReadBack::Id(_, id) => id,
+        };
+        lookup.query(vec![key]).await
     }
 
     /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::config::DriverConfig;
-use crate::conn::{Changes, Conn};
+use crate::conn::{Changes, Conn, ReadBack};
 use crate::error::{Error, Result};
 use crate::ident::{push_identifier, quote_identifier};
 use crate::query::{self, Compiled};
@@ -293,8 +293,9 @@ impl Driver {
         let insert = insert_sql(object, &batch.columns, 1, "")?;
         let args = batch.rows.into_iter().next().unwrap_or_default();
         let conn = self.conn(tx).await?;
+        let read = by_rowid_sql(object)?;
         let rows = conn
-            .insert_returning(&insert, &by_rowid_sql(object)?, args)
+            .write_returning(&insert, args, ReadBack::Rowid(&read))
             .await?;
         Ok(rows.map_kinds(&kinds))
     }
@@ -360,13 +361,11 @@ impl Driver {
         };
         let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ?")?;
         args.push(record_id(id)?);
+        let read = by_id_sql(object)?;
         let conn = self.conn(tx).await?;
-        // An UPDATE and a lookup cost less than `UPDATE ... RETURNING` (see
-        // `Conn::insert_returning`); the lookup is the statement `findOne` runs.
-        if conn.execute(&sql, args).await?.rows_affected == 0 {
-            return Ok(Updated::Missing);
-        }
-        let rows = conn.query(&by_id_sql(object)?, vec![stored_id]).await?;
+        let rows = conn
+            .write_returning(&sql, args, ReadBack::Id(&read, stored_id))
+            .await?;
         Ok(if rows.rows.is_empty() {
             Updated::Missing
         } else {
@@ -443,7 +442,9 @@ impl Driver {
                     let insert = insert_sql(object, &batch.columns, 1, "")?;
                     let read = by_rowid_sql(object)?;
                     for row in batch.rows {
-                        let mut inserted = conn.insert_returning(&insert, &read, row).await?;
+                        let mut inserted = conn
+                            .write_returning(&insert, row, ReadBack::Rowid(&read))
+                            .await?;
                         if out.columns.is_empty() {
                             out.columns = inserted.columns.clone();
                         }
@@ -659,7 +660,7 @@ fn by_id_sql(object: &str) -> Result<String> {
     Ok(sql)
 }
 
-/// The row of one rowid, for [`Conn::insert_returning`]. `_rowid_` is the spelling a
+/// The row of one rowid, for [`Conn::write_returning`]. `_rowid_` is the spelling a
 /// column is least likely to shadow (`rowid` is a plausible field name).
 fn by_rowid_sql(object: &str) -> Result<String> {
     let mut sql = String::from("SELECT * FROM ");
