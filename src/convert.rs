@@ -350,7 +350,6 @@ unsafe fn rows_to_js<'a>(
         for (cell, &is_json) in row.iter().zip(&json) {
             let value = match cell {
                 Value::Text(text) if is_json => parser.parse_or_text(env, text)?,
-                Value::Object(_) | Value::Array(_) => parser.parse(env, &cell.to_json())?,
                 _ => to_js(env, cell)?,
             };
             check(sys::napi_set_element(env, values, i, value), "value")?;
@@ -415,18 +414,6 @@ impl JsonParser {
         JSON_PARSE.set(reference);
         self.parse = Some(parse);
         Ok(parse)
-    }
-
-    /// `JSON.parse(text)`, for text known to be JSON.
-    unsafe fn parse(&mut self, env: napi_env, text: &str) -> Result<napi_value> {
-        let parse = self.function(env)?;
-        let arg = string(env, text)?;
-        let mut out = ptr::null_mut();
-        check(
-            sys::napi_call_function(env, parse, parse, 1, &arg, &mut out),
-            "JSON.parse",
-        )?;
-        Ok(out)
     }
 
     /// The parsed JSON of a stored cell; text that is not JSON stays the string it is.
