@@ -327,11 +327,7 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
 /// array every time, see `columns.rs`), then every cell row after row in one flat array.
 /// `lib/rows.js` turns them into objects with a factory compiled per column array, which
 /// V8 runs faster than N-API can set properties one by one.
-unsafe fn rows_to_js<'a>(
-    env: napi_env,
-    set: &RowSet,
-    rows: impl ExactSizeIterator<Item = &'a Vec<Value>>,
-) -> Result<napi_value> {
+unsafe fn rows_to_js(env: napi_env, set: &RowSet, rows: &[Vec<Value>]) -> Result<napi_value> {
     let names = column_array(env, &set.columns)?;
     let mut values = ptr::null_mut();
     check(
@@ -451,14 +447,14 @@ impl ToNapiValue for JsOutput {
 
 impl ToNapiValue for JsRows {
     unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
-        rows_to_js(env, &val.0, val.0.rows.iter())
+        rows_to_js(env, &val.0, &val.0.rows)
     }
 }
 
 impl ToNapiValue for JsRow {
     unsafe fn to_napi_value(env: napi_env, val: Self) -> Result<napi_value> {
-        match val.0.rows.first() {
-            Some(row) => rows_to_js(env, &val.0, std::iter::once(row)),
+        match val.0.rows.get(..1) {
+            Some(first) => rows_to_js(env, &val.0, first),
             None => to_js(env, &Value::Null),
         }
     }

@@ -96,6 +96,11 @@ impl Conn {
         changed
     }
 
+    /// Connections to WAL files are the ones with a checkpointer.
+    fn on_wal_file(&self) -> bool {
+        self.checkpointer.is_some()
+    }
+
     pub fn is_autocommit(&self) -> bool {
         self.conn.is_autocommit()
     }
@@ -142,7 +147,7 @@ impl Conn {
         args: Vec<Value>,
         read: ReadBack<'_>,
     ) -> Result<RowSet> {
-        let lookup = if self.checkpointer.is_some() && self.is_autocommit() {
+        let lookup = if self.on_wal_file() && self.is_autocommit() {
             None
         } else {
             self.prepare(read.sql()).await.ok()

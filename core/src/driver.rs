@@ -654,18 +654,20 @@ fn insert_sql(object: &str, columns: &[String], rows: usize, tail: &str) -> Resu
 
 /// The row of one id: what `findOne` runs, and how `update` reads its row back.
 fn by_id_sql(object: &str) -> Result<String> {
-    let mut sql = String::from("SELECT * FROM ");
-    push_identifier(&mut sql, object)?;
-    sql.push_str(" WHERE \"id\" = ? LIMIT 1");
-    Ok(sql)
+    select_all_sql(object, "WHERE \"id\" = ? LIMIT 1")
 }
 
 /// The row of one rowid, for [`Conn::write_returning`]. `_rowid_` is the spelling a
 /// column is least likely to shadow (`rowid` is a plausible field name).
 fn by_rowid_sql(object: &str) -> Result<String> {
+    select_all_sql(object, "WHERE _rowid_ = ?")
+}
+
+fn select_all_sql(object: &str, tail: &str) -> Result<String> {
     let mut sql = String::from("SELECT * FROM ");
     push_identifier(&mut sql, object)?;
-    sql.push_str(" WHERE _rowid_ = ?");
+    sql.push(' ');
+    sql.push_str(tail);
     Ok(sql)
 }
 
