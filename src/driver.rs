@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use driver_core::config::DriverConfig;
 use driver_core::driver::{Driver, Updated};
-use driver_core::inline::poll_once;
+use driver_core::poll::poll_once;
 use driver_core::record::{record_from_parts, Batch, Record};
 use driver_core::{Error, Value};
 use napi_derive::napi;

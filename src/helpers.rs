@@ -100,7 +100,7 @@ pub fn parse_sort(sort: JsInput) -> Result<JsOutput, Coded> {
 
 #[napi(catch_unwind)]
 pub fn quote_identifier(name: String) -> Result<String, Coded> {
-    driver_core::ident::quote_identifier(&name).map_err(coded)
+    driver_core::identifier::quote_identifier(&name).map_err(coded)
 }
 
 #[napi]

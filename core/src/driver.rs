@@ -1,19 +1,20 @@
 //! `TursoDriver`'s operations over one database. Every method is `async` because remote
 //! databases need it; for local ones the futures finish on their first poll, so the
-//! binding runs them inline (see `inline.rs`).
+//! binding runs them inline (see `poll.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::config::DriverConfig;
 use crate::conn::{Changes, Conn, ReadBack};
+use crate::database::Database;
 use crate::error::{Error, Result};
-use crate::ident::{push_identifier, quote_identifier};
+use crate::identifier::{push_identifier, quote_identifier};
 use crate::query::{self, Compiled};
-use crate::record::{record_id, Batch, Record};
+use crate::record::{Batch, Record};
+use crate::record_id::record_id;
 use crate::rows::{serialize_record, FieldKinds, Kind, RowSet};
 use crate::schema::{self, ObjectDef};
-use crate::session::Session;
 use crate::value::Value;
 
 /// The outcome of `update`: the row as stored, or no row with that id.
@@ -25,7 +26,7 @@ pub enum Updated {
 
 pub struct Driver {
     config: DriverConfig,
-    session: Mutex<Option<Arc<Session>>>,
+    database: Mutex<Option<Arc<Database>>>,
     /// JSON and boolean fields per object, learnt from `init`/`syncSchema`.
     kinds: RwLock<HashMap<String, Arc<FieldKinds>>>,
 }
@@ -34,7 +35,7 @@ impl Driver {
     pub fn new(config: DriverConfig) -> Driver {
         Driver {
             config,
-            session: Mutex::default(),
+            database: Mutex::default(),
             kinds: RwLock::default(),
         }
     }
@@ -44,12 +45,12 @@ impl Driver {
     }
 
     /// Opens the database unless it is open already.
-    pub async fn connect(&self) -> Result<Arc<Session>> {
-        if let Some(session) = self.current() {
-            return Ok(session);
+    pub async fn connect(&self) -> Result<Arc<Database>> {
+        if let Some(database) = self.current() {
+            return Ok(database);
         }
-        let opened = Arc::new(Session::open(&self.config).await?);
-        let mut slot = self.lock_session();
+        let opened = Arc::new(Database::open(&self.config).await?);
+        let mut slot = self.lock_database();
         // Another caller may have connected while this one was opening: keep the first.
         Ok(slot.get_or_insert(opened).clone())
     }
@@ -57,9 +58,9 @@ impl Driver {
     /// Closes the database; open transactions are rolled back by SQLite as their
     /// connections close. A later call reconnects.
     pub fn disconnect(&self) {
-        let session = self.lock_session().take();
-        if let Some(session) = session {
-            session.main().clear_cache();
+        let database = self.lock_database().take();
+        if let Some(database) = database {
+            database.main().clear_cache();
         }
     }
 
@@ -82,8 +83,8 @@ impl Driver {
             .iter()
             .map(ObjectDef::from_value)
             .collect::<Result<Vec<_>>>()?;
-        let session = self.connect().await?;
-        let conn = session.main();
+        let database = self.connect().await?;
+        let conn = database.main();
         atomically(&conn, async |conn: &Conn| {
             for def in &defs {
                 conn.batch(&def.create_table_sql()?).await?;
@@ -116,8 +117,8 @@ impl Driver {
 
     pub async fn drop_table(&self, object: &str) -> Result<()> {
         let sql = format!("DROP TABLE IF EXISTS {}", quote_identifier(object)?);
-        let session = self.connect().await?;
-        session.main().batch(&sql).await?;
+        let database = self.connect().await?;
+        database.main().batch(&sql).await?;
         Ok(())
     }
 
@@ -522,38 +523,38 @@ impl Driver {
     }
 
     pub async fn commit(&self, tx: u32) -> Result<()> {
-        self.session_for(tx)?.commit(tx).await
+        self.database_for(tx)?.commit(tx).await
     }
 
     pub async fn rollback(&self, tx: u32) -> Result<()> {
-        self.session_for(tx)?.rollback(tx).await
+        self.database_for(tx)?.rollback(tx).await
     }
 
     // --- helpers ------------------------------------------------------------------------
 
-    fn current(&self) -> Option<Arc<Session>> {
-        self.lock_session().clone()
+    fn current(&self) -> Option<Arc<Database>> {
+        self.lock_database().clone()
     }
 
-    fn lock_session(&self) -> std::sync::MutexGuard<'_, Option<Arc<Session>>> {
-        self.session.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock_database(&self) -> std::sync::MutexGuard<'_, Option<Arc<Database>>> {
+        self.database.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn session_for(&self, tx: u32) -> Result<Arc<Session>> {
-        let session = self.current().ok_or_else(|| {
+    fn database_for(&self, tx: u32) -> Result<Arc<Database>> {
+        let database = self.current().ok_or_else(|| {
             Error::driver(format!(
                 "Transaction {tx} is not open: the driver was disconnected"
             ))
         })?;
-        session.conn(Some(tx))?;
-        Ok(session)
+        database.conn(Some(tx))?;
+        Ok(database)
     }
 
     async fn conn(&self, tx: Option<u32>) -> Result<Conn> {
         match tx {
-            // A transaction cannot outlive its session: never reconnect for one.
+            // A transaction cannot outlive its database: never reconnect for one.
             Some(_) => match self.current() {
-                Some(session) => session.conn(tx),
+                Some(database) => database.conn(tx),
                 None => Err(Error::driver(
                     "The transaction is not open: the driver was disconnected",
                 )),

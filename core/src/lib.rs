@@ -4,19 +4,19 @@
 pub mod checkpoint;
 pub mod config;
 pub mod conn;
+pub mod database;
 pub mod dates;
 pub mod driver;
 pub mod error;
-pub mod id;
-pub mod ident;
-pub mod inline;
+pub mod identifier;
 pub mod pcache;
+pub mod poll;
 pub mod query;
 pub mod record;
+pub mod record_id;
 pub mod rows;
 pub mod schema;
 pub mod schema_diff;
-pub mod session;
 pub mod types;
 pub mod value;
 

@@ -3,8 +3,8 @@
 //! [`Batch`] holds many records of one shape, so per-column work happens once per batch.
 
 use crate::error::{Error, Result};
-use crate::id::new_id;
-use crate::ident::check_identifier;
+use crate::identifier::check_identifier;
+use crate::record_id::{new_id, record_id};
 use crate::rows::{write_cell, FieldKinds};
 use crate::value::Value;
 
@@ -128,18 +128,6 @@ pub fn record_from_parts(keys: Vec<String>, values: Vec<Value>) -> Result<Record
     let batch = Batch::new(keys, vec![values])?;
     let values = batch.rows.into_iter().next().unwrap_or_default();
     Ok(batch.columns.into_iter().zip(values).collect())
-}
-
-/// Ids are strings or numbers; anything else would be stored as JSON text and never match.
-pub fn record_id(id: &Value) -> Result<Value> {
-    match id {
-        Value::Text(_) | Value::Integer(_) => Ok(id.clone()),
-        Value::Real(_) => Ok(id.as_i64().map_or_else(|| id.clone(), Value::Integer)),
-        other => Err(Error::invalid(format!(
-            "A record id must be a string or a number, got {}",
-            other.type_name()
-        ))),
-    }
 }
 
 #[cfg(test)]

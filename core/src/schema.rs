@@ -1,7 +1,7 @@
 //! Object definitions -> tables: `CREATE TABLE`, missing columns, and introspection.
 
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::identifier::quote_identifier;
 use crate::rows::FieldKinds;
 use crate::types::{field_type_to_sqlite, is_boolean_field_type};
 use crate::value::Value;

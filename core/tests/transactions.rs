@@ -1,4 +1,4 @@
-//! Transactions on database files (`session.rs`): a connection per transaction,
+//! Transactions on database files (`database.rs`): a connection per transaction,
 //! BEGIN IMMEDIATE, busy errors for writers outside, closed ids, disconnects, and a
 //! second driver on the same WAL file. (`:memory:` transactions are in `memory.rs`.)
 

@@ -1,7 +1,7 @@
 //! QueryAST and filters -> parameterised SQL.
 //!
 //! Everything a caller sends is validated here before it can reach SQL: identifiers go
-//! through [`crate::ident::quote_identifier`], values (limits and offsets included) are
+//! through [`crate::identifier::quote_identifier`], values (limits and offsets included) are
 //! bound as `?` arguments, and anything unrecognised (operators, conjunctions, sort
 //! directions, aggregate functions) is refused with `INVALID_REQUEST` instead of being
 //! spliced in or silently ignored.
@@ -14,18 +14,16 @@
 //! output; both paths share one compiler through [`Columns`].
 
 mod aggregate;
-mod aggregations;
-mod expr;
 mod filter;
-mod legacy;
 mod select;
 mod sort;
 #[cfg(test)]
 mod sql_tests;
 
-pub use aggregate::compile_aggregate;
-pub use aggregations::{compile_kernel_aggregate, is_kernel_aggregate, KernelAggregate};
-pub use expr::compile_aggregate_expr;
+pub use aggregate::{
+    compile_aggregate, compile_aggregate_expr, compile_kernel_aggregate, is_kernel_aggregate,
+    KernelAggregate,
+};
 pub use filter::{compile_filter, compile_filter_in};
 pub use select::{
     compile_count, compile_distinct, compile_find, compile_find_query, compile_select,
@@ -38,7 +36,7 @@ pub use sort::{parse_sort, Direction, SortKey};
 use std::collections::HashSet;
 
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::identifier::quote_identifier;
 use crate::value::Value;
 
 /// How compiled SQL refers to a column: bare (`"a"`, the public helpers' output) or

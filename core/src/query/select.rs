@@ -4,7 +4,7 @@ use super::filter::compile_filter_with;
 use super::{compile_filter_in, parse_count, parse_sort, push_limit_offset, push_where};
 use super::{Columns, Compiled, Scope, SortKey};
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::identifier::quote_identifier;
 use crate::value::Value;
 
 /// Everything needed to build one SELECT.

@@ -2,7 +2,7 @@
 //! [`SortKey`]s.
 
 use crate::error::{Error, Result};
-use crate::ident::check_identifier;
+use crate::identifier::check_identifier;
 use crate::value::Value;
 
 /// A sort direction; only these two ever reach SQL.

@@ -4,7 +4,7 @@ use super::{
     has_prefix_ignore_case, ColumnDef, Migration, SchemaDiff, SchemaDiffAction, SQLITE_PREFIX,
 };
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::identifier::quote_identifier;
 use crate::schema::default_literal;
 
 /// One `up` and one `down` statement per action, in the order of the actions:

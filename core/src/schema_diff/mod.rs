@@ -23,7 +23,7 @@ pub use diff::{diff_schema, parse_desired};
 pub use migrate::generate_migration;
 
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::identifier::quote_identifier;
 use crate::value::Value;
 
 /// Prefix SQLite reserves for its own tables; always protected.

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use objectql_turso_core::config::DriverConfig;
 use objectql_turso_core::driver::Driver;
-use objectql_turso_core::inline::poll_once;
+use objectql_turso_core::poll::poll_once;
 use objectql_turso_core::record::{record_from_value, Batch, Record};
 use objectql_turso_core::rows::RowSet;
 use objectql_turso_core::{Error, ErrorCode, Result, Value};

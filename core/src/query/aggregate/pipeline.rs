@@ -2,12 +2,12 @@
 //! form, compiled into one SELECT.
 
 use super::expr::compile_aggregate_expr_with;
-use super::filter::{compile_filter_with, compile_part};
-use super::select::push_order_by;
-use super::{join, parse_count, parse_sort, push_limit_offset, push_where};
-use super::{Columns, Compiled, Conj, Part, SortKey};
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::identifier::quote_identifier;
+use crate::query::filter::{compile_filter_with, compile_part};
+use crate::query::select::push_order_by;
+use crate::query::{join, parse_count, parse_sort, push_limit_offset, push_where};
+use crate::query::{Columns, Compiled, Conj, Part, SortKey};
 use crate::value::Value;
 
 const STAGES: &str = "$match, $group, $sort, $limit, $skip";
@@ -314,5 +314,5 @@ fn field_ref(text: &str) -> &str {
 }
 
 #[cfg(test)]
-#[path = "aggregate_tests.rs"]
+#[path = "pipeline_tests.rs"]
 mod tests;

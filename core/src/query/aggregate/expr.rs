@@ -3,8 +3,8 @@
 //! parsed against a tiny grammar and rebuilt, so nothing but a known function and a quoted
 //! column ever reaches SQL.
 
-use super::Columns;
 use crate::error::{Error, Result};
+use crate::query::Columns;
 
 const FUNCTIONS: [&str; 5] = ["COUNT", "SUM", "AVG", "MIN", "MAX"];
 

@@ -1,9 +1,12 @@
-//! Record ids: 16 URL-safe characters (96 random bits), like the nanoid ids of the
-//! TypeScript driver.
+//! Record ids: new ones are 16 URL-safe characters (96 random bits), like the nanoid ids
+//! of the TypeScript driver; a caller's id is a string or a number.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+use crate::value::Value;
 
 const ALPHABET: &[u8; 64] = b"useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
 pub const ID_LENGTH: usize = 16;
@@ -29,6 +32,18 @@ pub fn new_id() -> String {
         out.push(char::from(ALPHABET[sextet as usize]));
     }
     out
+}
+
+/// Ids are strings or numbers; anything else would be stored as JSON text and never match.
+pub fn record_id(id: &Value) -> Result<Value> {
+    match id {
+        Value::Text(_) | Value::Integer(_) => Ok(id.clone()),
+        Value::Real(_) => Ok(id.as_i64().map_or_else(|| id.clone(), Value::Integer)),
+        other => Err(Error::invalid(format!(
+            "A record id must be a string or a number, got {}",
+            other.type_name()
+        ))),
+    }
 }
 
 #[cfg(test)]

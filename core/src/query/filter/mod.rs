@@ -1,9 +1,11 @@
 //! MongoDB-style object filters (`{ age: { $gt: 18 } }`) and the comparison operators
 //! shared with the legacy array form.
 
-use super::{join, legacy, Columns, Compiled, Conj, Part, Scope};
+mod array;
+
 use crate::dates::end_of_day;
 use crate::error::{Error, Result};
+use crate::query::{join, Columns, Compiled, Conj, Part, Scope};
 use crate::value::Value;
 
 const OPERATORS: &str =
@@ -44,7 +46,7 @@ pub(super) fn compile_part(cols: &Columns, filter: &Value) -> Result<Option<Part
 fn compile_any(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
     match filter {
         Value::Object(entries) => compile_object(cols, entries),
-        Value::Array(items) => legacy::compile_legacy(cols, items),
+        Value::Array(items) => array::compile_legacy(cols, items),
         v if !v.is_truthy() => Ok(None),
         // A stray string or number would otherwise mean "no condition": for deleteMany
         // that is every row.

@@ -2,9 +2,9 @@
 //! `[field, op, value, 'and'|'or', field, op, value, ...]`, where an element that is itself
 //! an array is a parenthesised group and criteria without a conjunction are AND-ed.
 
-use super::filter::{compile_op, Op};
-use super::{Columns, Conj, Part, Shape};
+use super::{compile_op, Op};
 use crate::error::{Error, Result};
+use crate::query::{Columns, Conj, Part, Shape};
 use crate::value::Value;
 
 const LEGACY_OPERATORS: &str =

@@ -7,10 +7,10 @@
 //! `count_distinct` counts distinct non-null values; `sum` of no values is 0, not NULL;
 //! `avg`/`min`/`max` of no values are NULL; booleans aggregate as the numbers 0/1.
 
-use super::filter::compile_filter_with;
-use super::{push_where, Columns, Compiled, Scope};
 use crate::error::{Error, Result};
-use crate::ident::quote_identifier;
+use crate::identifier::quote_identifier;
+use crate::query::filter::compile_filter_with;
+use crate::query::{push_where, Columns, Compiled, Scope};
 use crate::value::Value;
 
 const FUNCTIONS: &str = "count, count_distinct, sum, avg, min, max";

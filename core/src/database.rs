@@ -54,7 +54,7 @@ impl ScratchFile {
             "objectql-memory-{}-{}-{}.db",
             std::process::id(),
             SCRATCH_SEQ.fetch_add(1, Ordering::Relaxed),
-            &crate::id::new_id()[..8]
+            &crate::record_id::new_id()[..8]
         );
         ScratchFile {
             path: dir.join(name).to_string_lossy().into_owned(),
@@ -82,7 +82,7 @@ struct Store {
     _scratch: Option<ScratchFile>,
 }
 
-pub struct Session {
+pub struct Database {
     /// Declared first: transaction connections close before the store's files go.
     txs: Mutex<Transactions>,
     store: Mutex<Store>,
@@ -95,8 +95,8 @@ struct Transactions {
     idle: Vec<Conn>,
 }
 
-impl Session {
-    pub async fn open(config: &DriverConfig) -> Result<Session> {
+impl Database {
+    pub async fn open(config: &DriverConfig) -> Result<Database> {
         if config.encryption_key.is_some() {
             return Err(Error::config(
                 "encryptionKey is not supported by this build of @objectql/driver-turso (it is built without libSQL's encryption feature)",
@@ -129,7 +129,7 @@ impl Session {
                 ))
             }
         };
-        Ok(Session {
+        Ok(Database {
             txs: Mutex::default(),
             store: Mutex::new(store),
         })
