@@ -9,6 +9,12 @@ export type ObjectQLErrorCode =
   | 'QUERY_ERROR'
   | 'DRIVER_ERROR'
   | 'DRIVER_CONNECTION_FAILED'
+  /** `contract: 'objectstack'`: a filter refused before any SQL ran (`status` 400). */
+  | 'INVALID_FILTER'
+  /** `contract: 'objectstack'`: a write repeats a value a unique index holds (`status` 409). */
+  | 'UNIQUE_VIOLATION'
+  /** `contract: 'objectstack'`: the database refused a statement (`status` 500). */
+  | 'DATABASE_ERROR'
   | (string & {});
 
 /**
@@ -20,6 +26,8 @@ export declare class ObjectQLError extends Error {
   readonly name: 'ObjectQLError';
   code: ObjectQLErrorCode;
   details?: unknown;
+  /** The HTTP status the ObjectStack kernel answers with, for its codes. */
+  status?: number;
 }
 
 export interface TursoSyncConfig {
@@ -30,23 +38,30 @@ export interface TursoSyncConfig {
 }
 
 export interface TursoDriverConfig {
-  /** `:memory:`, `file:path`, `libsql://`, `https://`, `http://`, `ws://`, `wss://`. */
+  /**
+   * `:memory:` or `file:path`. Remote URLs (`libsql://`, `https://`, `http://`, `ws://`,
+   * `wss://`) are refused with `CONFIG_ERROR` by this release.
+   */
   url: string;
   /** JWT auth token for a remote database. */
   authToken?: string;
-  /** Encryption key for local files. */
+  /** Encryption key for local files: refused with `CONFIG_ERROR` by this build. */
   encryptionKey?: string;
   /** Maximum concurrent requests to a remote server. Default: 20. */
   concurrency?: number;
-  /** Remote primary of an embedded replica (`url` is then the local file). */
+  /**
+   * Remote primary of an embedded replica (`url` is then the local file): refused with
+   * `CONFIG_ERROR` by this release (never run local-only).
+   */
   syncUrl?: string;
   sync?: TursoSyncConfig;
   /**
    * Which driver contract to serve. `'objectql'` (default): the ObjectQL 4.2.2 API, for
    * direct callers. `'objectstack'`: the shapes the ObjectStack kernel expects (`delete`
    * resolves to a boolean, `update` to the row or `null`, `updateMany`/`deleteMany` to a
-   * number, `bulkCreate` to the rows, refused filters reject with `INVALID_FILTER`, paged
-   * reads are ordered by `id` last). `TursoDriverPlugin` sets it for the kernel.
+   * number, `bulkCreate`/`bulkUpdate` to the rows, `execute` to the rows of a query,
+   * errors in the kernel's codes, sorted and paged reads ordered by `id` last, tables with
+   * `created_at`/`updated_at`, the spec's field types). `TursoDriverPlugin` sets it.
    */
   contract?: 'objectql' | 'objectstack';
   /**
@@ -89,6 +104,19 @@ export declare class TursoTransaction {
 
 export interface DriverOptions {
   transaction?: TursoTransaction | unknown;
+  /**
+   * The tenant the call runs for (the ObjectStack engine passes it): reads, counts,
+   * aggregates, updates and deletes see only rows of this tenant or of none, on objects
+   * with a tenant field (`tenancy.tenantField`, else `organization_id`); inserts get it
+   * stamped. Without it nothing is scoped.
+   */
+  tenantId?: string | number;
+  /** The `group` tenancy posture: the tenants whose rows the call sees (with `tenantId`). */
+  tenantIds?: string[];
+  /** Keep an `updated_at` the caller supplies instead of stamping the current time. */
+  preserveAudit?: boolean;
+  /** IANA time zone of the caller: what "today" is for autonumber date tokens. */
+  timezone?: string;
   [key: string]: unknown;
 }
 
@@ -112,7 +140,12 @@ export interface IntrospectedColumn {
   type: string;
   nullable: boolean;
   defaultValue?: unknown;
-  isPrimary: boolean;
+  /** 4.2.2 shape. */
+  isPrimary?: boolean;
+  /** `contract: 'objectstack'` (the spec's shape). */
+  primaryKey?: boolean;
+  /** `contract: 'objectstack'`: the column alone is a unique key. */
+  isUnique?: boolean;
 }
 
 export interface IntrospectedForeignKey {
@@ -130,6 +163,10 @@ export interface IntrospectedTable {
 
 export interface IntrospectedSchema {
   tables: Record<string, IntrospectedTable>;
+  /** `contract: 'objectstack'`: `'sqlite'`. */
+  dialect?: string;
+  /** `contract: 'objectstack'`: when, as ISO text. */
+  introspectedAt?: string;
 }
 
 export interface ExecuteResult {
@@ -170,6 +207,14 @@ export declare class TursoDriver {
   readonly supports: DriverCapabilities;
   /** The configuration, plus `client`: the SQL dialect name the kernel reads. */
   readonly config: TursoDriverConfig & { client: string };
+  /** How statements reach the database: `'local'` in this release. */
+  readonly transportMode: 'local';
+  /** No table is sharded by time: `rotateShards` has nothing to do. */
+  readonly supportsRotation: false;
+  /** Whether an embedded replica syncs (never, in this release). */
+  isSyncEnabled(): boolean;
+  /** The configuration the driver was made with. */
+  getTursoConfig(): TursoDriverConfig;
 
   connect(): Promise<void>;
   disconnect(): Promise<void>;
@@ -183,7 +228,22 @@ export declare class TursoDriver {
   syncSchema(objectName: string, schema: ObjectSchema): Promise<void>;
   /** The kernel's batch form, all objects in one transaction. */
   syncSchemasBatch(batch: Array<{ object: string; schema: ObjectSchema }>): Promise<void>;
+  /** The kernel's name for `init`. */
+  initObjects(objects: ObjectSchema[]): Promise<void>;
+  /** Learns definitions without touching the database (a boot that skips schema sync). */
+  registerObjectMetadata(objects: ObjectSchema[]): Promise<void>;
+  /** Learns an object whose table the driver does not manage (`external.remoteName`). */
+  registerExternalObject(schema: ObjectSchema): Promise<void>;
+  /** Tables schema sync created since the driver was made, and ones it found. */
+  getSchemaSyncStats(): { created: number; existing: number };
+  /** Frees deleted rows' pages where the file allows it, and refreshes statistics. */
+  reclaimSpace(): Promise<void>;
+  rotateShards(objectDef?: unknown, nowMs?: number): Promise<{ created: string[]; dropped: string[] }>;
   dropTable(objectName: string, options?: DriverOptions): Promise<void>;
+  /**
+   * Every table. With `contract: 'objectstack'` columns are in the spec's shape
+   * (`primaryKey`, `isUnique`) and the result carries `dialect` and `introspectedAt`.
+   */
   introspectSchema(): Promise<IntrospectedSchema>;
 
   find(objectName: string, query?: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
@@ -203,6 +263,13 @@ export declare class TursoDriver {
   delete(objectName: string, id: string | number, options?: DriverOptions): Promise<{ deleted: boolean }>;
   count(objectName: string, filters?: Filter, options?: DriverOptions): Promise<number>;
   upsert(objectName: string, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
+  /** The kernel's form: insert, or update the row that conflicts on `conflictKeys`. */
+  upsert(
+    objectName: string,
+    data: DataRecord,
+    conflictKeys: string[],
+    options?: DriverOptions,
+  ): Promise<DataRecord | null>;
 
   bulkCreate(objectName: string, records: DataRecord[], options?: DriverOptions): Promise<number | []>;
   bulkUpdate(
@@ -227,6 +294,11 @@ export declare class TursoDriver {
   ): Promise<DataRecord[]>;
   explain(objectName: string, query: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
 
+  /**
+   * Raw SQL. 4.2.2 shape: `{ rows, columns, rowsAffected, lastInsertRowid }`; with
+   * `contract: 'objectstack'`, what the kernel's knex returns: the rows of a query, else
+   * `{ changes, lastInsertRowid }`.
+   */
   execute(
     command: string | { sql: string; args?: unknown[] },
     parameters?: unknown[],

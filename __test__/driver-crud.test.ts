@@ -72,17 +72,30 @@ describe('given a new driver', () => {
     expect(d.name).toBe('TursoDriver');
   });
 
-  it('should accept every configuration option without connecting', () => {
+  it('should accept every configuration option of a local database without connecting', () => {
     const d = sandbox.driver({
-      url: 'libsql://my-db-org.turso.io',
+      url: sandbox.fileUrl('options.db'),
       authToken: 'token',
-      encryptionKey: 'key',
       concurrency: 10,
-      syncUrl: 'libsql://sync.turso.io',
       sync: { intervalSeconds: 30, onConnect: false },
       timeout: 5000,
     });
     expect(d.config.concurrency).toBe(10);
+  });
+
+  it('should refuse at construction what it cannot serve yet, saying why', () => {
+    // Never a driver that quietly runs on the local file alone.
+    for (const [config, says] of [
+      [{ url: 'libsql://my-db-org.turso.io', authToken: 'token' }, /libsql:\/\/my-db-org/],
+      [{ url: sandbox.fileUrl('r.db'), syncUrl: 'libsql://sync.turso.io' }, /syncUrl/],
+      [{ url: ':memory:', encryptionKey: 'key' }, /encryptionKey/],
+      [{ url: ':memory:', client: { execute() {} } }, /client/],
+    ] as const) {
+      expect(() => new TursoDriver(config as never)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_ERROR' }),
+      );
+      expect(() => new TursoDriver(config as never)).toThrow(says);
+    }
   });
 
   it('should declare every capability flag of the contract as a boolean', () => {

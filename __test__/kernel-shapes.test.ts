@@ -21,10 +21,10 @@ describe("given a driver serving the ObjectStack kernel (contract: 'objectstack'
     expect(d.config.client).toBe('better-sqlite3');
   });
 
-  it('should sync one object with syncSchema(name, schema)', async () => {
+  it('should sync one object with syncSchema(name, schema), audit columns included', async () => {
     await d.syncSchema('note', { name: 'note', fields: { body: { type: 'textarea' } } });
     const tables = (await d.introspectSchema()).tables;
-    expect(tables.note.columns.map((c) => c.name)).toEqual(['id', 'body']);
+    expect(tables.note.columns.map((c) => c.name)).toEqual(['id', 'created_at', 'updated_at', 'body']);
   });
 
   it('should answer in the kernel shapes', async () => {

@@ -63,12 +63,14 @@ class TursoTransaction {
 }
 
 /**
- * What the ObjectStack kernel reads in addition: one call syncs many objects, and the
- * date buckets `aggregate` computes in SQL (UTC; the engine buckets other time zones).
+ * What the ObjectStack kernel reads in addition: one call syncs many objects, the date
+ * buckets `aggregate` computes in SQL (UTC; the engine buckets other time zones), and
+ * autonumbers numbered by the driver (per tenant, persistent).
  */
 const KERNEL_SUPPORTS = Object.freeze({
   ...SUPPORTS,
   batchSchemaSync: true,
+  autonumber: true,
   queryDateGranularity: Object.freeze({ day: true, week: true, month: true, quarter: true, year: true }),
 });
 
@@ -78,22 +80,99 @@ const SQLITE_CLIENT = 'better-sqlite3';
 const isPlainObject = (v) =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
+/**
+ * What differs between the two APIs the driver serves, in one place: the ObjectQL 4.2.2
+ * API (`objectql`, the default, for direct callers) and the ObjectStack kernel
+ * (`objectstack`, what `TursoDriverPlugin` sets). Rust keeps the semantic differences
+ * (filters, audit columns, field types: `Contract` in `core/src/config.rs`); this table
+ * keeps the shapes.
+ */
+const CONTRACTS = Object.freeze({
+  objectql: Object.freeze({
+    supports: SUPPORTS,
+    /** count/updateMany/deleteMany take the filter itself. */
+    filterOf: (arg) => arg,
+    /** Objects and arrays cross as JSON text; a string in a JSON field is JSON already. */
+    valuesAsIs: false,
+    updateMissing: (id, data) => ({ id, ...data }),
+    deleted: (deleted) => ({ deleted }),
+    updatedMany: (n) => ({ affected: n, modifiedCount: n }),
+    deletedMany: (n) => ({ affected: n, deletedCount: n }),
+    /** bulkCreate and bulkUpdate answer with counts. */
+    returnsRows: false,
+    executeResult: (result) => result,
+  }),
+  objectstack: Object.freeze({
+    supports: KERNEL_SUPPORTS,
+    /** The kernel sends a query (`{ object, where }`). */
+    filterOf: (arg) => (isPlainObject(arg) && ('where' in arg || 'object' in arg) ? arg.where : arg),
+    valuesAsIs: true,
+    updateMissing: () => null,
+    deleted: (deleted) => deleted,
+    updatedMany: (n) => n,
+    deletedMany: (n) => n,
+    returnsRows: true,
+    /** What knex's raw() answers: the rows of a query, `{ changes, lastInsertRowid }` else. */
+    executeResult: (result) =>
+      result.columns.length > 0
+        ? result.rows
+        : { changes: result.rowsAffected, lastInsertRowid: result.lastInsertRowid },
+  }),
+});
+
+/** Config the driver cannot serve yet, refused at construction rather than run local-only. */
+function refuseUnservable(config) {
+  if (!isPlainObject(config)) return;
+  if (config.client !== undefined && config.client !== null && typeof config.client !== 'string') {
+    throw makeError(
+      'CONFIG_ERROR',
+      'Turso driver option "client" (an injected @libsql/client instance) is not supported: this driver ' +
+        'opens its own connections in Rust. Pass "url" (and "authToken") instead.',
+    );
+  }
+}
+
 class TursoDriver {
   #native;
-  /** Serving the ObjectStack kernel (`contract: 'objectstack'`) rather than 4.2.2 callers. */
-  #kernel;
+  /** The API served: one entry of CONTRACTS. */
+  #contract;
+  #config;
 
   constructor(config) {
     this.name = 'TursoDriver';
     this.version = version;
-    this.#kernel = config?.contract === 'objectstack';
-    this.supports = this.#kernel ? KERNEL_SUPPORTS : SUPPORTS;
+    const contract = config?.contract === 'objectstack' ? 'objectstack' : 'objectql';
+    this.#contract = CONTRACTS[contract];
+    this.supports = this.#contract.supports;
+    this.#config = config;
     this.config = isPlainObject(config) ? { ...config, client: SQLITE_CLIENT } : config;
     try {
-      this.#native = new NativeDriver(config ?? {});
+      refuseUnservable(config);
+      const { client: _client, ...rest } = isPlainObject(config) ? config : {};
+      this.#native = new NativeDriver(isPlainObject(config) ? rest : (config ?? {}));
     } catch (err) {
       throw toObjectQLError(err);
     }
+  }
+
+  /** How statements reach the database; local files and memory only, so far. */
+  get transportMode() {
+    return 'local';
+  }
+
+  /** Whether an embedded replica syncs with a remote primary (not in this release). */
+  isSyncEnabled() {
+    return false;
+  }
+
+  /** The configuration the driver was made with. */
+  getTursoConfig() {
+    return this.#config;
+  }
+
+  /** No rotation shards: `rotateShards` has nothing to do. */
+  get supportsRotation() {
+    return false;
   }
 
   /**
@@ -131,28 +210,31 @@ class TursoDriver {
     );
   }
 
-  /** The kernel knows a refused filter as INVALID_FILTER; 4.2.2 callers as INVALID_REQUEST. */
+  /** In the codes and envelope of the contract served (see lib/errors.js). */
   #error(err) {
-    return toObjectQLError(err, { kernel: this.#kernel });
+    return toObjectQLError(err, { kernel: this.#contract === CONTRACTS.objectstack });
   }
 
   /**
-   * The filter of a count/updateMany/deleteMany argument: the kernel sends a query
-   * (`{ object, where }`), 4.2.2 callers the filter itself.
+   * What the native call needs of `options`: the transaction, and the tenant the
+   * ObjectStack engine scopes the call to (`tenantId`, `tenantIds` in the group posture),
+   * `preserveAudit`, and today's date in `timezone` for autonumbers. Undefined when
+   * there is nothing to say, which is the common, cheapest case.
    */
-  #filterOf(arg) {
-    if (this.#kernel && isPlainObject(arg) && ('where' in arg || 'object' in arg)) return arg.where;
-    return arg;
-  }
-
-  /** Paged reads must not depend on storage order: the kernel's pages end on the id. */
-  #pagedQuery(query) {
-    if (!this.#kernel || !isPlainObject(query) || (query.limit == null && query.offset == null)) {
-      return query;
-    }
-    const orderBy = Array.isArray(query.orderBy) ? query.orderBy : [];
-    if (orderBy.some((o) => (typeof o === 'string' ? o : o?.field) === 'id')) return query;
-    return { ...query, orderBy: [...orderBy, { field: 'id', order: 'asc' }] };
+  #call(options) {
+    const tx = this.#tx(options);
+    if (options == null || typeof options !== 'object') return tx === undefined ? undefined : { tx };
+    const { tenantId, tenantIds, preserveAudit, timezone } = options;
+    const hasTenant = tenantId !== undefined && tenantId !== null && tenantId !== '';
+    if (tx === undefined && !hasTenant && preserveAudit !== true && timezone === undefined) return undefined;
+    return {
+      tx,
+      tenantId: hasTenant ? String(tenantId) : undefined,
+      tenantIds:
+        hasTenant && Array.isArray(tenantIds) ? tenantIds.filter((t) => typeof t === 'string') : undefined,
+      preserveAudit: preserveAudit === true || undefined,
+      today: typeof timezone === 'string' ? today(timezone) : undefined,
+    };
   }
 
   /** The native transaction id named by `options`, or undefined. */
@@ -168,15 +250,15 @@ class TursoDriver {
     return tx.id;
   }
 
-  /** Like #run, for calls that take a transaction: a foreign handle rejects too. */
+  /** Like #run, for calls that take options: a foreign transaction handle rejects too. */
   #runIn(options, call) {
-    let tx;
+    let opts;
     try {
-      tx = this.#tx(options);
+      opts = this.#call(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#run(() => call(tx));
+    return this.#run(() => call(opts));
   }
 
   // --- lifecycle ------------------------------------------------------------------------
@@ -232,114 +314,152 @@ class TursoDriver {
     return this.#run(() => this.#native.introspectSchema());
   }
 
+  /** The kernel's name for `init`. */
+  initObjects(objects) {
+    return this.init(objects);
+  }
+
+  /**
+   * Learns object definitions without touching the database: what the kernel calls when
+   * the app boots with schema sync skipped, so kinds, tenant fields and autonumbers are
+   * known all the same.
+   */
+  registerObjectMetadata(objects) {
+    return this.#run(() => this.#native.registerObjects(objects));
+  }
+
+  /** Learns an object whose table this driver does not manage (`external.remoteName`). */
+  registerExternalObject(schema) {
+    return this.#run(() => this.#native.registerExternal(schema));
+  }
+
+  /** `{ created, existing }`: tables schema sync created since connect, and ones it found. */
+  getSchemaSyncStats() {
+    try {
+      return this.#native.syncStats();
+    } catch (err) {
+      throw this.#error(err);
+    }
+  }
+
+  /** Frees the pages of deleted rows where the file allows it, and refreshes statistics. */
+  reclaimSpace() {
+    return this.#run(() => this.#native.reclaimSpace());
+  }
+
+  /** No table is sharded by time here (`supportsRotation` is false). */
+  rotateShards() {
+    return Promise.resolve({ created: [], dropped: [] });
+  }
+
   // --- reads ----------------------------------------------------------------------------
 
   find(objectName, query, options) {
-    const q = this.#pagedQuery(query);
-    return this.#runIn(options, (tx) => toRows(this.#native.find(objectName, q, tx)));
+    return this.#runIn(options, (opts) => toRows(this.#native.find(objectName, query, opts)));
   }
 
   /** By id (`findOne(object, id, query?, options?)`) or by query (`findOne(object, query, options?)`). */
   findOne(objectName, id, query, options) {
-    const opts = isPlainObject(id) && options === undefined ? query : options;
-    return this.#runIn(opts, (tx) => toRow(this.#native.findOne(objectName, id, tx)));
+    const byQuery = isPlainObject(id) && options === undefined;
+    return this.#runIn(byQuery ? query : options, (opts) =>
+      toRow(this.#native.findOne(objectName, id, opts)),
+    );
   }
 
   count(objectName, filters, options) {
-    const filter = this.#filterOf(filters);
-    return this.#runIn(options, (tx) => this.#native.count(objectName, filter, tx));
+    const filter = this.#contract.filterOf(filters);
+    return this.#runIn(options, (opts) => this.#native.count(objectName, filter, opts));
   }
 
   distinct(objectName, field, filters, options) {
-    return this.#runIn(options, (tx) => this.#native.distinct(objectName, field, filters, tx));
+    return this.#runIn(options, (opts) => this.#native.distinct(objectName, field, filters, opts));
   }
 
   aggregate(objectName, query, options) {
-    return this.#runIn(options, (tx) => toRows(this.#native.aggregate(objectName, query, tx)));
+    return this.#runIn(options, (opts) => toRows(this.#native.aggregate(objectName, query, opts)));
   }
 
   explain(objectName, query, options) {
-    return this.#runIn(options, (tx) => toRows(this.#native.explain(objectName, query, tx)));
+    return this.#runIn(options, (opts) => toRows(this.#native.explain(objectName, query, opts)));
   }
 
   // --- writes ---------------------------------------------------------------------------
 
   create(objectName, data, options) {
-    const [keys, values] = encodeRecord(data, this.#kernel);
-    return this.#runIn(options, (tx) => toRow(this.#native.create(objectName, keys, values, tx)));
-  }
-
-  upsert(objectName, data, options) {
-    const [keys, values] = encodeRecord(data, this.#kernel);
-    return this.#runIn(options, (tx) => toRow(this.#native.upsert(objectName, keys, values, tx)));
+    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+    return this.#runIn(options, (opts) => toRow(this.#native.create(objectName, keys, values, opts)));
   }
 
   /**
-   * The stored record. For an unknown id: `null` for the kernel, `{ id, ...data }` for
-   * 4.2.2 callers (what the 4.2.2 driver returned).
+   * Insert, or update the row that conflicts. `upsert(object, data, options?)` (4.2.2,
+   * on the id) or `upsert(object, data, conflictKeys, options?)` (the kernel).
    */
+  upsert(objectName, data, conflictKeys, options) {
+    const keyed = Array.isArray(conflictKeys);
+    const conflict = keyed ? conflictKeys.filter((k) => typeof k === 'string') : [];
+    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+    return this.#runIn(keyed ? options : conflictKeys, (opts) =>
+      toRow(this.#native.upsert(objectName, keys, values, conflict, opts)),
+    );
+  }
+
+  /** The stored record, or for an unknown id the contract's answer (`null` / `{ id, ...data }`). */
   update(objectName, id, data, options) {
-    const [keys, values] = encodeRecord(data, this.#kernel);
-    const missing = this.#kernel ? () => null : () => ({ id, ...data });
+    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
     return this.#runIn(
       options,
-      (tx) => toRow(this.#native.update(objectName, id, keys, values, tx)) ?? missing(),
+      (opts) =>
+        toRow(this.#native.update(objectName, id, keys, values, opts)) ??
+        this.#contract.updateMissing(id, data),
     );
   }
 
-  /** `true`/`false` for the kernel, `{ deleted }` for 4.2.2 callers. */
   delete(objectName, id, options) {
-    return this.#runIn(options, (tx) => {
-      const deleted = this.#native.delete(objectName, id, tx);
-      return this.#kernel ? deleted : { deleted };
-    });
+    return this.#runIn(options, (opts) => this.#contract.deleted(this.#native.delete(objectName, id, opts)));
   }
 
-  /** A number for the kernel, `{ affected, modifiedCount }` for 4.2.2 callers. */
   updateMany(objectName, filters, data, options) {
-    const filter = this.#filterOf(filters);
-    const [keys, values] = encodeRecord(data, this.#kernel);
-    return this.#runIn(options, (tx) => {
-      const affected = this.#native.updateMany(objectName, filter, keys, values, tx);
-      return this.#kernel ? affected : { affected, modifiedCount: affected };
-    });
+    const filter = this.#contract.filterOf(filters);
+    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+    return this.#runIn(options, (opts) =>
+      this.#contract.updatedMany(this.#native.updateMany(objectName, filter, keys, values, opts)),
+    );
   }
 
-  /** A number for the kernel, `{ affected, deletedCount }` for 4.2.2 callers. */
   deleteMany(objectName, filters, options) {
-    const filter = this.#filterOf(filters);
-    return this.#runIn(options, (tx) => {
-      const affected = this.#native.deleteMany(objectName, filter, tx);
-      return this.#kernel ? affected : { affected, deletedCount: affected };
-    });
+    const filter = this.#contract.filterOf(filters);
+    return this.#runIn(options, (opts) =>
+      this.#contract.deletedMany(this.#native.deleteMany(objectName, filter, opts)),
+    );
   }
 
-  /**
-   * All records in one transaction. The kernel gets the stored rows; 4.2.2 callers how
-   * many were inserted (`[]` for no records).
-   */
+  /** All records in one transaction: the stored rows (kernel) or how many (4.2.2; `[]` for none). */
   bulkCreate(objectName, records, options) {
     if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
-    const [shapes, counts, values] = encodeRecords(records, this.#kernel);
-    const returning = this.#kernel;
-    return this.#runIn(options, (tx) =>
-      this.#native.bulkCreate(objectName, shapes, counts, values, returning, tx),
+    const [shapes, counts, values] = encodeRecords(records, this.#contract.valuesAsIs);
+    const returning = this.#contract.returnsRows;
+    return this.#runIn(options, (opts) =>
+      this.#native.bulkCreate(objectName, shapes, counts, values, returning, opts),
     );
   }
 
+  /** `[{ id, data }]` in one transaction: the updated rows (kernel) or how many changed (4.2.2). */
   bulkUpdate(objectName, updates, options) {
     if (Array.isArray(updates) && updates.length === 0) return Promise.resolve([]);
     const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
     const [shapes, counts, values] = encodeRecords(
       Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates,
-      this.#kernel,
+      this.#contract.valuesAsIs,
     );
-    return this.#runIn(options, (tx) => this.#native.bulkUpdate(objectName, ids, shapes, counts, values, tx));
+    const returning = this.#contract.returnsRows;
+    return this.#runIn(options, (opts) =>
+      this.#native.bulkUpdate(objectName, ids, shapes, counts, values, returning, opts),
+    );
   }
 
   bulkDelete(objectName, ids, options) {
     if (Array.isArray(ids) && ids.length === 0) return Promise.resolve([]);
-    return this.#runIn(options, (tx) => this.#native.bulkDelete(objectName, ids, tx));
+    return this.#runIn(options, (opts) => this.#native.bulkDelete(objectName, ids, opts));
   }
 
   // --- raw SQL and the DriverInterface v4 entry points ----------------------------------
@@ -348,7 +468,9 @@ class TursoDriver {
   execute(command, parameters, options) {
     const [sql, args] =
       typeof command === 'string' ? [command, parameters ?? []] : [command?.sql, command?.args ?? []];
-    return this.#runIn(options, (tx) => this.#native.execute(sql, args, tx));
+    return this.#runIn(options, (opts) =>
+      this.#contract.executeResult(this.#native.execute(sql, args, opts)),
+    );
   }
 
   async executeQuery(ast, options) {
@@ -373,7 +495,8 @@ class TursoDriver {
             affected: 1,
           };
         case 'delete': {
-          const { deleted } = await this.delete(object, command.id, options);
+          const result = await this.delete(object, command.id, options);
+          const deleted = typeof result === 'boolean' ? result : result.deleted;
           return { success: true, affected: deleted ? 1 : 0 };
         }
         case 'bulkCreate':
@@ -403,11 +526,11 @@ class TursoDriver {
   }
 
   commit(transaction) {
-    return this.#runIn({ transaction }, (tx) => this.#native.commit(tx));
+    return this.#runIn({ transaction }, (opts) => this.#native.commit(handle(opts, 'commit')));
   }
 
   rollback(transaction) {
-    return this.#runIn({ transaction }, (tx) => this.#native.rollback(tx));
+    return this.#runIn({ transaction }, (opts) => this.#native.rollback(handle(opts, 'rollback')));
   }
 
   commitTransaction(transaction) {
@@ -419,7 +542,32 @@ class TursoDriver {
   }
 }
 
-const toCount = (result) => (typeof result === 'number' ? result : 0);
+const toCount = (result) => (typeof result === 'number' ? result : Array.isArray(result) ? result.length : 0);
+
+/** The native id of the transaction `commit`/`rollback` was given. */
+function handle(opts, method) {
+  if (opts?.tx === undefined) {
+    throw makeError(
+      'DRIVER_ERROR',
+      `${method}() needs the transaction handle that beginTransaction() returned`,
+    );
+  }
+  return opts.tx;
+}
+
+/** `YYYY-MM-DD` of now in an IANA time zone (UTC when the zone is unknown). */
+function today(timezone) {
+  try {
+    return new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).format(new Date());
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
+}
 
 function createTursoDriver(config) {
   return new TursoDriver(config);

@@ -34,26 +34,43 @@ const OBJECTQL_CODES = new Set([
   'DRIVER_CONNECTION_FAILED',
 ]);
 
+/**
+ * Native codes as each contract reports them. The 4.2.2 API has no codes of its own for
+ * a refused filter or a duplicate; the ObjectStack kernel reads `INVALID_FILTER` (400),
+ * `UNIQUE_VIOLATION` (its 409) and, for any other statement failure, its
+ * `DATABASE_ERROR` envelope (500).
+ */
+const CODES = {
+  objectql: { INVALID_FILTER: ['INVALID_REQUEST'], UNIQUE_VIOLATION: ['QUERY_ERROR'] },
+  objectstack: {
+    INVALID_FILTER: ['INVALID_FILTER', 400],
+    UNIQUE_VIOLATION: ['UNIQUE_VIOLATION', 409],
+    QUERY_ERROR: ['DATABASE_ERROR', 500],
+  },
+};
+
 /** The native code for "another connection holds the lock": retried, never shown. */
 const BUSY = 'SQLITE_BUSY';
 
-function makeError(code, message, details) {
+function makeError(code, message, details, status) {
   const err = new ObjectQLError({ code, message, details });
   // A peer class may name or code itself differently; the contract fixes both.
   if (err.code !== code) err.code = code;
   if (err.name !== 'ObjectQLError') err.name = 'ObjectQLError';
+  if (status !== undefined) err.status = status;
   return err;
 }
 
 /**
- * Any error thrown by the native binding, as an ObjectQLError. A refused filter is
- * `INVALID_FILTER` for the ObjectStack kernel and `INVALID_REQUEST` in the 4.2.2 API.
+ * Any error thrown by the native binding, as an ObjectQLError in the codes of the
+ * contract served (`kernel`: the ObjectStack kernel's, see CODES).
  */
 function toObjectQLError(err, { kernel = false } = {}) {
   if (err instanceof ObjectQLError) return err;
   const message = err && typeof err.message === 'string' ? err.message : String(err);
   const code = err && err.code;
-  if (code === 'INVALID_FILTER' && !kernel) return makeError('INVALID_REQUEST', message);
+  const mapped = CODES[kernel ? 'objectstack' : 'objectql'][code];
+  if (mapped) return makeError(mapped[0], message, undefined, mapped[1]);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);
   if (code === BUSY) return makeError('DRIVER_ERROR', message);
   // napi's own argument checks (StringExpected, NumberExpected, InvalidArg, ...) are the

@@ -14,6 +14,8 @@ const DEFAULT_SERVICE = 'driver.turso';
 class TursoDriverPlugin {
   #config;
   #driver;
+  /** The lifecycle call that stopped the plugin, once it has been stopped. */
+  #stoppedAt;
 
   constructor(config = {}) {
     const { connection, multiTenant } = config ?? {};
@@ -71,8 +73,11 @@ class TursoDriverPlugin {
     await this.#started();
   }
 
+  /** Closes the database; the driver is gone afterwards (`getDriver()` throws, as in 4.2.2). */
   async onStop() {
     await this.#stopped();
+    this.#driver = undefined;
+    this.#stoppedAt = 'onStop';
   }
 
   // --- accessors and migrations -----------------------------------------------------------
@@ -81,7 +86,9 @@ class TursoDriverPlugin {
     if (!this.#driver) {
       throw makeError(
         'DRIVER_ERROR',
-        'No single-tenant driver: the plugin has not been initialised (init/install) yet.',
+        this.#stoppedAt
+          ? `No single-tenant driver: the plugin was stopped (${this.#stoppedAt}); start it again to get a new one.`
+          : 'No single-tenant driver: the plugin has not been initialised (init/install) yet.',
       );
     }
     return this.#driver;
@@ -116,6 +123,7 @@ class TursoDriverPlugin {
 
   #makeDriver(contract) {
     if (!this.#driver) this.#driver = new TursoDriver({ contract, ...this.#config.connection });
+    this.#stoppedAt = undefined;
     return this.#driver;
   }
 

@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 
-use driver_core::dates::civil_from_days;
+use driver_core::dates::iso_datetime;
 use driver_core::rows::RowSet;
 use driver_core::value::{is_safe_integer, is_safe_whole};
 use driver_core::Value;
@@ -241,30 +241,6 @@ unsafe fn read_string(env: napi_env, value: napi_value) -> Result<String> {
     };
     // N-API writes UTF-8 (lone surrogates become U+FFFD), so this does not fail in practice.
     String::from_utf8(bytes).map_err(|_| invalid("string is not valid UTF-8".into()))
-}
-
-/// `Date.prototype.toISOString()` for a millisecond timestamp; `None` for invalid dates.
-pub fn iso_datetime(ms: f64) -> Option<String> {
-    if !ms.is_finite() || ms.abs() > 8.64e15 {
-        return None;
-    }
-    let ms = ms as i64;
-    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (year, month, day) = civil_from_days(days);
-    let (h, m, s, milli) = (
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000,
-    );
-    let year = if (0..=9999).contains(&year) {
-        format!("{year:04}")
-    } else {
-        format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.abs())
-    };
-    Some(format!(
-        "{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z"
-    ))
 }
 
 // --- out -------------------------------------------------------------------------------

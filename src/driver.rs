@@ -6,10 +6,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use driver_core::autonumber::Day;
 use driver_core::config::DriverConfig;
-use driver_core::driver::{Driver, Updated};
+use driver_core::driver::{Call, Driver, Updated};
 use driver_core::poll::poll_once;
 use driver_core::record::{record_from_parts, Batch, Record};
+use driver_core::tenancy::Tenant;
 use driver_core::{Error, Value};
 use napi_derive::napi;
 
@@ -19,6 +21,42 @@ use crate::error::{coded, Coded};
 #[napi]
 pub struct NativeDriver {
     inner: Arc<Driver>,
+}
+
+/// Who a call runs for and inside what (`lib/driver.js` builds it from the caller's
+/// `options`; absent when there is nothing to say).
+#[napi(object)]
+pub struct CallOptions {
+    /// The native transaction id.
+    pub tx: Option<u32>,
+    /// `options.tenantId`, as a string.
+    pub tenant_id: Option<String>,
+    /// `options.tenantIds` (the `group` posture).
+    pub tenant_ids: Option<Vec<String>>,
+    /// `options.preserveAudit`.
+    pub preserve_audit: Option<bool>,
+    /// Today (`YYYY-MM-DD`) in `options.timezone`, for autonumber date tokens.
+    pub today: Option<String>,
+}
+
+fn call(opts: Option<CallOptions>) -> Call {
+    let Some(o) = opts else {
+        return Call::default();
+    };
+    Call {
+        tx: o.tx,
+        tenant: o.tenant_id.filter(|t| !t.is_empty()).map(|id| Tenant {
+            id,
+            group: o
+                .tenant_ids
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect(),
+        }),
+        preserve_audit: o.preserve_audit.unwrap_or(false),
+        today: o.today.as_deref().and_then(Day::parse),
+    }
 }
 
 /// Runs a local operation to completion on this thread.
@@ -36,6 +74,7 @@ impl NativeDriver {
     #[napi(constructor, catch_unwind)]
     pub fn new(config: JsInput) -> Result<Self, Coded> {
         let config = DriverConfig::from_value(&config.0).map_err(coded)?;
+        config.check_servable().map_err(coded)?;
         Ok(NativeDriver {
             inner: Arc::new(Driver::new(config)),
         })
@@ -64,18 +103,39 @@ impl NativeDriver {
 
     #[napi(catch_unwind)]
     pub fn sync_schema(&self, objects: JsInput) -> Result<(), Coded> {
-        let objects = match objects.0 {
-            Value::Array(items) => items,
-            Value::Null => Vec::new(),
-            single @ Value::Object(_) => vec![single],
-            other => {
-                return Err(coded(Error::invalid(format!(
-                    "init/syncSchema expects an array of object definitions, got {}",
-                    other.type_name()
-                ))))
-            }
-        };
-        inline(self.inner.sync_schema(&objects))
+        inline(self.inner.sync_schema(&object_list(objects)?))
+    }
+
+    /// Learns object definitions without touching the database (`registerObjectMetadata`).
+    #[napi(catch_unwind)]
+    pub fn register_objects(&self, objects: JsInput) -> Result<(), Coded> {
+        self.inner
+            .register_objects(&object_list(objects)?)
+            .map_err(coded)
+    }
+
+    /// Learns an object whose table the driver does not manage (`registerExternalObject`).
+    #[napi(catch_unwind)]
+    pub fn register_external(&self, object: JsInput) -> Result<(), Coded> {
+        self.inner.register_external(&object.0).map_err(coded)
+    }
+
+    /// `{ created, existing }`: tables schema sync created, and ones it found.
+    #[napi(catch_unwind)]
+    pub fn sync_stats(&self) -> JsOutput {
+        let stats = self.inner.sync_stats();
+        JsOutput(Value::Object(vec![
+            ("created".into(), Value::Integer(stats.created.len() as i64)),
+            (
+                "existing".into(),
+                Value::Integer(stats.existing.len() as i64),
+            ),
+        ]))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn reclaim_space(&self) -> Result<(), Coded> {
+        inline(self.inner.reclaim_space())
     }
 
     #[napi(catch_unwind)]
@@ -89,18 +149,33 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
-    pub fn find(&self, object: String, query: JsInput, tx: Option<u32>) -> Result<JsRows, Coded> {
-        inline(self.inner.find(&object, &query.0, tx)).map(JsRows)
+    pub fn find(
+        &self,
+        object: String,
+        query: JsInput,
+        opts: Option<CallOptions>,
+    ) -> Result<JsRows, Coded> {
+        inline(self.inner.find(&object, &query.0, call(opts))).map(JsRows)
     }
 
     #[napi(catch_unwind)]
-    pub fn find_one(&self, object: String, id: JsInput, tx: Option<u32>) -> Result<JsRow, Coded> {
-        inline(self.inner.find_one(&object, &id.0, tx)).map(JsRow)
+    pub fn find_one(
+        &self,
+        object: String,
+        id: JsInput,
+        opts: Option<CallOptions>,
+    ) -> Result<JsRow, Coded> {
+        inline(self.inner.find_one(&object, &id.0, call(opts))).map(JsRow)
     }
 
     #[napi(catch_unwind)]
-    pub fn count(&self, object: String, filter: JsInput, tx: Option<u32>) -> Result<f64, Coded> {
-        inline(self.inner.count(&object, &filter.0, tx)).map(|n| n as f64)
+    pub fn count(
+        &self,
+        object: String,
+        filter: JsInput,
+        opts: Option<CallOptions>,
+    ) -> Result<f64, Coded> {
+        inline(self.inner.count(&object, &filter.0, call(opts))).map(|n| n as f64)
     }
 
     #[napi(catch_unwind)]
@@ -109,9 +184,9 @@ impl NativeDriver {
         object: String,
         field: String,
         filter: JsInput,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<JsOutput, Coded> {
-        inline(self.inner.distinct(&object, &field, &filter.0, tx))
+        inline(self.inner.distinct(&object, &field, &filter.0, call(opts)))
             .map(|values| JsOutput(Value::Array(values)))
     }
 
@@ -120,9 +195,9 @@ impl NativeDriver {
         &self,
         object: String,
         query: JsInput,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<JsRows, Coded> {
-        inline(self.inner.aggregate(&object, &query.0, tx)).map(JsRows)
+        inline(self.inner.aggregate(&object, &query.0, call(opts))).map(JsRows)
     }
 
     #[napi(catch_unwind)]
@@ -130,9 +205,9 @@ impl NativeDriver {
         &self,
         object: String,
         query: JsInput,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<JsRows, Coded> {
-        inline(self.inner.explain(&object, &query.0, tx)).map(JsRows)
+        inline(self.inner.explain(&object, &query.0, call(opts))).map(JsRows)
     }
 
     /// Records arrive as parallel `keys` / `values` lists (see `lib/records.js`).
@@ -142,23 +217,25 @@ impl NativeDriver {
         object: String,
         keys: JsInput,
         values: JsInput,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<JsRow, Coded> {
         let (keys, values) = record_parts(keys, values)?;
         let batch = Batch::new(keys, vec![values]).map_err(coded)?;
-        inline(self.inner.create_one(&object, batch, tx)).map(JsRow)
+        inline(self.inner.create_one(&object, batch, call(opts))).map(JsRow)
     }
 
+    /// Insert, or update the row that conflicts on `conflict` (the id when empty).
     #[napi(catch_unwind)]
     pub fn upsert(
         &self,
         object: String,
         keys: JsInput,
         values: JsInput,
-        tx: Option<u32>,
+        conflict: Vec<String>,
+        opts: Option<CallOptions>,
     ) -> Result<JsRow, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.upsert(&object, record, tx)).map(JsRow)
+        inline(self.inner.upsert(&object, record, &conflict, call(opts))).map(JsRow)
     }
 
     /// The stored row, or `null` when no row has that id.
@@ -169,18 +246,23 @@ impl NativeDriver {
         id: JsInput,
         keys: JsInput,
         values: JsInput,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<JsRow, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.update(&object, &id.0, record, tx)).map(|updated| match updated {
+        inline(self.inner.update(&object, &id.0, record, call(opts))).map(|updated| match updated {
             Updated::Row(rows) => JsRow(rows),
             Updated::Missing => JsRow(Default::default()),
         })
     }
 
     #[napi(catch_unwind)]
-    pub fn delete(&self, object: String, id: JsInput, tx: Option<u32>) -> Result<bool, Coded> {
-        inline(self.inner.delete(&object, &id.0, tx))
+    pub fn delete(
+        &self,
+        object: String,
+        id: JsInput,
+        opts: Option<CallOptions>,
+    ) -> Result<bool, Coded> {
+        inline(self.inner.delete(&object, &id.0, call(opts)))
     }
 
     #[napi(catch_unwind)]
@@ -190,10 +272,14 @@ impl NativeDriver {
         filter: JsInput,
         keys: JsInput,
         values: JsInput,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<f64, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.update_many(&object, &filter.0, record, tx)).map(|n| n as f64)
+        inline(
+            self.inner
+                .update_many(&object, &filter.0, record, call(opts)),
+        )
+        .map(|n| n as f64)
     }
 
     #[napi(catch_unwind)]
@@ -201,9 +287,9 @@ impl NativeDriver {
         &self,
         object: String,
         filter: JsInput,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<f64, Coded> {
-        inline(self.inner.delete_many(&object, &filter.0, tx)).map(|n| n as f64)
+        inline(self.inner.delete_many(&object, &filter.0, call(opts))).map(|n| n as f64)
     }
 
     /// Inserts all records in one transaction: `shapes[i]` names the fields of the next
@@ -217,11 +303,15 @@ impl NativeDriver {
         counts: Vec<u32>,
         values: JsInput,
         returning: bool,
-        tx: Option<u32>,
+        opts: Option<CallOptions>,
     ) -> Result<JsOutput, Coded> {
         let values = list(values, "bulkCreate values must be an array")?;
         let batches = Batch::split(shapes, counts, values).map_err(coded)?;
-        let (count, rows) = inline(self.inner.bulk_create(&object, batches, returning, tx))?;
+        let (count, rows) =
+            inline(
+                self.inner
+                    .bulk_create(&object, batches, returning, call(opts)),
+            )?;
         Ok(JsOutput(if returning {
             Value::Array(rows.into_records())
         } else {
@@ -230,7 +320,9 @@ impl NativeDriver {
     }
 
     /// `ids[i]` gets the changes of the i-th record of `shapes`/`counts`/`values`.
+    /// Returns the updated rows when `returning`, else how many changed.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn bulk_update(
         &self,
         object: String,
@@ -238,8 +330,9 @@ impl NativeDriver {
         shapes: Vec<Vec<String>>,
         counts: Vec<u32>,
         values: JsInput,
-        tx: Option<u32>,
-    ) -> Result<f64, Coded> {
+        returning: bool,
+        opts: Option<CallOptions>,
+    ) -> Result<JsOutput, Coded> {
         let ids = list(ids, "bulkUpdate ids must be an array")?;
         let values = list(values, "bulkUpdate values must be an array")?;
         let records = Batch::split(shapes, counts, values)
@@ -256,19 +349,39 @@ impl NativeDriver {
             return Err(coded(Error::invalid("bulkUpdate needs one id per record")));
         }
         let updates = ids.into_iter().zip(records).collect();
-        inline(self.inner.bulk_update(&object, updates, tx)).map(|n| n as f64)
+        let (count, rows) =
+            inline(
+                self.inner
+                    .bulk_update(&object, updates, returning, call(opts)),
+            )?;
+        Ok(JsOutput(if returning {
+            Value::Array(rows.into_records())
+        } else {
+            Value::Integer(count as i64)
+        }))
     }
 
     #[napi(catch_unwind)]
-    pub fn bulk_delete(&self, object: String, ids: JsInput, tx: Option<u32>) -> Result<f64, Coded> {
+    pub fn bulk_delete(
+        &self,
+        object: String,
+        ids: JsInput,
+        opts: Option<CallOptions>,
+    ) -> Result<f64, Coded> {
         let ids = list(ids, "bulkDelete expects an array of ids")?;
-        inline(self.inner.bulk_delete(&object, ids, tx)).map(|n| n as f64)
+        inline(self.inner.bulk_delete(&object, ids, call(opts))).map(|n| n as f64)
     }
 
     /// `{ rows, columns, rowsAffected, lastInsertRowid }`.
     #[napi(catch_unwind)]
-    pub fn execute(&self, sql: String, args: JsInput, tx: Option<u32>) -> Result<JsOutput, Coded> {
+    pub fn execute(
+        &self,
+        sql: String,
+        args: JsInput,
+        opts: Option<CallOptions>,
+    ) -> Result<JsOutput, Coded> {
         let args = list(args, "SQL parameters must be an array")?;
+        let tx = opts.and_then(|o| o.tx);
         let (rows, changes) = inline(self.inner.execute(&sql, args, tx))?;
         let columns = rows
             .columns
@@ -322,6 +435,19 @@ fn record_parts(keys: JsInput, values: JsInput) -> Result<(Vec<String>, Vec<Valu
 fn record(keys: JsInput, values: JsInput) -> Result<Record, Coded> {
     let (keys, values) = record_parts(keys, values)?;
     record_from_parts(keys, values).map_err(coded)
+}
+
+/// Object definitions: an array, one definition, or nothing.
+fn object_list(objects: JsInput) -> Result<Vec<Value>, Coded> {
+    match objects.0 {
+        Value::Array(items) => Ok(items),
+        Value::Null => Ok(Vec::new()),
+        single @ Value::Object(_) => Ok(vec![single]),
+        other => Err(coded(Error::invalid(format!(
+            "expected an array of object definitions, got {}",
+            other.type_name()
+        )))),
+    }
 }
 
 fn list(input: JsInput, message: &str) -> Result<Vec<Value>, Coded> {

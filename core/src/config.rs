@@ -16,6 +16,47 @@ pub enum Location {
     Remote(String),
 }
 
+/// Whose API the driver serves. Everything that differs between the two hangs off this
+/// one value, named by what it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Contract {
+    /// The ObjectQL 4.2.2 API (`@objectql/driver-turso`), for direct callers.
+    #[default]
+    ObjectQl,
+    /// The ObjectStack kernel (`contract: 'objectstack'`, what `TursoDriverPlugin` sets).
+    ObjectStack,
+}
+
+impl Contract {
+    /// The kernel's two-valued filters: `$ne`/`$nin`/`$not` also match NULLs, an empty
+    /// `$or` matches nothing, and a bare-day upper bound on a date-time covers the day.
+    pub fn two_valued_filters(self) -> bool {
+        self == Contract::ObjectStack
+    }
+
+    /// Every value of a JSON field is stored JSON-encoded, strings included, so `"123"`
+    /// and `123` stay apart (the 4.2.2 API takes a string as JSON text already).
+    pub fn strict_json(self) -> bool {
+        self == Contract::ObjectStack
+    }
+
+    /// Tables carry `created_at`/`updated_at`, stamped by the driver.
+    pub fn audit_columns(self) -> bool {
+        self == Contract::ObjectStack
+    }
+
+    /// Sorted and paged reads end on the primary key, so pages partition the whole read.
+    pub fn total_order(self) -> bool {
+        self == Contract::ObjectStack
+    }
+
+    /// The field types of the ObjectStack spec (numeric `rating`, JSON `location`, ...)
+    /// on top of the 4.2.2 ones.
+    pub fn spec_field_types(self) -> bool {
+        self == Contract::ObjectStack
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncConfig {
     pub interval_seconds: f64,
@@ -32,8 +73,7 @@ pub struct DriverConfig {
     pub sync_url: Option<String>,
     pub sync: SyncConfig,
     pub timeout_ms: Option<u64>,
-    /// Serving the ObjectStack kernel (`contract: 'objectstack'`) rather than 4.2.2 callers.
-    pub kernel: bool,
+    pub contract: Contract,
 }
 
 impl DriverConfig {
@@ -70,10 +110,10 @@ impl DriverConfig {
                     .is_none_or(|v| !matches!(v, Value::Bool(false))),
             },
             timeout_ms: optional_number(config, "timeout")?.map(|ms| ms as u64),
-            kernel: match config.get("contract") {
-                None => false,
-                Some(Value::Text(c)) if c == "objectstack" => true,
-                Some(Value::Text(c)) if c == "objectql" => false,
+            contract: match config.get("contract") {
+                None => Contract::ObjectQl,
+                Some(Value::Text(c)) if c == "objectstack" => Contract::ObjectStack,
+                Some(Value::Text(c)) if c == "objectql" => Contract::ObjectQl,
                 Some(other) => {
                     return Err(Error::config(format!(
                         "Turso driver option \"contract\" must be \"objectql\" or \"objectstack\", got {}.",
@@ -83,6 +123,32 @@ impl DriverConfig {
             },
             url,
         })
+    }
+
+    /// Refuses what this build cannot serve, so that a driver is never made that would
+    /// quietly run on a local file alone: remote servers and embedded replicas (their
+    /// client comes in a later release) and encryption at rest (not in this build).
+    pub fn check_servable(&self) -> Result<()> {
+        if let Location::Remote(url) = &self.location {
+            return Err(Error::config(format!(
+                "Remote databases ({url}) are not supported by this release of @objectql/driver-turso; \
+                 use \":memory:\" or a \"file:\" url."
+            )));
+        }
+        if self.sync_url.is_some() {
+            return Err(Error::config(
+                "Embedded replicas (\"syncUrl\") are not supported by this release of @objectql/driver-turso: \
+                 the driver would read and write the local file alone and never sync. Remove \"syncUrl\" \
+                 to use the file as a local database.",
+            ));
+        }
+        if self.encryption_key.is_some() {
+            return Err(Error::config(
+                "encryptionKey is not supported by this build of @objectql/driver-turso (it is built without \
+                 libSQL's encryption feature); the file would be written unencrypted.",
+            ));
+        }
+        Ok(())
     }
 
     pub fn busy_timeout_ms(&self) -> u64 {

@@ -45,19 +45,18 @@ pub struct Conn {
     checkpointer: Option<Arc<Checkpointer>>,
 }
 
-/// How [`Conn::write_returning`] finds the row it wrote: the SQL of the lookup, which
-/// takes one parameter.
+/// How [`Conn::write_returning`] finds the row it wrote.
 pub enum ReadBack<'a> {
-    /// By the rowid the INSERT got.
+    /// By the rowid the INSERT got: a lookup taking that one parameter.
     Rowid(&'a str),
-    /// By this value (the row's id once the write is done).
-    Id(&'a str, Value),
+    /// By a lookup with its own arguments (the row's id once the write is done).
+    Query(&'a str, Vec<Value>),
 }
 
 impl ReadBack<'_> {
     fn sql(&self) -> &str {
         match self {
-            ReadBack::Rowid(sql) | ReadBack::Id(sql, _) => sql,
+            ReadBack::Rowid(sql) | ReadBack::Query(sql, _) => sql,
         }
     }
 }
@@ -163,11 +162,11 @@ impl Conn {
                 ..RowSet::default()
             });
         }
-        let key = match read {
-            ReadBack::Rowid(_) => Value::Integer(changes.last_insert_rowid),
-            ReadBack::Id(_, id) => id,
+        let args = match read {
+            ReadBack::Rowid(_) => vec![Value::Integer(changes.last_insert_rowid)],
+            ReadBack::Query(_, args) => args,
         };
-        lookup.query(vec![key]).await
+        lookup.query(args).await
     }
 
     /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.

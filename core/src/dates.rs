@@ -49,6 +49,38 @@ pub fn end_of_day(text: &str) -> Option<String> {
     Some(format!("{y:04}-{m:02}-{d:02}T00:00:00.000Z"))
 }
 
+/// `Date.prototype.toISOString()` for a millisecond timestamp; `None` for invalid dates.
+pub fn iso_datetime(ms: f64) -> Option<String> {
+    if !ms.is_finite() || ms.abs() > 8.64e15 {
+        return None;
+    }
+    let ms = ms as i64;
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s, milli) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000,
+    );
+    let year = if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else {
+        format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.abs())
+    };
+    Some(format!(
+        "{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z"
+    ))
+}
+
+/// Now, as `iso_datetime` prints it (what JavaScript's `new Date().toISOString()` gives).
+pub fn now_iso() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64);
+    iso_datetime(ms).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

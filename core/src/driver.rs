@@ -1,47 +1,92 @@
 //! `TursoDriver`'s operations over one database. Every method is `async` because remote
 //! databases need it; for local ones the futures finish on their first poll, so the
 //! binding runs them inline (see `poll.rs`).
+//!
+//! Each data method takes a [`Call`]: the transaction it runs in and the tenant it runs
+//! for. What the driver knows about the object (its table, field kinds, tenant field,
+//! autonumbers, audit columns) comes from the [`Catalog`]; the SQL from `query`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
-use crate::config::DriverConfig;
+use crate::autonumber::{Day, CREATE_SEQUENCES_SQL};
+use crate::catalog::{Audit, Catalog, ObjectMeta};
+use crate::config::{Contract, DriverConfig};
 use crate::conn::{Changes, Conn, ReadBack};
 use crate::database::Database;
-use crate::error::{Error, Result};
+use crate::dates::now_iso;
+use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::{push_identifier, quote_identifier};
-use crate::query::{self, Compiled};
+use crate::query::{self, write, Compiled, FindQuery, Scope, TenantScope};
 use crate::record::{Batch, Record};
 use crate::record_id::record_id;
 use crate::rows::{serialize_record, FieldKinds, Kind, RowSet};
-use crate::schema::{self, ObjectDef};
+use crate::schema::index::{self, Change, Key};
+use crate::schema::introspect::{self, table_columns, table_exists};
+use crate::schema::{ObjectDef, AUDIT_COLUMNS};
+use crate::tenancy::Tenant;
 use crate::value::Value;
 
-/// The outcome of `update`: the row as stored, or no row with that id.
+/// The outcome of `update`: the row as stored, or no row with that id (in scope).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Updated {
     Row(RowSet),
     Missing,
 }
 
+/// Who a data method runs for, and inside what.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Call {
+    /// The transaction (`options.transaction`); `None` for the main connection.
+    pub tx: Option<u32>,
+    /// The tenant (`options.tenantId` / `tenantIds`); `None`: not scoped.
+    pub tenant: Option<Tenant>,
+    /// `options.preserveAudit`: an `updated_at` the caller supplies is kept.
+    pub preserve_audit: bool,
+    /// Today in the caller's time zone (`options.timezone`), for autonumber date tokens;
+    /// `None`: UTC.
+    pub today: Option<Day>,
+}
+
+impl From<Option<u32>> for Call {
+    fn from(tx: Option<u32>) -> Call {
+        Call {
+            tx,
+            ..Call::default()
+        }
+    }
+}
+
+/// Tables `syncSchema` created, and ones it found, since the driver was made.
+#[derive(Debug, Clone, Default)]
+pub struct SyncStats {
+    pub created: HashSet<String>,
+    pub existing: HashSet<String>,
+}
+
 pub struct Driver {
     config: DriverConfig,
     database: Mutex<Option<Arc<Database>>>,
-    /// JSON and boolean fields per object, learnt from `init`/`syncSchema`.
-    kinds: RwLock<HashMap<String, Arc<FieldKinds>>>,
+    catalog: Catalog,
+    stats: Mutex<SyncStats>,
 }
 
 impl Driver {
     pub fn new(config: DriverConfig) -> Driver {
         Driver {
+            catalog: Catalog::new(config.contract),
             config,
             database: Mutex::default(),
-            kinds: RwLock::default(),
+            stats: Mutex::default(),
         }
     }
 
     pub fn config(&self) -> &DriverConfig {
         &self.config
+    }
+
+    fn contract(&self) -> Contract {
+        self.config.contract
     }
 
     /// Opens the database unless it is open already.
@@ -77,42 +122,113 @@ impl Driver {
 
     // --- schema -------------------------------------------------------------------------
 
-    /// Creates missing tables and adds missing columns, all in one transaction.
+    /// Creates missing tables, adds missing columns (and, for the kernel, the audit
+    /// columns) and brings the indexes in line with the definitions, all in one
+    /// transaction; then the driver knows the objects.
     pub async fn sync_schema(&self, objects: &[Value]) -> Result<()> {
-        let defs = objects
-            .iter()
-            .map(ObjectDef::from_value)
-            .collect::<Result<Vec<_>>>()?;
+        let defs = parse_defs(objects)?;
+        let contract = self.contract();
         let database = self.connect().await?;
         let conn = database.main();
-        atomically(&conn, async |conn: &Conn| {
+        let created = atomically(&conn, async |conn: &Conn| {
+            let mut created = Vec::new();
             for def in &defs {
-                conn.batch(&def.create_table_sql()?).await?;
+                if !table_exists(conn, &def.name).await? {
+                    created.push(def.name.clone());
+                }
+                conn.batch(&def.create_table_sql(contract)?).await?;
                 let existing = table_columns(conn, &def.name).await?;
-                for field in &def.fields {
-                    if !existing.iter().any(|c| c == &field.name) {
-                        conn.batch(&def.add_column_sql(field)?).await?;
+                for audit in def.missing_audit_columns(contract) {
+                    if !existing.iter().any(|c| c == audit) {
+                        let mut sql = String::from("ALTER TABLE ");
+                        push_identifier(&mut sql, &def.name)?;
+                        sql.push_str(&format!(" ADD COLUMN \"{audit}\" TEXT"));
+                        conn.batch(&sql).await?;
                     }
                 }
-                for sql in def.index_sql()? {
-                    conn.batch(&sql).await?;
+                for field in &def.fields {
+                    if !existing.iter().any(|c| c == &field.name) {
+                        conn.batch(&def.add_column_sql(field, contract)?).await?;
+                    }
+                }
+                self.sync_indexes(conn, def).await?;
+                if def.fields.iter().any(|f| f.autonumber.is_some()) && contract.spec_field_types()
+                {
+                    conn.batch(CREATE_SEQUENCES_SQL).await?;
                 }
             }
-            Ok(())
+            Ok(created)
         })
         .await?;
-        let mut kinds = self.kinds.write().unwrap_or_else(|p| p.into_inner());
         for def in &defs {
-            // Fields a later definition leaves out keep the kind they were declared with.
-            let mut merged = kinds
-                .get(&def.name)
-                .map(|k| (**k).clone())
-                .unwrap_or_default();
-            merged.merge(def);
-            merged.strict_json = self.config.kernel;
-            kinds.insert(def.name.clone(), Arc::new(merged));
+            self.catalog.register(def, Audit::Present);
+        }
+        let mut stats = self.lock_stats();
+        for def in &defs {
+            if created.contains(&def.name) {
+                stats.created.insert(def.name.clone());
+            } else if !stats.created.contains(&def.name) {
+                stats.existing.insert(def.name.clone());
+            }
         }
         Ok(())
+    }
+
+    /// Creates, replaces and drops indexes so the table has the ones `def` asks for.
+    async fn sync_indexes(&self, conn: &Conn, def: &ObjectDef) -> Result<()> {
+        let tenant = self.catalog.tenant_field_for(def);
+        let expected = index::expected(def, &def.name, tenant.as_deref());
+        let existing = introspect::table_indexes(conn, &def.name).await?;
+        let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+        for change in index::plan(&def.name, &expected, &existing, &fields) {
+            match change {
+                Change::Drop(name) => conn.batch(&index::drop_sql(&name)?).await?,
+                Change::Create(spec) => {
+                    let created = conn.batch(&spec.create_sql(&def.name)?).await;
+                    if let Err(err) = created {
+                        if err.code != ErrorCode::UniqueViolation {
+                            return Err(err);
+                        }
+                        // Refused rather than dropped silently: the rows must be fixed.
+                        return Err(Error::query(format!(
+                            "Cannot make {} of \"{}\" unique: rows already hold duplicate values \
+                             ({}). Remove the duplicates, then sync the schema again; nothing of \
+                             this sync was applied.",
+                            spec.fields()
+                                .iter()
+                                .map(|f| format!("\"{f}\""))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            def.name,
+                            err.message
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Learns object definitions without touching the database (a boot that skips
+    /// schema sync): their kinds, tenant fields, autonumbers, and that their tables are
+    /// presumed to have the audit columns.
+    pub fn register_objects(&self, objects: &[Value]) -> Result<()> {
+        for def in parse_defs(objects)? {
+            self.catalog.register(&def, Audit::Presumed);
+        }
+        Ok(())
+    }
+
+    /// Learns an object whose table the driver does not manage (`external.remoteName`
+    /// names the table when it differs).
+    pub fn register_external(&self, object: &Value) -> Result<()> {
+        let def = ObjectDef::from_value(object)?;
+        self.catalog.register(&def, Audit::Absent);
+        Ok(())
+    }
+
+    pub fn sync_stats(&self) -> SyncStats {
+        self.lock_stats().clone()
     }
 
     pub async fn drop_table(&self, object: &str) -> Result<()> {
@@ -122,98 +238,100 @@ impl Driver {
         Ok(())
     }
 
-    /// `{ tables: { [name]: { name, columns, foreignKeys, primaryKeys } } }`.
+    /// Every table, in the contract's shape (see `schema::introspect`).
     pub async fn introspect(&self) -> Result<Value> {
         let conn = self.conn(None).await?;
-        let tables = conn.query(schema::LIST_TABLES_SQL, Vec::new()).await?;
-        let mut out = Vec::with_capacity(tables.rows.len());
-        for row in tables.rows {
-            let Some(Value::Text(name)) = row.into_iter().next() else {
-                continue;
-            };
-            let arg = vec![Value::Text(name.clone())];
-            let info = conn.query(schema::TABLE_INFO_SQL, arg.clone()).await?;
-            let mut columns = Vec::new();
-            let mut primary_keys = Vec::new();
-            for col in info.rows {
-                let [col_name, col_type, not_null, default, pk] = <[Value; 5]>::try_from(col)
-                    .map_err(|_| Error::query("unexpected pragma_table_info shape"))?;
-                let is_primary = pk.as_i64().unwrap_or(0) > 0;
-                if is_primary {
-                    primary_keys.push(col_name.clone());
-                }
-                let mut entry = vec![
-                    ("name".to_owned(), col_name),
-                    ("type".to_owned(), col_type),
-                    (
-                        "nullable".to_owned(),
-                        Value::Bool(not_null.as_i64() != Some(1)),
-                    ),
-                ];
-                if !default.is_null() {
-                    entry.push(("defaultValue".to_owned(), default));
-                }
-                entry.push(("isPrimary".to_owned(), Value::Bool(is_primary)));
-                columns.push(Value::Object(entry));
-            }
-            let fks = conn.query(schema::FOREIGN_KEYS_SQL, arg).await?;
-            let foreign_keys = fks
-                .rows
-                .into_iter()
-                .map(|fk| {
-                    let mut it = fk.into_iter();
-                    Value::Object(vec![
-                        ("columnName".to_owned(), it.next().unwrap_or_default()),
-                        ("referencedTable".to_owned(), it.next().unwrap_or_default()),
-                        ("referencedColumn".to_owned(), it.next().unwrap_or_default()),
-                    ])
-                })
-                .collect();
-            out.push((
-                name.clone(),
-                Value::Object(vec![
-                    ("name".to_owned(), Value::Text(name)),
-                    ("columns".to_owned(), Value::Array(columns)),
-                    ("foreignKeys".to_owned(), Value::Array(foreign_keys)),
-                    ("primaryKeys".to_owned(), Value::Array(primary_keys)),
-                ]),
-            ));
-        }
-        Ok(Value::Object(vec![(
-            "tables".to_owned(),
-            Value::Object(out),
-        )]))
+        introspect::introspect(&conn, self.contract()).await
+    }
+
+    /// `PRAGMA optimize` and, where the file has free pages, an incremental vacuum.
+    pub async fn reclaim_space(&self) -> Result<()> {
+        let conn = self.conn(None).await?;
+        conn.batch("PRAGMA incremental_vacuum").await?;
+        conn.batch("PRAGMA optimize").await
     }
 
     // --- reads --------------------------------------------------------------------------
 
-    pub async fn find(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let kinds = self.kinds(object);
-        let compiled = query::compile_find(self.scope(object, &kinds), query)?;
-        self.read(&kinds, compiled, tx).await
+    pub async fn find(&self, object: &str, query: &Value, call: impl Into<Call>) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let q = query::parse_find_query_in(scope, query)?;
+        self.select(&meta, scope, q, call.tx).await
     }
 
     /// One record by id, or by query (the kernel passes `{ where, ... }` instead of an id).
-    pub async fn find_one(&self, object: &str, id: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let kinds = self.kinds(object);
-        let compiled = match id {
+    pub async fn find_one(
+        &self,
+        object: &str,
+        id: &Value,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        match id {
             Value::Object(_) => {
-                let mut q = query::parse_find_query_in(self.scope(object, &kinds), id)?;
+                let mut q = query::parse_find_query_in(scope, id)?;
                 q.limit = Some(1);
-                query::compile_find_query(object, q)?
+                q.single_row = true;
+                self.select(&meta, scope, q, call.tx).await
             }
-            id => Compiled {
-                sql: by_id_sql(object)?,
-                args: vec![record_id(id)?],
-            },
-        };
-        self.read(&kinds, compiled, tx).await
+            id => {
+                let by_id =
+                    write::select_one(&meta.table, &write::where_id(scope, record_id(id)?)?)?;
+                self.read(&meta, by_id, call.tx).await
+            }
+        }
     }
 
-    pub async fn count(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<i64> {
-        let compiled = query::compile_count(self.scope(object, &self.kinds(object)), filter)?;
+    /// Runs a `find` query. A projection naming a column the table lacks (an audit
+    /// column of an object that never had one) is retried without it; under the kernel
+    /// contract a filter on a missing column is refused with `INVALID_FILTER`.
+    async fn select(
+        &self,
+        meta: &ObjectMeta,
+        scope: Scope<'_>,
+        mut q: FindQuery,
+        tx: Option<u32>,
+    ) -> Result<RowSet> {
         let conn = self.conn(tx).await?;
-        let rows = conn.query(&compiled.sql, compiled.args).await?;
+        loop {
+            let compiled = query::compile_find_query(scope, q.clone())?;
+            match conn.query(&compiled.sql, compiled.args).await {
+                Ok(rows) => return Ok(rows.map_kinds(&meta.kinds)),
+                Err(err) => {
+                    let missing = err.missing_column().map(str::to_owned);
+                    match missing {
+                        Some(column)
+                            if self.contract() == Contract::ObjectStack
+                                && q.fields.contains(&column) =>
+                        {
+                            q.fields.retain(|f| *f != column);
+                        }
+                        _ => {
+                            let sorted = q
+                                .sort
+                                .iter()
+                                .any(|k| Some(k.field.as_str()) == err.missing_column());
+                            return Err(self.refine(meta, err, !sorted));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub async fn count(&self, object: &str, filter: &Value, call: impl Into<Call>) -> Result<i64> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_count(self.scope(&meta, &call), filter)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = conn
+            .query(&compiled.sql, compiled.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, true))?;
         Ok(rows
             .first_value("count")
             .and_then(Value::as_i64)
@@ -225,11 +343,12 @@ impl Driver {
         object: &str,
         field: &str,
         filter: &Value,
-        tx: Option<u32>,
+        call: impl Into<Call>,
     ) -> Result<Vec<Value>> {
-        let kinds = self.kinds(object);
-        let compiled = query::compile_distinct(self.scope(object, &kinds), field, filter)?;
-        let rows = self.read(&kinds, compiled, tx).await?.parse_json();
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_distinct(self.scope(&meta, &call), field, filter)?;
+        let rows = self.read(&meta, compiled, call.tx).await?.parse_json();
         Ok(rows
             .rows
             .into_iter()
@@ -237,31 +356,49 @@ impl Driver {
             .collect())
     }
 
-    pub async fn aggregate(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let kinds = self.kinds(object);
+    pub async fn aggregate(
+        &self,
+        object: &str,
+        query: &Value,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
         if !query::is_kernel_aggregate(query) {
-            let compiled = query::compile_aggregate(object, query)?;
-            return self.read(&kinds, compiled, tx).await;
+            let compiled = query::compile_aggregate(scope, query)?;
+            return self.read(&meta, compiled, call.tx).await;
         }
-        let agg = query::compile_kernel_aggregate(object, query)?;
-        let conn = self.conn(tx).await?;
-        let rows = conn.query(&agg.compiled.sql, agg.compiled.args).await?;
+        let agg = query::compile_kernel_aggregate(scope, query)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = conn
+            .query(&agg.compiled.sql, agg.compiled.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, true))?;
         // A group value reads like its field (a boolean group is true/false); the
         // aggregation results stay numbers, even under a field's name.
         let mut groups = FieldKinds::default();
         for (field, name) in agg.group_columns {
-            match kinds.kind(&field) {
+            match meta.kinds.kind(&field) {
                 Kind::Json | Kind::JsonStrict => groups.json.insert(name),
                 Kind::Boolean => groups.boolean.insert(name),
+                Kind::Number => groups.numeric.insert(name),
                 Kind::Plain | Kind::Time => false,
             };
         }
         Ok(rows.map_kinds(&groups))
     }
 
-    pub async fn explain(&self, object: &str, query: &Value, tx: Option<u32>) -> Result<RowSet> {
-        let compiled = query::compile_find(self.scope(object, &self.kinds(object)), query)?;
-        let conn = self.conn(tx).await?;
+    pub async fn explain(
+        &self,
+        object: &str,
+        query: &Value,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_find(self.scope(&meta, &call), query)?;
+        let conn = self.conn(call.tx).await?;
         conn.query(
             &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
             compiled.args,
@@ -269,71 +406,212 @@ impl Driver {
         .await
     }
 
-    async fn read(
-        &self,
-        kinds: &FieldKinds,
-        compiled: Compiled,
-        tx: Option<u32>,
-    ) -> Result<RowSet> {
+    async fn read(&self, meta: &ObjectMeta, compiled: Compiled, tx: Option<u32>) -> Result<RowSet> {
         let conn = self.conn(tx).await?;
-        let rows = conn.query(&compiled.sql, compiled.args).await?;
-        Ok(rows.map_kinds(kinds))
+        let rows = conn
+            .query(&compiled.sql, compiled.args)
+            .await
+            .map_err(|e| self.refine(meta, e, true))?;
+        Ok(rows.map_kinds(&meta.kinds))
     }
 
     // --- writes -------------------------------------------------------------------------
 
     /// Inserts one record and returns it as stored.
-    pub async fn create(&self, object: &str, record: Record, tx: Option<u32>) -> Result<RowSet> {
-        self.create_one(object, Batch::single(record)?, tx).await
+    pub async fn create(
+        &self,
+        object: &str,
+        record: Record,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        self.create_one(object, Batch::single(record)?, call).await
     }
 
     /// `create` for a record already in batch form (one row), as the binding sends it.
-    pub async fn create_one(&self, object: &str, record: Batch, tx: Option<u32>) -> Result<RowSet> {
-        let kinds = self.kinds(object);
-        let batch = record.prepare_insert(&kinds)?;
-        let insert = insert_sql(object, &batch.columns, 1, "")?;
-        let args = batch.rows.into_iter().next().unwrap_or_default();
-        let conn = self.conn(tx).await?;
-        let read = by_rowid_sql(object)?;
-        let rows = conn
-            .write_returning(&insert, args, ReadBack::Rowid(&read))
-            .await?;
-        Ok(rows.map_kinds(&kinds))
+    pub async fn create_one(
+        &self,
+        object: &str,
+        record: Batch,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let batch = self.prepare_insert(&meta, record, &call)?;
+        let conn = self.conn(call.tx).await?;
+        let read = write::select_by_rowid(&meta.table)?;
+        let rows = if meta.autonumbers.is_empty() {
+            self.insert_returning(&conn, &meta, batch, &read).await?
+        } else {
+            let numbered = atomically(&conn, async |conn: &Conn| {
+                let batch = self.number(conn, &meta, batch, &call).await?;
+                self.insert_returning(conn, &meta, batch, &read).await
+            });
+            numbered.await?
+        };
+        Ok(rows.map_kinds(&meta.kinds))
     }
 
-    /// Insert, or on an id conflict update every other given column.
-    pub async fn upsert(&self, object: &str, record: Record, tx: Option<u32>) -> Result<RowSet> {
-        let kinds = self.kinds(object);
-        let batch = Batch::single(record)?.prepare_insert(&kinds)?;
-        let updates = batch
-            .columns
-            .iter()
-            .filter(|c| *c != "id")
-            .map(|c| quote_identifier(c).map(|q| format!("{q} = excluded.{q}")))
-            .collect::<Result<Vec<_>>>()?;
-        let conflict = if updates.is_empty() {
-            "ON CONFLICT(\"id\") DO NOTHING RETURNING *".to_owned()
-        } else {
-            format!(
-                "ON CONFLICT(\"id\") DO UPDATE SET {} RETURNING *",
-                updates.join(", ")
-            )
-        };
-        let sql = insert_sql(object, &batch.columns, 1, &conflict)?;
-        let args = batch.rows.into_iter().next().unwrap_or_default();
-        let id = batch
-            .columns
-            .iter()
-            .position(|c| c == "id")
-            .and_then(|i| args.get(i).cloned())
-            .unwrap_or_default();
-        let conn = self.conn(tx).await?;
-        let rows = conn.query(&sql, args).await?;
-        if rows.rows.is_empty() {
-            // DO NOTHING returns no row: read the existing one.
-            return self.find_one(object, &id, tx).await;
+    /// Inserts the one row of `batch` and reads it back; a table presumed to have audit
+    /// columns that lacks them is learnt about, and the row inserted without them.
+    async fn insert_returning(
+        &self,
+        conn: &Conn,
+        meta: &ObjectMeta,
+        mut batch: Batch,
+        read: &str,
+    ) -> Result<RowSet> {
+        loop {
+            let insert = write::insert(&meta.table, &batch.columns, 1, "")?;
+            let args = batch.rows.first().cloned().unwrap_or_default();
+            match conn
+                .write_returning(&insert, args, ReadBack::Rowid(read))
+                .await
+            {
+                Err(err) if self.lacks_audit_column(meta, &err) => {
+                    for audit in AUDIT_COLUMNS {
+                        batch.remove(audit);
+                    }
+                }
+                result => return result.map_err(|e| self.refine(meta, e, false)),
+            }
         }
-        Ok(rows.map_kinds(&kinds))
+    }
+
+    /// Whether `err` says the table has no audit column where the driver presumed one;
+    /// if so, the driver stops presuming it.
+    fn lacks_audit_column(&self, meta: &ObjectMeta, err: &Error) -> bool {
+        let lacking = meta.audit() == Audit::Presumed
+            && err
+                .missing_column()
+                .is_some_and(|c| AUDIT_COLUMNS.contains(&c));
+        if lacking {
+            meta.set_audit(Audit::Absent);
+        }
+        lacking
+    }
+
+    /// Ready to insert: ids and cell encodings (`Batch::prepare_insert`), the caller's
+    /// tenant where a row has none, and the audit stamps where a row has none.
+    fn prepare_insert(&self, meta: &ObjectMeta, batch: Batch, call: &Call) -> Result<Batch> {
+        let mut batch = batch.prepare_insert(&meta.kinds)?;
+        if let (Some(field), Some(tenant)) = (&meta.tenant_field, &call.tenant) {
+            let unset = |v: &Value| v.is_null() || matches!(v, Value::Text(s) if s.is_empty());
+            batch.fill(field, &Value::Text(tenant.id.clone()), unset);
+        }
+        if meta.audit() != Audit::Absent {
+            let now = Value::Text(now_iso());
+            for audit in AUDIT_COLUMNS {
+                batch.fill(audit, &now, Value::is_null);
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Numbers every row's autonumber fields (inside the caller's transaction).
+    async fn number(
+        &self,
+        conn: &Conn,
+        meta: &ObjectMeta,
+        batch: Batch,
+        call: &Call,
+    ) -> Result<Batch> {
+        let today = call.today.unwrap_or_else(Day::today_utc);
+        let tenant = call.tenant.as_ref().map(|t| t.id.as_str());
+        let mut records = batch.into_records();
+        for record in &mut records {
+            for autonumber in &meta.autonumbers {
+                autonumber
+                    .fill(conn, &meta.table, record, tenant, today)
+                    .await?;
+            }
+        }
+        // Records of one batch share their columns; numbering may add the same ones.
+        let columns = records
+            .first()
+            .map(|r| r.iter().map(|(c, _)| c.clone()).collect())
+            .unwrap_or_default();
+        let rows = records
+            .into_iter()
+            .map(|r| r.into_iter().map(|(_, v)| v).collect())
+            .collect();
+        Batch::new(columns, rows)
+    }
+
+    /// Insert, or on a conflict of `conflict` (the id when empty) update every other
+    /// given column but the insert-only ones (id, `created_at`, autonumbers). A conflict
+    /// with another tenant's row changes nothing and reads back nothing.
+    pub async fn upsert(
+        &self,
+        object: &str,
+        record: Record,
+        conflict: &[String],
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let batch = self.prepare_insert(&meta, Batch::single(record)?, &call)?;
+        let conflict: Vec<String> = if conflict.is_empty() {
+            vec!["id".to_owned()]
+        } else {
+            conflict.to_vec()
+        };
+        let target = self.conflict_target(&meta, &conflict)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = atomically(&conn, async |conn: &Conn| {
+            let batch = if meta.autonumbers.is_empty() {
+                batch
+            } else {
+                self.number(conn, &meta, batch, &call).await?
+            };
+            let insert_only = |c: &String| {
+                *c == "id" || *c == "created_at" || meta.autonumbers.iter().any(|a| a.field == *c)
+            };
+            let merge: Vec<String> = batch
+                .columns
+                .iter()
+                .filter(|c| !insert_only(c) && !conflict.contains(c))
+                .cloned()
+                .collect();
+            let tail = write::upsert_tail(scope, &target, &merge)?;
+            let sql = write::insert(&meta.table, &batch.columns, 1, &tail.sql)?;
+            let mut args = batch.rows.into_iter().next().unwrap_or_default();
+            let id = batch
+                .columns
+                .iter()
+                .position(|c| c == "id")
+                .and_then(|i| args.get(i).cloned())
+                .unwrap_or_default();
+            args.extend(tail.args);
+            let rows = conn.query(&sql, args).await?;
+            if !rows.rows.is_empty() || !merge.is_empty() {
+                return Ok(rows);
+            }
+            // DO NOTHING returns no row: read the existing one (in scope).
+            let existing = write::select_one(&meta.table, &write::where_id(scope, id)?)?;
+            conn.query(&existing.sql, existing.args).await
+        })
+        .await
+        .map_err(|e| self.refine(&meta, e, false))?;
+        Ok(rows.map_kinds(&meta.kinds))
+    }
+
+    /// The SQL of an upsert's conflict target: the columns, or the key parts of the
+    /// per-tenant unique index over them (`COALESCE("org", '__global__'), "email"`), which
+    /// is what SQLite matches the target against.
+    fn conflict_target(&self, meta: &ObjectMeta, conflict: &[String]) -> Result<Vec<String>> {
+        let per_tenant = meta.unique.iter().find(|i| {
+            matches!(i.keys.first(), Some(Key::Tenant(_)))
+                && i.fields() == conflict.iter().map(String::as_str).collect::<Vec<_>>()
+        });
+        match per_tenant {
+            Some(index) => {
+                let sql = index.create_sql(&meta.table)?;
+                let open = sql.find(" (").map_or(0, |i| i + 2);
+                Ok(vec![sql[open..sql.len() - 1].to_owned()])
+            }
+            None => conflict.iter().map(|c| quote_identifier(c)).collect(),
+        }
     }
 
     pub async fn update(
@@ -341,12 +619,14 @@ impl Driver {
         object: &str,
         id: &Value,
         record: Record,
-        tx: Option<u32>,
+        call: impl Into<Call>,
     ) -> Result<Updated> {
-        let kinds = self.kinds(object);
-        let record = serialize_record(record, &kinds);
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let record = serialize_record(record, &meta.kinds);
         if record.is_empty() {
-            let existing = self.find_one(object, id, tx).await?;
+            let existing = self.find_one(object, id, call.clone()).await?;
             if existing.rows.is_empty() {
                 return Err(Error::not_found(format!(
                     "Record {} not found in {object}",
@@ -360,24 +640,67 @@ impl Driver {
             Some((_, new_id)) => record_id(new_id)?,
             None => record_id(id)?,
         };
-        let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ?")?;
-        args.push(record_id(id)?);
-        let read = by_id_sql(object)?;
-        let conn = self.conn(tx).await?;
-        let rows = conn
-            .write_returning(&sql, args, ReadBack::Id(&read, stored_id))
+        let condition = write::where_id(scope, record_id(id)?)?;
+        let read = write::select_one(&meta.table, &write::where_id(scope, stored_id)?)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = self
+            .update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
+                let read = ReadBack::Query(&read.sql, read.args.clone());
+                conn.write_returning(&stmt.sql, stmt.args, read).await
+            })
             .await?;
         Ok(if rows.rows.is_empty() {
             Updated::Missing
         } else {
-            Updated::Row(rows.map_kinds(&kinds))
+            Updated::Row(rows.map_kinds(&meta.kinds))
         })
     }
 
-    pub async fn delete(&self, object: &str, id: &Value, tx: Option<u32>) -> Result<bool> {
-        let sql = format!("DELETE FROM {} WHERE \"id\" = ?", quote_identifier(object)?);
-        let conn = self.conn(tx).await?;
-        let changes = conn.execute(&sql, vec![record_id(id)?]).await?;
+    /// Runs an UPDATE of `record` where `condition` holds, stamping `updated_at` when the
+    /// table has it (a table only presumed to have it, that lacks it, is learnt about and
+    /// the statement run again without it).
+    async fn update_with<T>(
+        &self,
+        meta: &ObjectMeta,
+        mut record: Record,
+        condition: &Compiled,
+        call: &Call,
+        run: impl AsyncFn(Compiled) -> Result<T>,
+    ) -> Result<T> {
+        let keep = call.preserve_audit
+            && record
+                .iter()
+                .any(|(c, v)| c == "updated_at" && !v.is_null());
+        if meta.audit() != Audit::Absent && !keep {
+            record.retain(|(c, _)| c != "updated_at");
+            record.push(("updated_at".to_owned(), Value::Text(now_iso())));
+        }
+        loop {
+            let stmt = write::update(&meta.table, record.clone(), condition)?;
+            match run(stmt).await {
+                Err(err) if self.lacks_audit_column(meta, &err) => {
+                    record.retain(|(c, _)| !AUDIT_COLUMNS.contains(&c.as_str()));
+                    if record.is_empty() {
+                        return Err(Error::invalid("nothing to update"));
+                    }
+                }
+                result => return result.map_err(|e| self.refine(meta, e, false)),
+            }
+        }
+    }
+
+    pub async fn delete(&self, object: &str, id: &Value, call: impl Into<Call>) -> Result<bool> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let stmt = write::delete(
+            &meta.table,
+            &write::where_id(self.scope(&meta, &call), record_id(id)?)?,
+        )?;
+        let conn = self.conn(call.tx).await?;
+        let changes = conn
+            .execute(&stmt.sql, stmt.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, false))?;
         Ok(changes.rows_affected > 0)
     }
 
@@ -386,34 +709,39 @@ impl Driver {
         object: &str,
         filter: &Value,
         record: Record,
-        tx: Option<u32>,
+        call: impl Into<Call>,
     ) -> Result<u64> {
-        let kinds = self.kinds(object);
-        let record = serialize_record(record, &kinds);
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let record = serialize_record(record, &meta.kinds);
         if record.is_empty() {
             return Ok(0);
         }
-        let filter = query::compile_filter_in(self.scope(object, &kinds), filter)?;
-        let tail = if filter.sql.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", filter.sql)
-        };
-        let (sql, mut args) = update_sql(object, record, &tail)?;
-        args.extend(filter.args);
-        let conn = self.conn(tx).await?;
-        Ok(conn.execute(&sql, args).await?.rows_affected)
+        let condition = write::where_filter(self.scope(&meta, &call), filter)?;
+        let conn = self.conn(call.tx).await?;
+        self.update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
+            Ok(conn.execute(&stmt.sql, stmt.args).await?.rows_affected)
+        })
+        .await
+        .map_err(|e| self.refine(&meta, e, true))
     }
 
-    pub async fn delete_many(&self, object: &str, filter: &Value, tx: Option<u32>) -> Result<u64> {
-        let filter = query::compile_filter_in(self.scope(object, &self.kinds(object)), filter)?;
-        let mut sql = format!("DELETE FROM {}", quote_identifier(object)?);
-        if !filter.sql.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&filter.sql);
-        }
-        let conn = self.conn(tx).await?;
-        Ok(conn.execute(&sql, filter.args).await?.rows_affected)
+    pub async fn delete_many(
+        &self,
+        object: &str,
+        filter: &Value,
+        call: impl Into<Call>,
+    ) -> Result<u64> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let condition = write::where_filter(self.scope(&meta, &call), filter)?;
+        let stmt = write::delete(&meta.table, &condition)?;
+        let conn = self.conn(call.tx).await?;
+        let changes = conn
+            .execute(&stmt.sql, stmt.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, true))?;
+        Ok(changes.rows_affected)
     }
 
     // --- bulk: one call, one transaction (a savepoint inside a caller's transaction) ----
@@ -426,84 +754,118 @@ impl Driver {
         object: &str,
         batches: Vec<Batch>,
         returning: bool,
-        tx: Option<u32>,
+        call: impl Into<Call>,
     ) -> Result<(u64, RowSet)> {
-        let kinds = self.kinds(object);
+        let call = call.into();
+        let meta = self.catalog.get(object);
         let batches = batches
             .into_iter()
-            .map(|b| b.prepare_insert(&kinds))
+            .map(|b| self.prepare_insert(&meta, b, &call))
             .collect::<Result<Vec<_>>>()?;
-        let conn = self.conn(tx).await?;
+        let conn = self.conn(call.tx).await?;
         let (count, rows) = atomically(&conn, async |conn: &Conn| {
             let mut out = RowSet::default();
             let mut count = 0;
+            let read = write::select_by_rowid(&meta.table)?;
             for batch in batches {
                 count += batch.rows.len() as u64;
-                if returning {
-                    let insert = insert_sql(object, &batch.columns, 1, "")?;
-                    let read = by_rowid_sql(object)?;
-                    for row in batch.rows {
-                        let mut inserted = conn
-                            .write_returning(&insert, row, ReadBack::Rowid(&read))
-                            .await?;
-                        if out.columns.is_empty() {
-                            out.columns = inserted.columns.clone();
-                        }
-                        out.rows.append(&mut inserted.rows);
+                if !returning && meta.autonumbers.is_empty() {
+                    insert_chunked(conn, &meta.table, batch).await?;
+                    continue;
+                }
+                let columns = batch.columns;
+                for row in batch.rows {
+                    let one = Batch::new(columns.clone(), vec![row])?;
+                    let one = if meta.autonumbers.is_empty() {
+                        one
+                    } else {
+                        self.number(conn, &meta, one, &call).await?
+                    };
+                    let mut inserted = self.insert_returning(conn, &meta, one, &read).await?;
+                    if out.columns.is_empty() {
+                        out.columns = inserted.columns.clone();
                     }
-                } else {
-                    insert_chunked(conn, object, batch).await?;
+                    out.rows.append(&mut inserted.rows);
                 }
             }
             Ok((count, out))
         })
-        .await?;
-        Ok((count, rows.map_kinds(&kinds)))
+        .await
+        .map_err(|e| self.refine(&meta, e, false))?;
+        Ok((count, rows.map_kinds(&meta.kinds)))
     }
 
-    /// Applies `(id, changes)` pairs atomically; returns how many rows changed.
+    /// Applies `(id, changes)` pairs atomically; returns how many rows changed and, when
+    /// `returning`, the updated rows (rows of ids not found in scope are left out).
     pub async fn bulk_update(
         &self,
         object: &str,
         updates: Vec<(Value, Record)>,
-        tx: Option<u32>,
-    ) -> Result<u64> {
-        let kinds = self.kinds(object);
-        let mut statements = Vec::with_capacity(updates.len());
-        for (id, record) in updates {
-            let record = serialize_record(record, &kinds);
-            if record.is_empty() {
-                continue;
-            }
-            let (sql, mut args) = update_sql(object, record, "WHERE \"id\" = ?")?;
-            args.push(record_id(&id)?);
-            statements.push((sql, args));
-        }
-        let conn = self.conn(tx).await?;
-        atomically(&conn, async |conn: &Conn| {
+        returning: bool,
+        call: impl Into<Call>,
+    ) -> Result<(u64, RowSet)> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let conn = self.conn(call.tx).await?;
+        let result = atomically(&conn, async |conn: &Conn| {
             let mut changed = 0;
-            for (sql, args) in statements {
-                changed += conn.execute(&sql, args).await?.rows_affected;
+            let mut out = RowSet::default();
+            for (id, record) in updates {
+                let record = serialize_record(record, &meta.kinds);
+                if record.is_empty() {
+                    continue;
+                }
+                let stored_id = match record.iter().find(|(c, _)| c == "id") {
+                    Some((_, new_id)) => record_id(new_id)?,
+                    None => record_id(&id)?,
+                };
+                let condition = write::where_id(scope, record_id(&id)?)?;
+                let n = self
+                    .update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
+                        Ok(conn.execute(&stmt.sql, stmt.args).await?.rows_affected)
+                    })
+                    .await?;
+                changed += n;
+                if returning && n > 0 {
+                    let read = write::select_one(&meta.table, &write::where_id(scope, stored_id)?)?;
+                    let mut row = conn.query(&read.sql, read.args).await?;
+                    if out.columns.is_empty() {
+                        out.columns = row.columns.clone();
+                    }
+                    out.rows.append(&mut row.rows);
+                }
             }
-            Ok(changed)
+            Ok((changed, out))
         })
-        .await
+        .await?;
+        Ok((result.0, result.1.map_kinds(&meta.kinds)))
     }
 
-    /// Deletes every id atomically; returns how many rows went.
-    pub async fn bulk_delete(&self, object: &str, ids: Vec<Value>, tx: Option<u32>) -> Result<u64> {
-        let sql = format!("DELETE FROM {} WHERE \"id\" = ?", quote_identifier(object)?);
-        let ids = ids.iter().map(record_id).collect::<Result<Vec<_>>>()?;
-        let conn = self.conn(tx).await?;
+    /// Deletes every id (in scope) atomically; returns how many rows went.
+    pub async fn bulk_delete(
+        &self,
+        object: &str,
+        ids: Vec<Value>,
+        call: impl Into<Call>,
+    ) -> Result<u64> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let statements = ids
+            .iter()
+            .map(|id| write::delete(&meta.table, &write::where_id(scope, record_id(id)?)?))
+            .collect::<Result<Vec<_>>>()?;
+        let conn = self.conn(call.tx).await?;
         atomically(&conn, async |conn: &Conn| {
-            let stmt = conn.prepare(&sql).await?;
             let mut deleted = 0;
-            for id in ids {
-                deleted += stmt.execute(vec![id]).await?.rows_affected;
+            for stmt in statements {
+                deleted += conn.execute(&stmt.sql, stmt.args).await?.rows_affected;
             }
             Ok(deleted)
         })
         .await
+        .map_err(|e| self.refine(&meta, e, false))
     }
 
     // --- raw SQL and transactions -------------------------------------------------------
@@ -532,12 +894,56 @@ impl Driver {
 
     // --- helpers ------------------------------------------------------------------------
 
+    /// The kernel's reading of a statement failure on `meta`'s table: a unique violation
+    /// names the field (not the per-tenant index, whose key includes the tenant); a
+    /// missing column in a filter (`filtered`) is an `INVALID_FILTER`.
+    fn refine(&self, meta: &ObjectMeta, err: Error, filtered: bool) -> Error {
+        if err.code == ErrorCode::UniqueViolation {
+            let index = err
+                .message
+                .split("index '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .and_then(|name| meta.unique_index(name));
+            if let Some(index) = index {
+                let fields: Vec<String> = index
+                    .fields()
+                    .iter()
+                    .map(|f| format!("{}.{f}", meta.table))
+                    .collect();
+                return Error::new(
+                    ErrorCode::UniqueViolation,
+                    format!("UNIQUE constraint failed: {}", fields.join(", ")),
+                );
+            }
+            return err;
+        }
+        if self.contract() == Contract::ObjectStack && filtered {
+            if let Some(column) = err.missing_column() {
+                return Error::new(
+                    ErrorCode::InvalidFilter,
+                    format!(
+                        "Filter on \"{column}\" names a field that object \"{}\" has no column \
+                         for, so it can match no record; check the name against the object's \
+                         fields (a field declared since the last schema sync needs one first)",
+                        meta.name
+                    ),
+                );
+            }
+        }
+        err
+    }
+
     fn current(&self) -> Option<Arc<Database>> {
         self.lock_database().clone()
     }
 
     fn lock_database(&self) -> std::sync::MutexGuard<'_, Option<Arc<Database>>> {
         self.database.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_stats(&self) -> std::sync::MutexGuard<'_, SyncStats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn database_for(&self, tx: u32) -> Result<Arc<Database>> {
@@ -563,23 +969,30 @@ impl Driver {
         }
     }
 
-    /// The table and filter semantics of this driver's statements about `object`.
-    fn scope<'a>(&self, object: &'a str, kinds: &'a FieldKinds) -> query::Scope<'a> {
-        query::Scope {
-            object,
-            kernel: self.config.kernel,
-            datetime: Some(&kinds.datetime),
+    /// The scope of statements about `meta`'s object for `call`: its table, the
+    /// contract's filter semantics, and the call's tenant when the object has a tenant
+    /// field.
+    fn scope<'a>(&self, meta: &'a ObjectMeta, call: &'a Call) -> Scope<'a> {
+        Scope {
+            object: &meta.table,
+            contract: self.contract(),
+            datetime: Some(&meta.kinds.datetime),
+            tenant: match (&meta.tenant_field, &call.tenant) {
+                (Some(field), Some(tenant)) => Some(TenantScope { field, tenant }),
+                _ => None,
+            },
+            managed: meta.managed,
         }
     }
 
-    pub fn kinds(&self, object: &str) -> Arc<FieldKinds> {
-        self.kinds
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(object)
-            .cloned()
-            .unwrap_or_default()
+    /// The field kinds of `object` (what `mapRow` and the binding's row builders read).
+    pub fn kinds(&self, object: &str) -> FieldKinds {
+        self.catalog.get(object).kinds.clone()
     }
+}
+
+fn parse_defs(objects: &[Value]) -> Result<Vec<ObjectDef>> {
+    objects.iter().map(ObjectDef::from_value).collect()
 }
 
 /// Runs `work` in one transaction (a savepoint when `conn` is inside one already);
@@ -609,69 +1022,6 @@ async fn atomically<T>(conn: &Conn, work: impl AsyncFnOnce(&Conn) -> Result<T>) 
     result
 }
 
-async fn table_columns(conn: &Conn, table: &str) -> Result<Vec<String>> {
-    let info = conn
-        .query(schema::TABLE_INFO_SQL, vec![Value::from(table)])
-        .await?;
-    Ok(info
-        .rows
-        .into_iter()
-        .filter_map(|r| {
-            r.into_iter()
-                .next()
-                .and_then(|v| v.as_str().map(str::to_owned))
-        })
-        .collect())
-}
-
-/// `INSERT INTO "t" (...) VALUES (?, ...)` with `rows` value lists, then `tail`.
-fn insert_sql(object: &str, columns: &[String], rows: usize, tail: &str) -> Result<String> {
-    let rows = rows.max(1);
-    let names: usize = columns.iter().map(|c| c.len() + 4).sum();
-    let mut sql = String::with_capacity(32 + object.len() + names + rows * (columns.len() * 3 + 2));
-    sql.push_str("INSERT INTO ");
-    push_identifier(&mut sql, object)?;
-    sql.push_str(" (");
-    for (i, column) in columns.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        push_identifier(&mut sql, column)?;
-    }
-    sql.push_str(") VALUES ");
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for i in 0..columns.len() {
-            sql.push_str(if i == 0 { "?" } else { ", ?" });
-        }
-        sql.push(')');
-    }
-    if !tail.is_empty() {
-        sql.push(' ');
-        sql.push_str(tail);
-    }
-    Ok(sql)
-}
-
-/// The row of one id: what `findOne` runs, and how `update` reads its row back.
-fn by_id_sql(object: &str) -> Result<String> {
-    select_all_sql(object, "WHERE \"id\" = ? LIMIT 1")
-}
-
-/// The row of one rowid, for [`Conn::write_returning`]. `_rowid_` is the spelling a
-/// column is least likely to shadow (`rowid` is a plausible field name).
-fn by_rowid_sql(object: &str) -> Result<String> {
-    select_all_sql(object, "WHERE _rowid_ = ?")
-}
-
-fn select_all_sql(object: &str, tail: &str) -> Result<String> {
-    let mut sql = String::from("SELECT * FROM ");
-    push_identifier(&mut sql, object)?;
-    sql.push(' ');
-    sql.push_str(tail);
-    Ok(sql)
-}
-
 /// Rows per multi-row INSERT: one statement step per chunk instead of per row.
 const INSERT_CHUNK_ROWS: usize = 64;
 
@@ -679,7 +1029,7 @@ const INSERT_CHUNK_ROWS: usize = 64;
 const MAX_PARAMS: usize = 32_766;
 
 /// Inserts a batch as multi-row INSERTs of up to [`INSERT_CHUNK_ROWS`] rows.
-async fn insert_chunked(conn: &Conn, object: &str, batch: Batch) -> Result<()> {
+async fn insert_chunked(conn: &Conn, table: &str, batch: Batch) -> Result<()> {
     let width = batch.columns.len().max(1);
     let chunk = INSERT_CHUNK_ROWS.min(MAX_PARAMS / width).max(1);
     let mut rows = batch.rows.into_iter().peekable();
@@ -690,7 +1040,7 @@ async fn insert_chunked(conn: &Conn, object: &str, batch: Batch) -> Result<()> {
         if n == chunk {
             if full.is_none() {
                 full = Some(
-                    conn.prepare(&insert_sql(object, &batch.columns, chunk, "")?)
+                    conn.prepare(&write::insert(table, &batch.columns, chunk, "")?)
                         .await?,
                 );
             }
@@ -698,30 +1048,9 @@ async fn insert_chunked(conn: &Conn, object: &str, batch: Batch) -> Result<()> {
                 stmt.execute(args).await?;
             }
         } else {
-            conn.execute(&insert_sql(object, &batch.columns, n, "")?, args)
+            conn.execute(&write::insert(table, &batch.columns, n, "")?, args)
                 .await?;
         }
     }
     Ok(())
-}
-
-fn update_sql(object: &str, record: Record, tail: &str) -> Result<(String, Vec<Value>)> {
-    let mut sql = String::with_capacity(64 + object.len() + record.len() * 16 + tail.len());
-    let mut args = Vec::with_capacity(record.len() + 1);
-    sql.push_str("UPDATE ");
-    push_identifier(&mut sql, object)?;
-    sql.push_str(" SET ");
-    for (i, (column, value)) in record.into_iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        push_identifier(&mut sql, &column)?;
-        sql.push_str(" = ?");
-        args.push(value);
-    }
-    if !tail.is_empty() {
-        sql.push(' ');
-        sql.push_str(tail);
-    }
-    Ok((sql, args))
 }

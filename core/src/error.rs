@@ -16,6 +16,10 @@ pub enum ErrorCode {
     NotFound,
     /// SQLite (or the server) refused a statement.
     Query,
+    /// A write would repeat a value a unique index holds already. The kernel turns it
+    /// into its 409 (`DUPLICATE_RECORD`); 4.2.2 callers see `QUERY_ERROR` (the JS layer
+    /// decides).
+    UniqueViolation,
     /// The driver was misused or hit an internal limit (closed, unknown transaction, ...).
     Driver,
     ConnectionFailed,
@@ -32,6 +36,7 @@ impl ErrorCode {
             ErrorCode::InvalidFilter => "INVALID_FILTER",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Query => "QUERY_ERROR",
+            ErrorCode::UniqueViolation => "UNIQUE_VIOLATION",
             ErrorCode::Driver => "DRIVER_ERROR",
             ErrorCode::ConnectionFailed => "DRIVER_CONNECTION_FAILED",
             ErrorCode::Busy => "SQLITE_BUSY",
@@ -86,6 +91,23 @@ impl Error {
     pub fn is_busy(&self) -> bool {
         self.code == ErrorCode::Busy
     }
+
+    /// The column a statement named that its table does not have (`no such column: t.x`,
+    /// `table t has no column named x`), without its table.
+    pub fn missing_column(&self) -> Option<&str> {
+        if self.code != ErrorCode::Query {
+            return None;
+        }
+        let m = &self.message;
+        let name = if let Some(i) = m.find("no such column: ") {
+            &m[i + "no such column: ".len()..]
+        } else {
+            let i = m.find(" has no column named ")?;
+            &m[i + " has no column named ".len()..]
+        };
+        let name = name.split_whitespace().next()?;
+        Some(name.rsplit('.').next().unwrap_or(name))
+    }
 }
 
 impl fmt::Display for Error {
@@ -98,6 +120,8 @@ impl std::error::Error for Error {}
 
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
+const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
 
 impl From<libsql::Error> for Error {
     fn from(err: libsql::Error) -> Self {
@@ -108,6 +132,10 @@ impl From<libsql::Error> for Error {
             {
                 Error::new(ErrorCode::Busy, msg)
             }
+            libsql::Error::SqliteFailure(
+                SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY,
+                msg,
+            ) => Error::new(ErrorCode::UniqueViolation, msg),
             libsql::Error::SqliteFailure(_, msg) => Error::query(msg),
             libsql::Error::ConnectionFailed(msg) => Error::new(ErrorCode::ConnectionFailed, msg),
             other => Error::query(other.to_string()),

@@ -1,6 +1,8 @@
 //! Pure-Rust core of the native ObjectQL libSQL/Turso driver. No napi here: `cargo test`
 //! covers it without Node, and the binding crate only converts values and errors.
 
+pub mod autonumber;
+pub mod catalog;
 pub mod checkpoint;
 pub mod config;
 pub mod conn;
@@ -17,6 +19,8 @@ pub mod record_id;
 pub mod rows;
 pub mod schema;
 pub mod schema_diff;
+pub mod sha256;
+pub mod tenancy;
 pub mod types;
 pub mod value;
 

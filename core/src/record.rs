@@ -70,6 +70,47 @@ impl Batch {
         Ok(batches)
     }
 
+    /// Sets `column` to `value` in every row where `unset` says it has none, adding the
+    /// column when no row has it (how inserts get their tenant and audit stamps).
+    pub fn fill(&mut self, column: &str, value: &Value, unset: impl Fn(&Value) -> bool) {
+        match self.columns.iter().position(|c| c == column) {
+            Some(i) => {
+                for row in &mut self.rows {
+                    if let Some(cell) = row.get_mut(i).filter(|cell| unset(cell)) {
+                        *cell = value.clone();
+                    }
+                }
+            }
+            None => {
+                self.columns.push(column.to_owned());
+                for row in &mut self.rows {
+                    row.push(value.clone());
+                }
+            }
+        }
+    }
+
+    /// Removes `column` from every row.
+    pub fn remove(&mut self, column: &str) {
+        if let Some(i) = self.columns.iter().position(|c| c == column) {
+            self.columns.remove(i);
+            for row in &mut self.rows {
+                if i < row.len() {
+                    row.remove(i);
+                }
+            }
+        }
+    }
+
+    /// The rows as records (column, value) pairs.
+    pub fn into_records(self) -> Vec<Record> {
+        let columns = self.columns;
+        self.rows
+            .into_iter()
+            .map(|row| columns.iter().cloned().zip(row).collect())
+            .collect()
+    }
+
     pub fn single(record: Record) -> Result<Batch> {
         let (columns, values) = record.into_iter().unzip();
         Batch::new(columns, vec![values])

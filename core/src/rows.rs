@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::config::Contract;
+use crate::types::{field_kind, FieldKind};
 use crate::value::Value;
 
 /// Which fields of one object need JSON or boolean treatment.
@@ -14,6 +16,8 @@ pub struct FieldKinds {
     pub time: HashSet<String>,
     /// Date-time fields: the kernel reads a bare-day upper bound on them as the whole day.
     pub datetime: HashSet<String>,
+    /// Numeric fields (kernel contract): numbers, also where an older TEXT column holds text.
+    pub numeric: HashSet<String>,
     /// The kernel contract: every value of a JSON field is stored as JSON, strings too, so
     /// that `"123"` and `123` stay apart (the 4.2.2 API passes strings through as JSON).
     pub strict_json: bool,
@@ -29,6 +33,8 @@ pub enum Kind {
     Boolean,
     /// Time-of-day field: a JS `Date` (ISO text by then) is stored as `HH:MM:SS[.fff]`.
     Time,
+    /// Numeric field: text that spells a number reads back as the number.
+    Number,
 }
 
 impl FieldKinds {
@@ -43,36 +49,42 @@ impl FieldKinds {
             Kind::Boolean
         } else if self.time.contains(field) {
             Kind::Time
+        } else if self.numeric.contains(field) {
+            Kind::Number
         } else {
             Kind::Plain
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.json.is_empty() && self.boolean.is_empty() && self.time.is_empty()
+        self.json.is_empty()
+            && self.boolean.is_empty()
+            && self.time.is_empty()
+            && self.numeric.is_empty()
     }
 
     /// Takes the kind of every field `def` declares (a field may change kind).
-    pub fn merge(&mut self, def: &crate::schema::ObjectDef) {
-        use crate::types::{
-            is_boolean_field_type, is_datetime_field_type, is_json_field_type, is_time_field_type,
-        };
+    pub fn merge(&mut self, def: &crate::schema::ObjectDef, contract: Contract) {
+        self.strict_json = contract.strict_json();
         for f in &def.fields {
-            self.json.remove(&f.name);
-            self.boolean.remove(&f.name);
-            self.time.remove(&f.name);
-            self.datetime.remove(&f.name);
-            if is_datetime_field_type(&f.field_type) {
-                self.datetime.insert(f.name.clone());
+            for set in [
+                &mut self.json,
+                &mut self.boolean,
+                &mut self.time,
+                &mut self.datetime,
+                &mut self.numeric,
+            ] {
+                set.remove(&f.name);
             }
-            // A `multiple` field holds a list of values, whatever their type.
-            if f.multiple || is_json_field_type(&f.field_type) {
-                self.json.insert(f.name.clone());
-            } else if is_boolean_field_type(&f.field_type) {
-                self.boolean.insert(f.name.clone());
-            } else if is_time_field_type(&f.field_type) {
-                self.time.insert(f.name.clone());
-            }
+            let set = match field_kind(&f.field_type, f.multiple, contract) {
+                FieldKind::Json => &mut self.json,
+                FieldKind::Boolean => &mut self.boolean,
+                FieldKind::Time => &mut self.time,
+                FieldKind::DateTime => &mut self.datetime,
+                FieldKind::Number => &mut self.numeric,
+                FieldKind::Plain => continue,
+            };
+            set.insert(f.name.clone());
         }
     }
 }
@@ -100,11 +112,12 @@ impl RowSet {
         self.json = (0..per_column.len())
             .filter(|&i| matches!(per_column[i], Kind::Json | Kind::JsonStrict))
             .collect();
-        if per_column.contains(&Kind::Boolean) {
+        let decoded = |k: &Kind| matches!(k, Kind::Boolean | Kind::Number);
+        if per_column.iter().any(decoded) {
             for row in &mut self.rows {
                 for (cell, kind) in row.iter_mut().zip(&per_column) {
-                    if *kind == Kind::Boolean {
-                        *cell = read_cell(std::mem::take(cell), Kind::Boolean);
+                    if decoded(kind) {
+                        *cell = read_cell(std::mem::take(cell), *kind);
                     }
                 }
             }
@@ -154,6 +167,7 @@ pub fn read_cell(value: Value, kind: Kind) -> Value {
             matches!(v, Value::Bool(true) | Value::Integer(1))
                 || matches!(v, Value::Real(f) if f == 1.0),
         ),
+        (Kind::Number, Value::Text(text)) => number_from_text(&text).unwrap_or(Value::Text(text)),
         (_, v) => v,
     }
 }
@@ -167,8 +181,28 @@ pub fn write_cell(value: Value, kind: Kind) -> Value {
         (Kind::Json | Kind::JsonStrict, v) => Value::Text(v.to_json()),
         (Kind::Boolean, v) => Value::Integer(i64::from(v.is_truthy())),
         (Kind::Time, Value::Text(text)) => Value::Text(time_of_day(&text).unwrap_or(text)),
-        (Kind::Time | Kind::Plain, v) => v,
+        (Kind::Time | Kind::Plain | Kind::Number, v) => v,
     }
+}
+
+/// A number spelt as text (`"4"`, `" 2.5 "`), as JavaScript's `Number()` reads it; `None`
+/// for anything else (empty text included).
+fn number_from_text(text: &str) -> Option<Value> {
+    let t = text.trim();
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
+        return None;
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(Value::Integer(i));
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Value::Real)
 }
 
 /// The UTC time of day of an ISO datetime as a JS `Date` prints it

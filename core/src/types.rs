@@ -1,5 +1,96 @@
-//! ObjectQL field types -> SQLite storage classes, and which types need JSON or boolean
-//! treatment when records cross between JavaScript and SQLite.
+//! Field types -> SQLite column types, and how each type's values are stored and read
+//! back. The 4.2.2 helpers (`fieldTypeToSqlite`, `isJsonFieldType`, ...) keep 4.2.2's
+//! answers; the kernel contract adds the ObjectStack spec's types ([`field_kind`],
+//! [`column_type`]), whose sets mirror `@objectstack/spec/data`.
+
+use crate::config::Contract;
+
+/// How a field's values are stored and read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// As given.
+    Plain,
+    /// JSON text in the column, the parsed value to the caller.
+    Json,
+    /// 0/1 in the column, `true`/`false` to the caller.
+    Boolean,
+    /// A time of day (`HH:MM:SS[.fff]`).
+    Time,
+    /// A date-time (ISO text); plain, but bare-day filter bounds cover the whole day.
+    DateTime,
+    /// A number, also when an older TEXT column holds it as text.
+    Number,
+}
+
+/// The spec's JSON-structured, file-reference and multi-option types, plus the
+/// driver-level `object`/`array`.
+const SPEC_JSON_TYPES: [&str; 17] = [
+    "json",
+    "composite",
+    "repeater",
+    "record",
+    "location",
+    "address",
+    "vector",
+    "image",
+    "file",
+    "avatar",
+    "video",
+    "audio",
+    "multiselect",
+    "checkboxes",
+    "tags",
+    "object",
+    "array",
+];
+
+/// The spec's numeric value types, plus SQL spellings.
+const SPEC_NUMBER_TYPES: [&str; 11] = [
+    "number", "currency", "percent", "rating", "slider", "progress", "summary", "integer", "int",
+    "float", "decimal",
+];
+
+/// The kind of a field of `field_type` (`multiple`: a list of values, stored as JSON).
+pub fn field_kind(field_type: &str, multiple: bool, contract: Contract) -> FieldKind {
+    let t = field_type.to_ascii_lowercase();
+    let t = t.as_str();
+    let json = if contract.spec_field_types() {
+        SPEC_JSON_TYPES.contains(&t)
+    } else {
+        is_json_field_type(t)
+    };
+    if multiple || json {
+        FieldKind::Json
+    } else if is_boolean_field_type(t) {
+        FieldKind::Boolean
+    } else if is_time_field_type(t) {
+        FieldKind::Time
+    } else if is_datetime_field_type(t) {
+        FieldKind::DateTime
+    } else if contract.spec_field_types() && SPEC_NUMBER_TYPES.contains(&t) {
+        FieldKind::Number
+    } else {
+        FieldKind::Plain
+    }
+}
+
+/// The column type the driver creates for a field. Under the kernel contract JSON kinds
+/// are TEXT (files and images are JSON references there, not bytes) and the spec's
+/// numeric types have numeric affinity, so `4` stays a number.
+pub fn column_type(field_type: &str, multiple: bool, contract: Contract) -> &'static str {
+    if !contract.spec_field_types() {
+        return field_type_to_sqlite(field_type);
+    }
+    match field_kind(field_type, multiple, contract) {
+        FieldKind::Json => "TEXT",
+        FieldKind::Number => match field_type.to_ascii_lowercase().as_str() {
+            "number" | "integer" | "int" => "INTEGER",
+            "currency" | "percent" | "float" | "decimal" => "REAL",
+            _ => "NUMERIC",
+        },
+        _ => field_type_to_sqlite(field_type),
+    }
+}
 
 /// The SQLite column type for an ObjectQL field type (unknown types are TEXT).
 pub fn field_type_to_sqlite(field_type: &str) -> &'static str {

@@ -105,6 +105,38 @@ fn connecting_to_a_remote_url_fails_with_connection_failed() {
 }
 
 #[test]
+fn configs_this_build_cannot_serve_are_refused_before_any_driver_exists() {
+    for (json, names) in [
+        (
+            r#"{"url":"libsql://db-org.turso.io"}"#,
+            "libsql://db-org.turso.io",
+        ),
+        (
+            r#"{"url":"https://db.example.com","authToken":"t"}"#,
+            "https://",
+        ),
+        (
+            r#"{"url":"file:/tmp/r.db","syncUrl":"libsql://x.turso.io"}"#,
+            "syncUrl",
+        ),
+        (
+            r#"{"url":":memory:","encryptionKey":"secret"}"#,
+            "encryptionKey",
+        ),
+    ] {
+        let err = from_json(json).unwrap().check_servable().unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config, "{json}");
+        assert!(err.message.contains(names), "{json}: {}", err.message);
+    }
+    for ok in [
+        r#"{"url":":memory:"}"#,
+        r#"{"url":"file:/tmp/x.db","timeout":10}"#,
+    ] {
+        from_json(ok).unwrap().check_servable().unwrap();
+    }
+}
+
+#[test]
 fn an_encryption_key_is_refused_at_connect() {
     let cfg = from_json(r#"{"url":":memory:","encryptionKey":"secret"}"#).unwrap();
     let d = Driver::new(cfg);

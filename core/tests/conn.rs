@@ -134,7 +134,7 @@ fn failed_statements_do_not_poison_the_cache() {
             // Same INSERT shape with an id: a duplicate, then a new one.
             expect_err(
                 run(d.create("task", rec(r#"{"id":"id00","title":"dup"}"#), None)),
-                ErrorCode::Query,
+                ErrorCode::UniqueViolation,
             );
             let row = create(
                 d,

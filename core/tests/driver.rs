@@ -335,10 +335,10 @@ fn generated_ids_are_16_url_safe_chars() {
         assert_eq!(text(&found, "title"), "e");
         let found = only(run(d.find_one("task", &Value::Real(42.0), None)).unwrap());
         assert_eq!(text(&found, "title"), "e");
-        // Duplicate ids are a query error and leave the first row alone.
+        // Duplicate ids are a unique violation and leave the first row alone.
         expect_err(
             run(d.create("task", rec(r#"{"title":"dup","id":"mine"}"#), None)),
-            ErrorCode::Query,
+            ErrorCode::UniqueViolation,
         );
         let mine = only(run(d.find_one("task", &Value::from("mine"), None)).unwrap());
         assert_eq!(text(&mine, "title"), "d");
@@ -484,14 +484,16 @@ fn upsert_inserts_then_updates() {
             run(d.upsert(
                 "task",
                 rec(r#"{"id":"u","title":"one","done":true,"meta":[1]}"#),
+                &[],
                 None,
             ))
             .unwrap(),
         );
         assert_eq!(field(&first, "done"), Value::Bool(true));
         assert_eq!(field(&first, "meta"), v("[1]"));
-        let second =
-            only(run(d.upsert("task", rec(r#"{"id":"u","title":"two","n":3}"#), None)).unwrap());
+        let second = only(
+            run(d.upsert("task", rec(r#"{"id":"u","title":"two","n":3}"#), &[], None)).unwrap(),
+        );
         assert_eq!(text(&second, "title"), "two");
         assert_eq!(field(&second, "n"), Value::Integer(3));
         // Columns not given keep their values.
@@ -500,8 +502,8 @@ fn upsert_inserts_then_updates() {
         assert_eq!(count(d, "task", None), 1);
         // Only an id: nothing to update (DO NOTHING), the existing row comes back.
         sync(d, r#"[{"name":"loose","fields":{"x":{"type":"json"}}}]"#);
-        run(d.upsert("loose", rec(r#"{"id":"u","x":{"k":1}}"#), None)).unwrap();
-        let third = only(run(d.upsert("loose", rec(r#"{"id":"u"}"#), None)).unwrap());
+        run(d.upsert("loose", rec(r#"{"id":"u","x":{"k":1}}"#), &[], None)).unwrap();
+        let third = only(run(d.upsert("loose", rec(r#"{"id":"u"}"#), &[], None)).unwrap());
         assert_eq!(field(&third, "x"), v(r#"{"k":1}"#));
         assert_eq!(count(d, "loose", None), 1);
     }
@@ -869,7 +871,7 @@ fn bulk_create_is_atomic() {
                 false,
                 None,
             )),
-            ErrorCode::Query,
+            ErrorCode::UniqueViolation,
         );
         assert_eq!(count(d, "task", None), 1);
         // The driver is still usable and not stuck in a transaction.
@@ -898,9 +900,11 @@ fn bulk_update_and_bulk_delete() {
                 ("ghost".into(), rec(r#"{"title":"G"}"#)),
                 ("c".into(), Vec::new()),
             ],
+            false,
             None,
         ))
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(changed, 2);
         let a = only(run(d.find_one("task", &Value::from("a"), None)).unwrap());
         assert_eq!(
@@ -918,6 +922,7 @@ fn bulk_update_and_bulk_delete() {
                     ("c".into(), rec(r#"{"title":"C"}"#)),
                     ("d".into(), rec(r#"{"title":null}"#)),
                 ],
+                false,
                 None,
             )),
             ErrorCode::Query,

@@ -92,10 +92,11 @@ fn every_data_method_honours_the_transaction() {
     run(d.upsert(
         "task",
         rec(r#"{"id":"b","title":"b","n":2,"status":"s"}"#),
+        &[],
         t,
     ))
     .unwrap();
-    run(d.upsert("task", rec(r#"{"id":"b","title":"b2"}"#), t)).unwrap();
+    run(d.upsert("task", rec(r#"{"id":"b","title":"b2"}"#), &[], t)).unwrap();
     let out = run(d.update("task", &"a".into(), rec(r#"{"n":10}"#), t)).unwrap();
     assert!(matches!(out, Updated::Row(_)));
     assert_eq!(
@@ -114,7 +115,9 @@ fn every_data_method_honours_the_transaction() {
     .unwrap();
     assert_eq!(n, 3);
     assert_eq!(
-        run(d.bulk_update("task", vec![("c".into(), rec(r#"{"n":3}"#))], t)).unwrap(),
+        run(d.bulk_update("task", vec![("c".into(), rec(r#"{"n":3}"#))], false, t))
+            .unwrap()
+            .0,
         1
     );
     assert_eq!(run(d.bulk_delete("task", vec!["d".into()], t)).unwrap(), 1);
@@ -317,6 +320,7 @@ fn bulk_create_failure_inside_a_transaction_undoes_only_the_bulk() {
                 ("early".into(), rec(r#"{"n":1}"#)),
                 ("base".into(), rec(r#"{"title":null}"#)),
             ],
+            false,
             Some(tx),
         )),
         ErrorCode::Query,
@@ -348,7 +352,7 @@ fn a_failed_statement_inside_a_transaction_keeps_it_open() {
     create(&d, "task", r#"{"id":"a","title":"a"}"#, Some(tx));
     expect_err(
         run(d.create("task", rec(r#"{"id":"a","title":"dup"}"#), Some(tx))),
-        ErrorCode::Query,
+        ErrorCode::UniqueViolation,
     );
     expect_err(
         run(d.find("task", &v(r#"{"where":{"nosuch":1}}"#), Some(tx))),

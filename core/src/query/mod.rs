@@ -19,6 +19,7 @@ mod select;
 mod sort;
 #[cfg(test)]
 mod sql_tests;
+pub mod write;
 
 pub use aggregate::{
     compile_aggregate, compile_aggregate_expr, compile_kernel_aggregate, is_kernel_aggregate,
@@ -35,24 +36,29 @@ pub use sort::{parse_sort, Direction, SortKey};
 
 use std::collections::HashSet;
 
+use crate::config::Contract;
 use crate::error::{Error, Result};
 use crate::identifier::quote_identifier;
+use crate::tenancy::Tenant;
 use crate::value::Value;
 
 /// How compiled SQL refers to a column: bare (`"a"`, the public helpers' output) or
 /// qualified with its table (`"t"."a"`, every statement the driver runs; see the module
-/// docs for why).
+/// docs for why), and what else the scope of a statement brings: the contract's filter
+/// semantics and the caller's tenant.
 #[derive(Debug, Clone, Default)]
-struct Columns {
+struct Columns<'a> {
     /// The already quoted table name; `None` for bare column names.
     table: Option<String>,
-    /// Filter semantics of the ObjectStack kernel rather than the ObjectQL 4.2.2 API.
-    kernel: bool,
-    /// Date-time fields (kernel only): a bare-day upper bound covers the whole day.
-    datetime: HashSet<String>,
+    contract: Contract,
+    /// Date-time fields (two-valued filters only): a bare-day upper bound covers the day.
+    datetime: Option<&'a HashSet<String>>,
+    /// The tenant condition every statement of this scope carries.
+    tenant: Option<TenantScope<'a>>,
 }
 
-/// The table a driver statement is about, and whose filter semantics apply.
+/// The table a driver statement is about, whose filter semantics apply, and the tenant
+/// its rows are limited to.
 ///
 /// The ObjectStack kernel's filters are two-valued where SQL is three-valued: `$ne`,
 /// `$nin` and `$not` also match rows where the value is missing (NULL), an empty `$or`
@@ -61,19 +67,30 @@ struct Columns {
 ///
 /// On a date-time field the kernel also reads a bare-day upper bound (`$lte '2026-07-31'`,
 /// the max of `$between`) as the whole day: before the next midnight.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Scope<'a> {
     pub object: &'a str,
-    pub kernel: bool,
+    pub contract: Contract,
     pub datetime: Option<&'a HashSet<String>>,
+    pub tenant: Option<TenantScope<'a>>,
+    /// The driver made this table (it has an `"id"` primary key to end sorts on).
+    pub managed: bool,
+}
+
+/// Rows of `tenant` (or of no tenant) only: `("t"."field" = ? OR "t"."field" IS NULL)`.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantScope<'a> {
+    pub field: &'a str,
+    pub tenant: &'a Tenant,
 }
 
 impl<'a> Scope<'a> {
+    /// The kernel contract's scope of `object`, without a tenant.
     pub fn kernel(object: &'a str) -> Scope<'a> {
         Scope {
             object,
-            kernel: true,
-            datetime: None,
+            contract: Contract::ObjectStack,
+            ..Scope::default()
         }
     }
 }
@@ -82,33 +99,58 @@ impl<'a> From<&'a str> for Scope<'a> {
     fn from(object: &'a str) -> Scope<'a> {
         Scope {
             object,
-            kernel: false,
-            datetime: None,
+            ..Scope::default()
         }
     }
 }
 
-impl Columns {
+impl<'a> Columns<'a> {
     /// Bare column names.
-    fn bare() -> Columns {
+    fn bare() -> Columns<'a> {
         Columns::default()
     }
 
     /// Column names qualified with `object`, which is checked here.
-    fn of(object: &str) -> Result<Columns> {
-        Columns::scoped(object.into())
+    fn of(object: &str) -> Result<Columns<'a>> {
+        Ok(Columns {
+            table: Some(quote_identifier(object)?),
+            ..Columns::default()
+        })
     }
 
-    /// Qualified columns with the scope's filter semantics.
-    fn scoped(scope: Scope) -> Result<Columns> {
+    /// Qualified columns with the scope's filter semantics and tenant.
+    fn scoped(scope: Scope<'a>) -> Result<Columns<'a>> {
         Ok(Columns {
             table: Some(quote_identifier(scope.object)?),
-            kernel: scope.kernel,
-            datetime: match scope.datetime {
-                Some(fields) if scope.kernel => fields.clone(),
-                _ => HashSet::new(),
-            },
+            contract: scope.contract,
+            datetime: scope
+                .datetime
+                .filter(|_| scope.contract.two_valued_filters()),
+            tenant: scope.tenant,
         })
+    }
+
+    fn two_valued(&self) -> bool {
+        self.contract.two_valued_filters()
+    }
+
+    /// The scope's tenant condition, when it has a tenant.
+    fn tenant_condition(&self) -> Result<Option<Part>> {
+        let Some(scope) = self.tenant else {
+            return Ok(None);
+        };
+        let column = self.column(scope.field)?;
+        let ids = scope.tenant.visible();
+        let test = if ids.len() == 1 {
+            format!("{column} = ?")
+        } else {
+            format!("{column} IN ({})", vec!["?"; ids.len()].join(", "))
+        };
+        let args = ids.iter().map(|id| Value::Text(id.clone())).collect();
+        Ok(Some(Part::atom(
+            format!("({test} OR {column} IS NULL)"),
+            args,
+        )))
     }
 
     /// One checked, quoted column reference: `"name"` or `"table"."name"`.

@@ -79,6 +79,8 @@ pub struct FindQuery {
     pub fields: Vec<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// A `findOne`: "a matching row", not a page, so no order is imposed on it.
+    pub single_row: bool,
 }
 
 /// Reads a `find` query object.
@@ -104,7 +106,11 @@ pub fn parse_find_query_in<'a>(scope: impl Into<Scope<'a>>, query: &Value) -> Re
 
 fn parse_find(cols: &Columns, query: &Value) -> Result<FindQuery> {
     if query.is_null() {
-        return Ok(FindQuery::default());
+        // Everything: of the scope's tenant, when it has one.
+        return Ok(FindQuery {
+            filter: compile_filter_with(cols, &Value::Null)?,
+            ..FindQuery::default()
+        });
     }
     if query.as_object().is_none() {
         return Err(Error::invalid(format!(
@@ -120,6 +126,7 @@ fn parse_find(cols: &Columns, query: &Value) -> Result<FindQuery> {
         fields: parse_fields(query.get("fields"))?,
         limit: first_count(query, &["limit", "top", "pageSize"])?,
         offset: first_count(query, &["offset", "skip"])?,
+        single_row: false,
     })
 }
 
@@ -163,19 +170,33 @@ fn parse_fields(fields: Option<&Value>) -> Result<Vec<String>> {
 /// `SELECT "t"."a" FROM "t" WHERE "t"."b" = ? ORDER BY "t"."c" ASC LIMIT ?`.
 pub fn compile_find<'a>(scope: impl Into<Scope<'a>>, query: &Value) -> Result<Compiled> {
     let scope = scope.into();
-    let object = scope.object;
-    compile_find_query(object, parse_find_query_in(scope, query)?)
+    compile_find_query(scope, parse_find_query_in(scope, query)?)
 }
 
 /// The driver's SELECT for a parsed `find` query: fields and sort keys qualified with
-/// `object` (`SELECT "t"."a", "t"."b"` still returns columns named `a` and `b`; no fields
-/// is `SELECT *`). The filter goes in as compiled, so it should come from
-/// [`parse_find_query_in`] for the same `object`.
-pub fn compile_find_query(object: &str, q: FindQuery) -> Result<Compiled> {
+/// the scope's table (`SELECT "t"."a", "t"."b"` still returns columns named `a` and `b`;
+/// no fields is `SELECT *`). The filter goes in as compiled, so it should come from
+/// [`parse_find_query_in`] for the same scope.
+///
+/// Under the kernel contract a read of a table the driver made is totally ordered: a
+/// sorted read, and a paged one, end on `"id"` (in the direction of the last key), so
+/// walking the pages returns exactly the rows of the whole read. A `findOne` keeps the
+/// caller's order and gets none imposed: it asks for a matching row, not a position.
+pub fn compile_find_query<'a>(scope: impl Into<Scope<'a>>, mut q: FindQuery) -> Result<Compiled> {
+    let scope = scope.into();
+    let paged = !q.single_row && (q.limit.is_some() || q.offset.is_some());
+    let tie_break = scope.contract.total_order() && scope.managed;
+    if tie_break && (paged || !q.sort.is_empty()) && !q.sort.iter().any(|k| k.field == "id") {
+        let direction = q.sort.last().map(|k| k.direction).unwrap_or_default();
+        q.sort.push(SortKey {
+            field: "id".to_owned(),
+            direction,
+        });
+    }
     select(
-        &Columns::of(object)?,
+        &Columns::of(scope.object)?,
         &SelectOptions {
-            object,
+            object: scope.object,
             fields: &q.fields,
             filter: q.filter,
             order_by: &q.sort,
@@ -185,16 +206,16 @@ pub fn compile_find_query(object: &str, q: FindQuery) -> Result<Compiled> {
     )
 }
 
-/// `SELECT COUNT(*) AS "count" FROM "t" [WHERE "t"."a" = ?..]`.
+/// `SELECT COUNT(*) AS "count" FROM "t" [WHERE "t"."a" = ?..]`, with the same filter
+/// semantics (and tenant) as `find` in that scope.
 pub fn compile_count<'a>(scope: impl Into<Scope<'a>>, filter: &Value) -> Result<Compiled> {
     let scope = scope.into();
-    let object = scope.object;
     let mut sql = format!(
         "SELECT COUNT(*) AS \"count\" FROM {}",
-        quote_identifier(object)?
+        quote_identifier(scope.object)?
     );
     let mut args = Vec::new();
-    push_where(&mut sql, &mut args, &compile_filter_in(object, filter)?);
+    push_where(&mut sql, &mut args, &compile_filter_in(scope, filter)?);
     Ok(Compiled { sql, args })
 }
 

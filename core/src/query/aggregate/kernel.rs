@@ -27,8 +27,8 @@ pub fn is_kernel_aggregate(query: &Value) -> bool {
     query.get("aggregations").is_some()
 }
 
-pub fn compile_kernel_aggregate(object: &str, query: &Value) -> Result<KernelAggregate> {
-    let cols = Columns::scoped(Scope::kernel(object))?;
+pub fn compile_kernel_aggregate(scope: Scope, query: &Value) -> Result<KernelAggregate> {
+    let cols = Columns::scoped(scope)?;
     let mut select = Vec::new();
     let mut group_refs = Vec::new();
     let mut group_columns = Vec::new();
@@ -130,7 +130,7 @@ pub fn compile_kernel_aggregate(object: &str, query: &Value) -> Result<KernelAgg
     let mut sql = format!(
         "SELECT {} FROM {}",
         select.join(", "),
-        quote_identifier(object)?
+        quote_identifier(scope.object)?
     );
     let mut args = Vec::new();
     let filter = compile_filter_with(&cols, query.get("where").unwrap_or(&Value::Null))?;
@@ -175,7 +175,7 @@ mod tests {
     use crate::query::refusal;
 
     fn compile(json: &str) -> Result<KernelAggregate> {
-        compile_kernel_aggregate("deals", &Value::parse_json(json).unwrap())
+        compile_kernel_aggregate(Scope::kernel("deals"), &Value::parse_json(json).unwrap())
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::identifier::quote_identifier;
 use crate::query::filter::{compile_filter_with, compile_part};
 use crate::query::select::push_order_by;
 use crate::query::{join, parse_count, parse_sort, push_limit_offset, push_where};
-use crate::query::{Columns, Compiled, Conj, Part, SortKey};
+use crate::query::{Columns, Compiled, Conj, Part, Scope, SortKey};
 use crate::value::Value;
 
 const STAGES: &str = "$match, $group, $sort, $limit, $skip";
@@ -28,9 +28,10 @@ const ACCUMULATORS: &str = "$sum, $avg, $min, $max, $count";
 /// `groupBy` field comes back under its own name (`"t"."status" AS "status"`), and what
 /// refers to results stays bare: a `$match` after `$group` (HAVING) and a `$sort` key
 /// naming a `$group` output.
-pub fn compile_aggregate(object: &str, query: &Value) -> Result<Compiled> {
-    let table = quote_identifier(object)?;
-    let cols = Columns::of(object)?;
+pub fn compile_aggregate<'a>(scope: impl Into<Scope<'a>>, query: &Value) -> Result<Compiled> {
+    let scope = scope.into();
+    let table = quote_identifier(scope.object)?;
+    let cols = Columns::scoped(scope)?;
     match query {
         Value::Array(stages) => compile_pipeline(&table, &cols, stages),
         Value::Object(_) => match query.get("pipeline") {
@@ -163,6 +164,8 @@ fn compile_pipeline(table: &str, cols: &Columns, stages: &[Value]) -> Result<Com
     }
     sql.push_str(" FROM ");
     sql.push_str(table);
+    // The rows, not the groups, are the tenant's.
+    p.wheres.extend(cols.tenant_condition()?);
     let filter = join(p.wheres, Conj::And).map(Part::into_compiled);
     push_where(&mut sql, &mut args, &filter.unwrap_or_default());
     if let Some(group_by) = &p.group_by {

@@ -31,9 +31,15 @@ pub fn compile_filter_in<'a>(scope: impl Into<Scope<'a>>, filter: &Value) -> Res
     compile_filter_with(&Columns::scoped(scope.into())?, filter)
 }
 
-/// A whole filter as a WHERE condition, its columns named through `cols`.
+/// A whole filter as a WHERE condition, its columns named through `cols`, with the
+/// scope's tenant condition when it has one (so no statement of a tenant's scope can
+/// leave it out).
 pub(super) fn compile_filter_with(cols: &Columns, filter: &Value) -> Result<Compiled> {
-    Ok(compile_part(cols, filter)?
+    let parts = compile_part(cols, filter)?
+        .into_iter()
+        .chain(cols.tenant_condition()?)
+        .collect();
+    Ok(join(parts, Conj::And)
         .map(Part::into_compiled)
         .unwrap_or_default())
 }
@@ -90,11 +96,11 @@ fn compile_logical(cols: &Columns, key: &str, value: &Value, conj: Conj) -> Resu
         match compile_part(cols, item)? {
             Some(part) => parts.push(part),
             // The kernel reads a `{}` branch as TRUE: it makes its whole `$or` true.
-            None if cols.kernel && conj == Conj::Or => return Ok(None),
+            None if cols.two_valued() && conj == Conj::Or => return Ok(None),
             None => {}
         }
     }
-    if cols.kernel && conj == Conj::Or && parts.is_empty() {
+    if cols.two_valued() && conj == Conj::Or && parts.is_empty() {
         // The kernel's empty OR is FALSE (the OR identity), not "no condition".
         return Ok(Some(Part::atom("1=0", vec![])));
     }
@@ -111,11 +117,13 @@ fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
     let inner = compile_part(cols, value)?;
     Ok(match inner {
         // NOT TRUE: the kernel's `$not {}` matches nothing.
-        None if cols.kernel => Some(Part::atom("1=0", vec![])),
+        None if cols.two_valued() => Some(Part::atom("1=0", vec![])),
         None => None,
         // A comparison with a missing value is unknown, not false, in SQL; the kernel
         // counts it false, so its negation holds.
-        Some(p) if cols.kernel => Some(Part::atom(format!("NOT coalesce(({}), 0)", p.sql), p.args)),
+        Some(p) if cols.two_valued() => {
+            Some(Part::atom(format!("NOT coalesce(({}), 0)", p.sql), p.args))
+        }
         Some(p) => Some(Part::atom(format!("NOT ({})", p.sql), p.args)),
     })
 }
@@ -160,7 +168,7 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
             Some(part) => part,
             None => compile_op(field, &quoted, op, operand)?,
         };
-        parts.push(if cols.kernel {
+        parts.push(if cols.two_valued() {
             null_safe(&quoted, op, operand, part)
         } else {
             part
@@ -172,7 +180,7 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
 /// On a kernel date-time field, `$lte 'YYYY-MM-DD'` and a bare-day max of `$between`
 /// mean "before the next midnight"; `None` for everything else.
 fn whole_day_bound(cols: &Columns, field: &str, op: Op, operand: &Value) -> Option<Part> {
-    if !cols.datetime.contains(field) {
+    if !cols.datetime.is_some_and(|fields| fields.contains(field)) {
         return None;
     }
     let quoted = cols.column(field).ok()?;

@@ -1,10 +1,20 @@
-//! Object definitions -> tables: `CREATE TABLE`, missing columns, and introspection.
+//! Object definitions -> tables: what a definition says ([`ObjectDef`]), the `CREATE
+//! TABLE` and `ADD COLUMN` statements for it, its indexes ([`index`]) and what the
+//! database holds ([`introspect`]).
 
+pub mod index;
+pub mod introspect;
+
+use crate::config::Contract;
 use crate::error::{Error, Result};
 use crate::identifier::quote_identifier;
 use crate::rows::FieldKinds;
-use crate::types::{field_type_to_sqlite, is_boolean_field_type};
+use crate::tenancy::Declaration;
+use crate::types::{column_type, is_boolean_field_type};
 use crate::value::Value;
+
+/// The audit columns every table of the kernel contract has, stamped by the driver.
+pub const AUDIT_COLUMNS: [&str; 2] = ["created_at", "updated_at"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDef {
@@ -14,6 +24,10 @@ pub struct FieldDef {
     pub default: Option<Value>,
     /// A list of values (`multiple: true`), stored as JSON whatever the type.
     pub multiple: bool,
+    /// `unique: true | 'organization' | 'global'` on the field.
+    pub unique: Uniqueness,
+    /// The format of an `autonumber` field (`autonumberFormat`, else `format`).
+    pub autonumber: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +37,10 @@ pub struct ObjectDef {
     pub fields: Vec<FieldDef>,
     /// Declared indexes (`indexes: [{ fields, unique?, name? }]`).
     pub indexes: Vec<IndexDef>,
+    /// The `tenancy` block.
+    pub tenancy: Declaration,
+    /// `external.remoteName`: the table of an object the driver does not manage.
+    pub remote_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +51,9 @@ pub struct IndexDef {
 }
 
 /// `unique` of a declared index: `false`; `true`/`'global'` over exactly its fields;
-/// `'organization'`, unique per organization (a NULL organization counts as one).
+/// `'organization'`, unique per organization (a NULL organization counts as one). On a
+/// field, `true` means per organization too (global only when the object has no tenant
+/// field), and `'global'` across them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Uniqueness {
     None,
@@ -75,11 +95,33 @@ impl ObjectDef {
                     }
                     None => "text".to_owned(),
                 };
+                let unique = match def.get("unique") {
+                    None | Some(Value::Bool(false)) => Uniqueness::None,
+                    Some(Value::Text(s)) if s == "global" => Uniqueness::Global,
+                    Some(Value::Bool(true)) => Uniqueness::Organization,
+                    Some(Value::Text(s)) if s == "organization" => Uniqueness::Organization,
+                    Some(other) => {
+                        return Err(Error::invalid(format!(
+                            "\"unique\" of field \"{name}.{field}\" must be true, false, \"organization\" or \"global\", got {}",
+                            other.to_json()
+                        )))
+                    }
+                };
+                let autonumber = field_type.eq_ignore_ascii_case("autonumber").then(|| {
+                    ["autonumberFormat", "format"]
+                        .iter()
+                        .find_map(|k| def.get(k).and_then(Value::as_str))
+                        .filter(|f| !f.is_empty())
+                        .unwrap_or(DEFAULT_AUTONUMBER_FORMAT)
+                        .to_owned()
+                });
                 fields.push(FieldDef {
                     name: field.clone(),
                     required: def.get("required").is_some_and(Value::is_truthy),
                     default: def.get("defaultValue").cloned(),
                     multiple: def.get("multiple").is_some_and(Value::is_truthy),
+                    unique,
+                    autonumber,
                     field_type,
                 });
             }
@@ -97,23 +139,38 @@ impl ObjectDef {
                 )))
             }
         };
+        let remote_name = object
+            .get("external")
+            .and_then(|e| e.get("remoteName"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(remote) = &remote_name {
+            quote_identifier(remote)?;
+        }
         Ok(ObjectDef {
             name,
             fields,
             indexes,
+            tenancy: Declaration::from_value(object),
+            remote_name,
         })
     }
 
-    pub fn kinds(&self) -> FieldKinds {
+    pub fn kinds(&self, contract: Contract) -> FieldKinds {
         let mut kinds = FieldKinds::default();
-        kinds.merge(self);
+        kinds.merge(self, contract);
         kinds
     }
 
-    pub fn create_table_sql(&self) -> Result<String> {
+    /// `CREATE TABLE IF NOT EXISTS` with the primary key, the audit columns the contract
+    /// wants (unless the definition declares them as fields) and every field.
+    pub fn create_table_sql(&self, contract: Contract) -> Result<String> {
         let mut columns = vec!["\"id\" TEXT PRIMARY KEY".to_owned()];
+        for audit in self.missing_audit_columns(contract) {
+            columns.push(format!("\"{audit}\" TEXT"));
+        }
         for f in &self.fields {
-            columns.push(f.column_sql(true)?);
+            columns.push(f.column_sql(true, contract)?);
         }
         Ok(format!(
             "CREATE TABLE IF NOT EXISTS {} ({})",
@@ -122,45 +179,30 @@ impl ObjectDef {
         ))
     }
 
-    /// `CREATE [UNIQUE] INDEX IF NOT EXISTS ...` for every declared index.
-    pub fn index_sql(&self) -> Result<Vec<String>> {
-        let table = quote_identifier(&self.name)?;
-        self.indexes
-            .iter()
-            .map(|index| {
-                let mut parts = Vec::new();
-                if index.unique == Uniqueness::Organization {
-                    parts.push("COALESCE(\"organization_id\", '__global__')".to_owned());
-                }
-                for field in &index.fields {
-                    parts.push(quote_identifier(field)?);
-                }
-                let name = match &index.name {
-                    Some(name) => name.clone(),
-                    None => format!("idx_{}_{}", self.name, index.fields.join("_")),
-                };
-                let unique = if index.unique == Uniqueness::None {
-                    ""
-                } else {
-                    "UNIQUE "
-                };
-                Ok(format!(
-                    "CREATE {unique}INDEX IF NOT EXISTS {} ON {table} ({})",
-                    quote_identifier(&name)?,
-                    parts.join(", ")
-                ))
-            })
+    /// The audit columns the contract wants that are not declared as fields.
+    pub fn missing_audit_columns(&self, contract: Contract) -> Vec<&'static str> {
+        if !contract.audit_columns() {
+            return Vec::new();
+        }
+        AUDIT_COLUMNS
+            .into_iter()
+            .filter(|a| !self.fields.iter().any(|f| f.name == *a))
             .collect()
     }
 
-    pub fn add_column_sql(&self, field: &FieldDef) -> Result<String> {
+    pub fn add_column_sql(&self, field: &FieldDef, contract: Contract) -> Result<String> {
         // SQLite can add a NOT NULL column only with a default for the existing rows.
         let not_null = field.default.is_some();
         Ok(format!(
             "ALTER TABLE {} ADD COLUMN {}",
             quote_identifier(&self.name)?,
-            field.column_sql(not_null)?
+            field.column_sql(not_null, contract)?
         ))
+    }
+
+    /// The field named `name`.
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
     }
 }
 
@@ -203,11 +245,11 @@ impl IndexDef {
 }
 
 impl FieldDef {
-    fn column_sql(&self, allow_not_null: bool) -> Result<String> {
+    fn column_sql(&self, allow_not_null: bool, contract: Contract) -> Result<String> {
         let mut sql = format!(
             "{} {}",
             quote_identifier(&self.name)?,
-            field_type_to_sqlite(&self.field_type)
+            column_type(&self.field_type, self.multiple, contract)
         );
         if self.required && allow_not_null {
             sql.push_str(" NOT NULL");
@@ -241,17 +283,12 @@ pub fn default_literal(value: &Value, field_type: &str) -> String {
     }
 }
 
+/// The autonumber format of a field that names none: the bare counter, four digits.
+pub const DEFAULT_AUTONUMBER_FORMAT: &str = "{0000}";
+
 fn quote_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
-
-/// Tables of the database, SQLite's own excluded.
-pub const LIST_TABLES_SQL: &str =
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
-pub const TABLE_INFO_SQL: &str =
-    "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)";
-pub const FOREIGN_KEYS_SQL: &str =
-    "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?)";
 
 #[cfg(test)]
 mod tests {
@@ -269,42 +306,58 @@ mod tests {
                "meta":{"type":"json","defaultValue":{"a":"b'c"}}}}"#,
         );
         assert_eq!(
-            def.create_table_sql().unwrap(),
+            def.create_table_sql(Contract::ObjectQl).unwrap(),
             "CREATE TABLE IF NOT EXISTS \"task\" (\"id\" TEXT PRIMARY KEY, \"title\" TEXT NOT NULL DEFAULT 'it''s', \
              \"n\" INTEGER DEFAULT 3, \"done\" INTEGER DEFAULT 0, \"meta\" TEXT DEFAULT '{\"a\":\"b''c\"}')"
         );
-        let kinds = def.kinds();
+        let kinds = def.kinds(Contract::ObjectQl);
         assert!(kinds.json.contains("meta") && kinds.boolean.contains("done"));
     }
 
     #[test]
-    fn declared_indexes_become_create_index_statements() {
+    fn the_kernel_contract_adds_audit_columns_and_spec_types() {
         let def = object(
-            r#"{"name":"task","fields":{"a":{},"b":{}},"indexes":[{"fields":["a"]},
-               {"fields":["a","b"],"unique":true,"name":"ab"},{"fields":["b"],"unique":"organization"}]}"#,
+            r#"{"name":"t","fields":{"where":{"type":"location"},"stars":{"type":"rating"},
+               "n":{"type":"number"},"pic":{"type":"image"},"updated_at":{"type":"datetime"}}}"#,
         );
         assert_eq!(
-            def.index_sql().unwrap(),
-            [
-                "CREATE INDEX IF NOT EXISTS \"idx_task_a\" ON \"task\" (\"a\")",
-                "CREATE UNIQUE INDEX IF NOT EXISTS \"ab\" ON \"task\" (\"a\", \"b\")",
-                "CREATE UNIQUE INDEX IF NOT EXISTS \"idx_task_b\" ON \"task\" \
-                 (COALESCE(\"organization_id\", '__global__'), \"b\")",
-            ]
+            def.create_table_sql(Contract::ObjectStack).unwrap(),
+            "CREATE TABLE IF NOT EXISTS \"t\" (\"id\" TEXT PRIMARY KEY, \"created_at\" TEXT, \
+             \"where\" TEXT, \"stars\" NUMERIC, \"n\" INTEGER, \"pic\" TEXT, \"updated_at\" TEXT)"
         );
-        let bad = ObjectDef::from_value(
-            &Value::parse_json(r#"{"name":"t","indexes":[{"fields":[]}]}"#).unwrap(),
+        let kinds = def.kinds(Contract::ObjectStack);
+        assert!(kinds.json.contains("where") && kinds.json.contains("pic"));
+        assert!(kinds.numeric.contains("stars") && kinds.datetime.contains("updated_at"));
+        // 4.2.2 keeps its types: an image is bytes there, and no audit columns.
+        assert_eq!(
+            def.create_table_sql(Contract::ObjectQl).unwrap(),
+            "CREATE TABLE IF NOT EXISTS \"t\" (\"id\" TEXT PRIMARY KEY, \"where\" TEXT, \
+             \"stars\" TEXT, \"n\" INTEGER, \"pic\" BLOB, \"updated_at\" TEXT)"
         );
-        assert!(bad.is_err());
     }
 
     #[test]
     fn added_required_columns_without_default_stay_nullable() {
         let def = object(r#"{"name":"t","fields":{"a":{"required":true}}}"#);
         assert_eq!(
-            def.add_column_sql(&def.fields[0]).unwrap(),
+            def.add_column_sql(&def.fields[0], Contract::ObjectQl)
+                .unwrap(),
             "ALTER TABLE \"t\" ADD COLUMN \"a\" TEXT"
         );
+    }
+
+    #[test]
+    fn reads_unique_fields_and_autonumber_formats() {
+        let def = object(
+            r#"{"name":"t","fields":{"a":{"unique":true},"b":{"unique":"global"},
+               "c":{"type":"autonumber","autonumberFormat":"C-{000}"},"d":{"type":"autonumber"}}}"#,
+        );
+        assert_eq!(def.fields[0].unique, Uniqueness::Organization);
+        assert_eq!(def.fields[1].unique, Uniqueness::Global);
+        assert_eq!(def.fields[2].autonumber.as_deref(), Some("C-{000}"));
+        assert_eq!(def.fields[3].autonumber.as_deref(), Some("{0000}"));
+        let bad = r#"{"name":"t","fields":{"a":{"unique":"sometimes"}}}"#;
+        assert!(ObjectDef::from_value(&Value::parse_json(bad).unwrap()).is_err());
     }
 
     #[test]

@@ -1,0 +1,162 @@
+//! What the driver knows about each object, learnt from schema sync
+//! (`init`/`syncSchema`), from `registerObjectMetadata` (a boot that skips schema sync)
+//! and from `registerExternalObject`: its table, how its fields are stored, its tenant
+//! field, its autonumbers and unique keys, and whether it carries audit columns.
+//!
+//! An object nobody declared has a plain entry: its own name as table, no kinds, no
+//! tenant field, and no audit columns; statements about it still run.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::autonumber::Autonumber;
+use crate::config::Contract;
+use crate::rows::FieldKinds;
+use crate::schema::index::{self, IndexSpec};
+use crate::schema::ObjectDef;
+use crate::tenancy;
+
+/// Whether an object's table has the audit columns `created_at`/`updated_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Audit {
+    /// Not there (or not this contract's business): never stamped.
+    Absent = 0,
+    /// The driver made or synced the table: stamped.
+    Present = 1,
+    /// Registered without a sync: stamped, and dropped from the statement for good if
+    /// the table turns out not to have them.
+    Presumed = 2,
+}
+
+#[derive(Debug, Default)]
+pub struct ObjectMeta {
+    pub name: String,
+    /// The table its rows live in (an external object's `remoteName`).
+    pub table: String,
+    pub kinds: FieldKinds,
+    pub tenant_field: Option<String>,
+    pub autonumbers: Vec<Autonumber>,
+    /// The unique indexes its definition asks for (to name the field of a violation).
+    pub unique: Vec<IndexSpec>,
+    /// Declared through sync or registration: its table has the driver's `"id"` key.
+    pub managed: bool,
+    audit: AtomicU8,
+}
+
+impl ObjectMeta {
+    /// The entry of an object the driver was told nothing about.
+    fn unknown(object: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: object.to_owned(),
+            table: object.to_owned(),
+            ..ObjectMeta::default()
+        }
+    }
+
+    pub fn audit(&self) -> Audit {
+        match self.audit.load(Ordering::Relaxed) {
+            1 => Audit::Present,
+            2 => Audit::Presumed,
+            _ => Audit::Absent,
+        }
+    }
+
+    /// Records what a statement learnt about the audit columns.
+    pub fn set_audit(&self, audit: Audit) {
+        self.audit.store(audit as u8, Ordering::Relaxed);
+    }
+
+    /// The unique index of that name, if the definition asked for it.
+    pub fn unique_index(&self, name: &str) -> Option<&IndexSpec> {
+        self.unique.iter().find(|i| i.name == name)
+    }
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    contract: Contract,
+    objects: RwLock<HashMap<String, Arc<ObjectMeta>>>,
+    /// Objects that declared `tenancy.enabled: false`: the opt-out holds across later
+    /// registrations that leave `tenancy` out.
+    opted_out: Mutex<HashSet<String>>,
+}
+
+impl Catalog {
+    pub fn new(contract: Contract) -> Catalog {
+        Catalog {
+            contract,
+            objects: RwLock::default(),
+            opted_out: Mutex::default(),
+        }
+    }
+
+    /// What is known about `object`.
+    pub fn get(&self, object: &str) -> Arc<ObjectMeta> {
+        let known = self
+            .objects
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(object)
+            .cloned();
+        known.unwrap_or_else(|| Arc::new(ObjectMeta::unknown(object)))
+    }
+
+    /// The tenant field `def` would get if registered now (nothing is recorded).
+    pub fn tenant_field_for(&self, def: &ObjectDef) -> Option<String> {
+        let mut out = self
+            .opted_out
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&def.name);
+        tenancy::tenant_field(def, &mut out)
+    }
+
+    /// Learns `def`. Kinds accumulate (a field a later definition leaves out keeps the
+    /// kind it was declared with); everything else follows the newest definition.
+    pub fn register(&self, def: &ObjectDef, audit: Audit) -> Arc<ObjectMeta> {
+        let tenant_field = {
+            let mut opted = self.opted_out.lock().unwrap_or_else(|p| p.into_inner());
+            let mut out = opted.contains(&def.name);
+            let field = tenancy::tenant_field(def, &mut out);
+            if out {
+                opted.insert(def.name.clone());
+            } else {
+                opted.remove(&def.name);
+            }
+            field
+        };
+        let table = def.remote_name.clone().unwrap_or_else(|| def.name.clone());
+        let mut objects = self.objects.write().unwrap_or_else(|p| p.into_inner());
+        let mut kinds = objects
+            .get(&def.name)
+            .map(|m| m.kinds.clone())
+            .unwrap_or_default();
+        kinds.merge(def, self.contract);
+        let audit = if self.contract.audit_columns() {
+            audit
+        } else {
+            Audit::Absent
+        };
+        let meta = Arc::new(ObjectMeta {
+            name: def.name.clone(),
+            unique: index::expected(def, &table, tenant_field.as_deref())
+                .into_iter()
+                .filter(|i| i.unique)
+                .collect(),
+            autonumbers: if self.contract.spec_field_types() {
+                Autonumber::of(def, tenant_field.as_deref())
+            } else {
+                Vec::new()
+            },
+            table,
+            kinds,
+            tenant_field,
+            managed: def.remote_name.is_none(),
+            audit: AtomicU8::new(audit as u8),
+        });
+        objects.insert(def.name.clone(), meta.clone());
+        meta
+    }
+}
