@@ -146,7 +146,7 @@ impl Driver {
                         conn.batch(&sql).await?;
                     }
                 }
-                for field in &def.fields {
+                for field in def.fields.iter().filter(|f| f.has_column(contract)) {
                     if !existing.iter().any(|c| c == &field.name) {
                         conn.batch(&def.add_column_sql(field, contract)?).await?;
                     }

@@ -169,7 +169,7 @@ impl ObjectDef {
         for audit in self.missing_audit_columns(contract) {
             columns.push(format!("\"{audit}\" TEXT"));
         }
-        for f in &self.fields {
+        for f in self.fields.iter().filter(|f| f.has_column(contract)) {
             columns.push(f.column_sql(true, contract)?);
         }
         Ok(format!(
@@ -245,6 +245,12 @@ impl IndexDef {
 }
 
 impl FieldDef {
+    /// Whether the field is stored in a column: under the kernel contract a `formula`
+    /// is computed by the engine on read, so it has none (unless it holds many values).
+    pub fn has_column(&self, contract: Contract) -> bool {
+        !(contract.spec_field_types() && !self.multiple && self.field_type.eq_ignore_ascii_case("formula"))
+    }
+
     fn column_sql(&self, allow_not_null: bool, contract: Contract) -> Result<String> {
         let mut sql = format!(
             "{} {}",
@@ -318,7 +324,8 @@ mod tests {
     fn the_kernel_contract_adds_audit_columns_and_spec_types() {
         let def = object(
             r#"{"name":"t","fields":{"where":{"type":"location"},"stars":{"type":"rating"},
-               "n":{"type":"number"},"pic":{"type":"image"},"updated_at":{"type":"datetime"}}}"#,
+               "n":{"type":"number"},"pic":{"type":"image"},"updated_at":{"type":"datetime"},
+               "total":{"type":"formula"}}}"#,
         );
         assert_eq!(
             def.create_table_sql(Contract::ObjectStack).unwrap(),
@@ -332,7 +339,7 @@ mod tests {
         assert_eq!(
             def.create_table_sql(Contract::ObjectQl).unwrap(),
             "CREATE TABLE IF NOT EXISTS \"t\" (\"id\" TEXT PRIMARY KEY, \"where\" TEXT, \
-             \"stars\" TEXT, \"n\" INTEGER, \"pic\" BLOB, \"updated_at\" TEXT)"
+             \"stars\" TEXT, \"n\" INTEGER, \"pic\" BLOB, \"updated_at\" TEXT, \"total\" TEXT)"
         );
     }
 
