@@ -558,11 +558,13 @@ fn counts_and_writes_use_the_filters_of_find_and_sorted_reads_end_on_the_id() {
         }
         assert_eq!(paged, whole, "{order}");
     }
-    let desc = ordered_ids(run(d.find(
-        "item",
-        &v(r#"{"orderBy":[{"field":"n","order":"desc"}]}"#),
-        None,
-    ))
-    .unwrap());
+    let desc = ordered_ids(
+        run(d.find(
+            "item",
+            &v(r#"{"orderBy":[{"field":"n","order":"desc"}]}"#),
+            None,
+        ))
+        .unwrap(),
+    );
     assert_eq!(desc, ["e", "d", "b", "a", "c"]);
 }

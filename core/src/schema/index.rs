@@ -64,6 +64,15 @@ impl IndexSpec {
         sql.push_str(" ON ");
         push_identifier(&mut sql, table)?;
         sql.push_str(" (");
+        sql.push_str(&self.keys_sql()?);
+        sql.push(')');
+        Ok(sql)
+    }
+
+    /// The key parts as SQL: `COALESCE("org", '__global__'), "email"`. Also what an
+    /// upsert's conflict target must say to match the index.
+    pub fn keys_sql(&self) -> Result<String> {
+        let mut sql = String::new();
         for (i, key) in self.keys.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
@@ -78,7 +87,6 @@ impl IndexSpec {
                 Key::Other(expr) => sql.push_str(expr),
             }
         }
-        sql.push(')');
         Ok(sql)
     }
 

@@ -248,7 +248,9 @@ impl FieldDef {
     /// Whether the field is stored in a column: under the kernel contract a `formula`
     /// is computed by the engine on read, so it has none (unless it holds many values).
     pub fn has_column(&self, contract: Contract) -> bool {
-        !(contract.spec_field_types() && !self.multiple && self.field_type.eq_ignore_ascii_case("formula"))
+        !(contract.spec_field_types()
+            && !self.multiple
+            && self.field_type.eq_ignore_ascii_case("formula"))
     }
 
     fn column_sql(&self, allow_not_null: bool, contract: Contract) -> Result<String> {

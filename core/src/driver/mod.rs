@@ -1,0 +1,244 @@
+//! `TursoDriver`'s operations over one database. Every method is `async` because remote
+//! databases need it; for local ones the futures finish on their first poll, so the
+//! binding runs them inline (see `poll.rs`).
+//!
+//! Each data method takes a [`Call`]: the transaction it runs in and the tenant it runs
+//! for. What the driver knows about the object (its table, field kinds, tenant field,
+//! autonumbers, audit columns) comes from the [`Catalog`]; the SQL from `query`.
+//! The methods live by kind: [`schema_sync`], [`reads`], [`writes`] (bulk forms too).
+
+mod reads;
+mod schema_sync;
+mod writes;
+
+use writes::atomically;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use crate::autonumber::Day;
+use crate::catalog::{Catalog, ObjectMeta};
+use crate::config::{Contract, DriverConfig};
+use crate::conn::{Changes, Conn};
+use crate::database::Database;
+use crate::error::{Error, ErrorCode, Result};
+use crate::query::{Scope, TenantScope};
+use crate::rows::{FieldKinds, RowSet};
+use crate::tenancy::Tenant;
+use crate::value::Value;
+
+/// The outcome of `update`: the row as stored, or no row with that id (in scope).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Updated {
+    Row(RowSet),
+    Missing,
+}
+
+/// Who a data method runs for, and inside what.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Call {
+    /// The transaction (`options.transaction`); `None` for the main connection.
+    pub tx: Option<u32>,
+    /// The tenant (`options.tenantId` / `tenantIds`); `None`: not scoped.
+    pub tenant: Option<Tenant>,
+    /// `options.preserveAudit`: an `updated_at` the caller supplies is kept.
+    pub preserve_audit: bool,
+    /// Today in the caller's time zone (`options.timezone`), for autonumber date tokens;
+    /// `None`: UTC.
+    pub today: Option<Day>,
+}
+
+impl From<Option<u32>> for Call {
+    fn from(tx: Option<u32>) -> Call {
+        Call {
+            tx,
+            ..Call::default()
+        }
+    }
+}
+
+/// Tables `syncSchema` created, and ones it found, since the driver was made.
+#[derive(Debug, Clone, Default)]
+pub struct SyncStats {
+    pub created: HashSet<String>,
+    pub existing: HashSet<String>,
+}
+
+pub struct Driver {
+    config: DriverConfig,
+    database: Mutex<Option<Arc<Database>>>,
+    catalog: Catalog,
+    stats: Mutex<SyncStats>,
+}
+
+impl Driver {
+    pub fn new(config: DriverConfig) -> Driver {
+        Driver {
+            catalog: Catalog::new(config.contract),
+            config,
+            database: Mutex::default(),
+            stats: Mutex::default(),
+        }
+    }
+
+    pub fn config(&self) -> &DriverConfig {
+        &self.config
+    }
+
+    fn contract(&self) -> Contract {
+        self.config.contract
+    }
+
+    /// Opens the database unless it is open already.
+    pub async fn connect(&self) -> Result<Arc<Database>> {
+        if let Some(database) = self.current() {
+            return Ok(database);
+        }
+        let opened = Arc::new(Database::open(&self.config).await?);
+        let mut slot = self.lock_database();
+        // Another caller may have connected while this one was opening: keep the first.
+        Ok(slot.get_or_insert(opened).clone())
+    }
+
+    /// Closes the database; open transactions are rolled back by SQLite as their
+    /// connections close. A later call reconnects.
+    pub fn disconnect(&self) {
+        let database = self.lock_database().take();
+        if let Some(database) = database {
+            database.main().clear_cache();
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.current().is_some()
+    }
+
+    pub async fn check_health(&self) -> bool {
+        match self.conn(None).await {
+            Ok(conn) => conn.query("SELECT 1", Vec::new()).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    // --- raw SQL and transactions -------------------------------------------------------
+
+    pub async fn execute(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        tx: Option<u32>,
+    ) -> Result<(RowSet, Changes)> {
+        let conn = self.connect().await?.conn(tx)?;
+        conn.execute_raw(sql, args).await
+    }
+
+    pub async fn begin_transaction(&self) -> Result<u32> {
+        self.connect().await?.begin().await
+    }
+
+    pub async fn commit(&self, tx: u32) -> Result<()> {
+        self.database_for(tx)?.commit(tx).await
+    }
+
+    pub async fn rollback(&self, tx: u32) -> Result<()> {
+        self.database_for(tx)?.rollback(tx).await
+    }
+
+    // --- helpers ------------------------------------------------------------------------
+
+    /// The kernel's reading of a statement failure on `meta`'s table: a unique violation
+    /// names the field (not the per-tenant index, whose key includes the tenant); a
+    /// missing column in a filter (`filtered`) is an `INVALID_FILTER`.
+    fn refine(&self, meta: &ObjectMeta, err: Error, filtered: bool) -> Error {
+        if err.code == ErrorCode::UniqueViolation {
+            let index = err
+                .message
+                .split("index '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .and_then(|name| meta.unique_index(name));
+            if let Some(index) = index {
+                let fields: Vec<String> = index
+                    .fields()
+                    .iter()
+                    .map(|f| format!("{}.{f}", meta.table))
+                    .collect();
+                return Error::new(
+                    ErrorCode::UniqueViolation,
+                    format!("UNIQUE constraint failed: {}", fields.join(", ")),
+                );
+            }
+            return err;
+        }
+        if self.contract() == Contract::ObjectStack && filtered {
+            if let Some(column) = err.missing_column() {
+                return Error::new(
+                    ErrorCode::InvalidFilter,
+                    format!(
+                        "Filter on \"{column}\" names a field that object \"{}\" has no column \
+                         for, so it can match no record; check the name against the object's \
+                         fields (a field declared since the last schema sync needs one first)",
+                        meta.name
+                    ),
+                );
+            }
+        }
+        err
+    }
+
+    fn current(&self) -> Option<Arc<Database>> {
+        self.lock_database().clone()
+    }
+
+    fn lock_database(&self) -> std::sync::MutexGuard<'_, Option<Arc<Database>>> {
+        self.database.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_stats(&self) -> std::sync::MutexGuard<'_, SyncStats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn database_for(&self, tx: u32) -> Result<Arc<Database>> {
+        let database = self.current().ok_or_else(|| {
+            Error::driver(format!(
+                "Transaction {tx} is not open: the driver was disconnected"
+            ))
+        })?;
+        database.conn(Some(tx))?;
+        Ok(database)
+    }
+
+    async fn conn(&self, tx: Option<u32>) -> Result<Conn> {
+        match tx {
+            // A transaction cannot outlive its database: never reconnect for one.
+            Some(_) => match self.current() {
+                Some(database) => database.conn(tx),
+                None => Err(Error::driver(
+                    "The transaction is not open: the driver was disconnected",
+                )),
+            },
+            None => Ok(self.connect().await?.main()),
+        }
+    }
+
+    /// The scope of statements about `meta`'s object for `call`: its table, the
+    /// contract's filter semantics, and the call's tenant when the object has a tenant
+    /// field.
+    fn scope<'a>(&self, meta: &'a ObjectMeta, call: &'a Call) -> Scope<'a> {
+        Scope {
+            object: &meta.table,
+            contract: self.contract(),
+            datetime: Some(&meta.kinds.datetime),
+            tenant: match (&meta.tenant_field, &call.tenant) {
+                (Some(field), Some(tenant)) => Some(TenantScope { field, tenant }),
+                _ => None,
+            },
+            managed: meta.managed,
+        }
+    }
+
+    /// The field kinds of `object` (what `mapRow` and the binding's row builders read).
+    pub fn kinds(&self, object: &str) -> FieldKinds {
+        self.catalog.get(object).kinds.clone()
+    }
+}

@@ -1,0 +1,174 @@
+//! Reads: `find`, `findOne`, `count`, `distinct`, `aggregate`, `explain`.
+
+use super::{Call, Driver};
+use crate::catalog::ObjectMeta;
+use crate::config::Contract;
+use crate::error::Result;
+use crate::query::{self, write, Compiled, FindQuery, Scope};
+use crate::record_id::record_id;
+use crate::rows::{FieldKinds, Kind, RowSet};
+use crate::value::Value;
+
+impl Driver {
+    pub async fn find(&self, object: &str, query: &Value, call: impl Into<Call>) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let q = query::parse_find_query_in(scope, query)?;
+        self.select(&meta, scope, q, call.tx).await
+    }
+
+    /// One record by id, or by query (the kernel passes `{ where, ... }` instead of an id).
+    pub async fn find_one(
+        &self,
+        object: &str,
+        id: &Value,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        match id {
+            Value::Object(_) => {
+                let mut q = query::parse_find_query_in(scope, id)?;
+                q.limit = Some(1);
+                q.single_row = true;
+                self.select(&meta, scope, q, call.tx).await
+            }
+            id => {
+                let by_id =
+                    write::select_one(&meta.table, &write::where_id(scope, record_id(id)?)?)?;
+                self.read(&meta, by_id, call.tx).await
+            }
+        }
+    }
+
+    /// Runs a `find` query. A projection naming a column the table lacks (an audit
+    /// column of an object that never had one) is retried without it; under the kernel
+    /// contract a filter on a missing column is refused with `INVALID_FILTER`.
+    async fn select(
+        &self,
+        meta: &ObjectMeta,
+        scope: Scope<'_>,
+        mut q: FindQuery,
+        tx: Option<u32>,
+    ) -> Result<RowSet> {
+        let conn = self.conn(tx).await?;
+        loop {
+            let compiled = query::compile_find_query(scope, q.clone())?;
+            match conn.query(&compiled.sql, compiled.args).await {
+                Ok(rows) => return Ok(rows.map_kinds(&meta.kinds)),
+                Err(err) => {
+                    let missing = err.missing_column().map(str::to_owned);
+                    match missing {
+                        Some(column)
+                            if self.contract() == Contract::ObjectStack
+                                && q.fields.contains(&column) =>
+                        {
+                            q.fields.retain(|f| *f != column);
+                        }
+                        _ => {
+                            let sorted = q
+                                .sort
+                                .iter()
+                                .any(|k| Some(k.field.as_str()) == err.missing_column());
+                            return Err(self.refine(meta, err, !sorted));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub async fn count(&self, object: &str, filter: &Value, call: impl Into<Call>) -> Result<i64> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_count(self.scope(&meta, &call), filter)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = conn
+            .query(&compiled.sql, compiled.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, true))?;
+        Ok(rows
+            .first_value("count")
+            .and_then(Value::as_i64)
+            .unwrap_or(0))
+    }
+
+    pub async fn distinct(
+        &self,
+        object: &str,
+        field: &str,
+        filter: &Value,
+        call: impl Into<Call>,
+    ) -> Result<Vec<Value>> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_distinct(self.scope(&meta, &call), field, filter)?;
+        let rows = self.read(&meta, compiled, call.tx).await?.parse_json();
+        Ok(rows
+            .rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .collect())
+    }
+
+    pub async fn aggregate(
+        &self,
+        object: &str,
+        query: &Value,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        if !query::is_kernel_aggregate(query) {
+            let compiled = query::compile_aggregate(scope, query)?;
+            return self.read(&meta, compiled, call.tx).await;
+        }
+        let agg = query::compile_kernel_aggregate(scope, query)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = conn
+            .query(&agg.compiled.sql, agg.compiled.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, true))?;
+        // A group value reads like its field (a boolean group is true/false); the
+        // aggregation results stay numbers, even under a field's name.
+        let mut groups = FieldKinds::default();
+        for (field, name) in agg.group_columns {
+            match meta.kinds.kind(&field) {
+                Kind::Json | Kind::JsonStrict => groups.json.insert(name),
+                Kind::Boolean => groups.boolean.insert(name),
+                Kind::Number => groups.numeric.insert(name),
+                Kind::Plain | Kind::Time => false,
+            };
+        }
+        Ok(rows.map_kinds(&groups))
+    }
+
+    pub async fn explain(
+        &self,
+        object: &str,
+        query: &Value,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_find(self.scope(&meta, &call), query)?;
+        let conn = self.conn(call.tx).await?;
+        conn.query(
+            &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
+            compiled.args,
+        )
+        .await
+    }
+
+    async fn read(&self, meta: &ObjectMeta, compiled: Compiled, tx: Option<u32>) -> Result<RowSet> {
+        let conn = self.conn(tx).await?;
+        let rows = conn
+            .query(&compiled.sql, compiled.args)
+            .await
+            .map_err(|e| self.refine(meta, e, true))?;
+        Ok(rows.map_kinds(&meta.kinds))
+    }
+}

@@ -1,0 +1,535 @@
+//! Writes: `create`, `upsert`, `update`, `delete`, the `...Many` forms and the bulk ones
+//! (each one call, one transaction). Inserts get the caller's tenant, the audit stamps and
+//! their autonumbers here.
+
+use super::{Call, Driver, Updated};
+use crate::autonumber::Day;
+use crate::catalog::{Audit, ObjectMeta};
+use crate::conn::{Conn, ReadBack};
+use crate::dates::now_iso;
+use crate::error::{Error, Result};
+use crate::identifier::quote_identifier;
+use crate::query::{write, Compiled};
+use crate::record::{Batch, Record};
+use crate::record_id::record_id;
+use crate::rows::{serialize_record, RowSet};
+use crate::schema::index::Key;
+use crate::schema::AUDIT_COLUMNS;
+use crate::value::Value;
+
+impl Driver {
+    /// Inserts one record and returns it as stored.
+    pub async fn create(
+        &self,
+        object: &str,
+        record: Record,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        self.create_one(object, Batch::single(record)?, call).await
+    }
+
+    /// `create` for a record already in batch form (one row), as the binding sends it.
+    pub async fn create_one(
+        &self,
+        object: &str,
+        record: Batch,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let batch = self.prepare_insert(&meta, record, &call)?;
+        let conn = self.conn(call.tx).await?;
+        let read = write::select_by_rowid(&meta.table)?;
+        let rows = if meta.autonumbers.is_empty() {
+            self.insert_returning(&conn, &meta, batch, &read).await?
+        } else {
+            let numbered = atomically(&conn, async |conn: &Conn| {
+                let batch = self.number(conn, &meta, batch, &call).await?;
+                self.insert_returning(conn, &meta, batch, &read).await
+            });
+            numbered.await?
+        };
+        Ok(rows.map_kinds(&meta.kinds))
+    }
+
+    /// Inserts the one row of `batch` and reads it back; a table presumed to have audit
+    /// columns that lacks them is learnt about, and the row inserted without them.
+    async fn insert_returning(
+        &self,
+        conn: &Conn,
+        meta: &ObjectMeta,
+        mut batch: Batch,
+        read: &str,
+    ) -> Result<RowSet> {
+        loop {
+            let insert = write::insert(&meta.table, &batch.columns, 1, "")?;
+            let args = batch.rows.first().cloned().unwrap_or_default();
+            match conn
+                .write_returning(&insert, args, ReadBack::Rowid(read))
+                .await
+            {
+                Err(err) if self.lacks_audit_column(meta, &err) => {
+                    for audit in AUDIT_COLUMNS {
+                        batch.remove(audit);
+                    }
+                }
+                result => return result.map_err(|e| self.refine(meta, e, false)),
+            }
+        }
+    }
+
+    /// Whether `err` says the table has no audit column where the driver presumed one;
+    /// if so, the driver stops presuming it.
+    fn lacks_audit_column(&self, meta: &ObjectMeta, err: &Error) -> bool {
+        let lacking = meta.audit() == Audit::Presumed
+            && err
+                .missing_column()
+                .is_some_and(|c| AUDIT_COLUMNS.contains(&c));
+        if lacking {
+            meta.set_audit(Audit::Absent);
+        }
+        lacking
+    }
+
+    /// Ready to insert: ids and cell encodings (`Batch::prepare_insert`), the caller's
+    /// tenant where a row has none, and the audit stamps where a row has none.
+    fn prepare_insert(&self, meta: &ObjectMeta, batch: Batch, call: &Call) -> Result<Batch> {
+        let mut batch = batch.prepare_insert(&meta.kinds)?;
+        if let (Some(field), Some(tenant)) = (&meta.tenant_field, &call.tenant) {
+            let unset = |v: &Value| v.is_null() || matches!(v, Value::Text(s) if s.is_empty());
+            batch.fill(field, &Value::Text(tenant.id.clone()), unset);
+        }
+        if meta.audit() != Audit::Absent {
+            let now = Value::Text(now_iso());
+            for audit in AUDIT_COLUMNS {
+                batch.fill(audit, &now, Value::is_null);
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Numbers every row's autonumber fields (inside the caller's transaction).
+    async fn number(
+        &self,
+        conn: &Conn,
+        meta: &ObjectMeta,
+        batch: Batch,
+        call: &Call,
+    ) -> Result<Batch> {
+        let today = call.today.unwrap_or_else(Day::today_utc);
+        let tenant = call.tenant.as_ref().map(|t| t.id.as_str());
+        let mut records = batch.into_records();
+        for record in &mut records {
+            for autonumber in &meta.autonumbers {
+                autonumber
+                    .fill(conn, &meta.table, record, tenant, today)
+                    .await?;
+            }
+        }
+        // Records of one batch share their columns; numbering may add the same ones.
+        let columns = records
+            .first()
+            .map(|r| r.iter().map(|(c, _)| c.clone()).collect())
+            .unwrap_or_default();
+        let rows = records
+            .into_iter()
+            .map(|r| r.into_iter().map(|(_, v)| v).collect())
+            .collect();
+        Batch::new(columns, rows)
+    }
+
+    /// Insert, or on a conflict of `conflict` (the id when empty) update every other
+    /// given column but the insert-only ones (id, `created_at`, autonumbers). A conflict
+    /// with another tenant's row changes nothing and reads back nothing.
+    pub async fn upsert(
+        &self,
+        object: &str,
+        record: Record,
+        conflict: &[String],
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let batch = self.prepare_insert(&meta, Batch::single(record)?, &call)?;
+        let conflict: Vec<String> = if conflict.is_empty() {
+            vec!["id".to_owned()]
+        } else {
+            conflict.to_vec()
+        };
+        let target = self.conflict_target(&meta, &conflict)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = atomically(&conn, async |conn: &Conn| {
+            let batch = if meta.autonumbers.is_empty() {
+                batch
+            } else {
+                self.number(conn, &meta, batch, &call).await?
+            };
+            let insert_only = |c: &String| {
+                *c == "id" || *c == "created_at" || meta.autonumbers.iter().any(|a| a.field == *c)
+            };
+            let merge: Vec<String> = batch
+                .columns
+                .iter()
+                .filter(|c| !insert_only(c) && !conflict.contains(c))
+                .cloned()
+                .collect();
+            let tail = write::upsert_tail(scope, &target, &merge)?;
+            let sql = write::insert(&meta.table, &batch.columns, 1, &tail.sql)?;
+            let mut args = batch.rows.into_iter().next().unwrap_or_default();
+            let id = batch
+                .columns
+                .iter()
+                .position(|c| c == "id")
+                .and_then(|i| args.get(i).cloned())
+                .unwrap_or_default();
+            args.extend(tail.args);
+            let rows = conn.query(&sql, args).await?;
+            if !rows.rows.is_empty() || !merge.is_empty() {
+                return Ok(rows);
+            }
+            // DO NOTHING returns no row: read the existing one (in scope).
+            let existing = write::select_one(&meta.table, &write::where_id(scope, id)?)?;
+            conn.query(&existing.sql, existing.args).await
+        })
+        .await
+        .map_err(|e| self.refine(&meta, e, false))?;
+        Ok(rows.map_kinds(&meta.kinds))
+    }
+
+    /// The SQL of an upsert's conflict target: the columns, or the key parts of the
+    /// per-tenant unique index over them (`COALESCE("org", '__global__'), "email"`), which
+    /// is what SQLite matches the target against.
+    fn conflict_target(&self, meta: &ObjectMeta, conflict: &[String]) -> Result<Vec<String>> {
+        let per_tenant = meta.unique.iter().find(|i| {
+            matches!(i.keys.first(), Some(Key::Tenant(_)))
+                && i.fields()
+                    .iter()
+                    .copied()
+                    .eq(conflict.iter().map(String::as_str))
+        });
+        match per_tenant {
+            Some(index) => Ok(vec![index.keys_sql()?]),
+            None => conflict.iter().map(|c| quote_identifier(c)).collect(),
+        }
+    }
+
+    pub async fn update(
+        &self,
+        object: &str,
+        id: &Value,
+        record: Record,
+        call: impl Into<Call>,
+    ) -> Result<Updated> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let record = serialize_record(record, &meta.kinds);
+        if record.is_empty() {
+            let existing = self.find_one(object, id, call.clone()).await?;
+            if existing.rows.is_empty() {
+                return Err(Error::not_found(format!(
+                    "Record {} not found in {object}",
+                    id.as_str().map_or_else(|| id.to_json(), str::to_owned)
+                )));
+            }
+            return Ok(Updated::Row(existing));
+        }
+        let stored_id = id_after(&record, id)?;
+        let condition = write::where_id(scope, record_id(id)?)?;
+        let read = write::select_one(&meta.table, &write::where_id(scope, stored_id)?)?;
+        let conn = self.conn(call.tx).await?;
+        let rows = self
+            .update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
+                let read = ReadBack::Query(&read.sql, read.args.clone());
+                conn.write_returning(&stmt.sql, stmt.args, read).await
+            })
+            .await?;
+        Ok(if rows.rows.is_empty() {
+            Updated::Missing
+        } else {
+            Updated::Row(rows.map_kinds(&meta.kinds))
+        })
+    }
+
+    /// Runs an UPDATE of `record` where `condition` holds, stamping `updated_at` when the
+    /// table has it (a table only presumed to have it, that lacks it, is learnt about and
+    /// the statement run again without it).
+    async fn update_with<T>(
+        &self,
+        meta: &ObjectMeta,
+        mut record: Record,
+        condition: &Compiled,
+        call: &Call,
+        run: impl AsyncFn(Compiled) -> Result<T>,
+    ) -> Result<T> {
+        let keep = call.preserve_audit
+            && record
+                .iter()
+                .any(|(c, v)| c == "updated_at" && !v.is_null());
+        if meta.audit() != Audit::Absent && !keep {
+            record.retain(|(c, _)| c != "updated_at");
+            record.push(("updated_at".to_owned(), Value::Text(now_iso())));
+        }
+        loop {
+            let stmt = write::update(&meta.table, record.clone(), condition)?;
+            match run(stmt).await {
+                Err(err) if self.lacks_audit_column(meta, &err) => {
+                    record.retain(|(c, _)| !AUDIT_COLUMNS.contains(&c.as_str()));
+                    if record.is_empty() {
+                        return Err(Error::invalid("nothing to update"));
+                    }
+                }
+                result => return result.map_err(|e| self.refine(meta, e, false)),
+            }
+        }
+    }
+
+    pub async fn delete(&self, object: &str, id: &Value, call: impl Into<Call>) -> Result<bool> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let stmt = write::delete(
+            &meta.table,
+            &write::where_id(self.scope(&meta, &call), record_id(id)?)?,
+        )?;
+        let conn = self.conn(call.tx).await?;
+        let changes = conn
+            .execute(&stmt.sql, stmt.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, false))?;
+        Ok(changes.rows_affected > 0)
+    }
+
+    pub async fn update_many(
+        &self,
+        object: &str,
+        filter: &Value,
+        record: Record,
+        call: impl Into<Call>,
+    ) -> Result<u64> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let record = serialize_record(record, &meta.kinds);
+        if record.is_empty() {
+            return Ok(0);
+        }
+        let condition = write::where_filter(self.scope(&meta, &call), filter)?;
+        let conn = self.conn(call.tx).await?;
+        self.update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
+            Ok(conn.execute(&stmt.sql, stmt.args).await?.rows_affected)
+        })
+        .await
+        .map_err(|e| self.refine(&meta, e, true))
+    }
+
+    pub async fn delete_many(
+        &self,
+        object: &str,
+        filter: &Value,
+        call: impl Into<Call>,
+    ) -> Result<u64> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let condition = write::where_filter(self.scope(&meta, &call), filter)?;
+        let stmt = write::delete(&meta.table, &condition)?;
+        let conn = self.conn(call.tx).await?;
+        let changes = conn
+            .execute(&stmt.sql, stmt.args)
+            .await
+            .map_err(|e| self.refine(&meta, e, true))?;
+        Ok(changes.rows_affected)
+    }
+
+    // --- bulk: one call, one transaction (a savepoint inside a caller's transaction) ----
+
+    /// Inserts every record atomically, one prepared statement per batch (records of
+    /// one shape). Returns how many were inserted, and the stored rows when `returning`
+    /// (the kernel wants them; the 4.2.2 API only the count).
+    pub async fn bulk_create(
+        &self,
+        object: &str,
+        batches: Vec<Batch>,
+        returning: bool,
+        call: impl Into<Call>,
+    ) -> Result<(u64, RowSet)> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let batches = batches
+            .into_iter()
+            .map(|b| self.prepare_insert(&meta, b, &call))
+            .collect::<Result<Vec<_>>>()?;
+        let conn = self.conn(call.tx).await?;
+        let (count, rows) = atomically(&conn, async |conn: &Conn| {
+            let mut out = RowSet::default();
+            let mut count = 0;
+            let read = write::select_by_rowid(&meta.table)?;
+            for batch in batches {
+                count += batch.rows.len() as u64;
+                if !returning && meta.autonumbers.is_empty() {
+                    insert_chunked(conn, &meta.table, batch).await?;
+                    continue;
+                }
+                let columns = batch.columns;
+                for row in batch.rows {
+                    let one = Batch::new(columns.clone(), vec![row])?;
+                    let one = if meta.autonumbers.is_empty() {
+                        one
+                    } else {
+                        self.number(conn, &meta, one, &call).await?
+                    };
+                    let mut inserted = self.insert_returning(conn, &meta, one, &read).await?;
+                    if out.columns.is_empty() {
+                        out.columns = inserted.columns.clone();
+                    }
+                    out.rows.append(&mut inserted.rows);
+                }
+            }
+            Ok((count, out))
+        })
+        .await
+        .map_err(|e| self.refine(&meta, e, false))?;
+        Ok((count, rows.map_kinds(&meta.kinds)))
+    }
+
+    /// Applies `(id, changes)` pairs atomically; returns how many rows changed and, when
+    /// `returning`, the updated rows (rows of ids not found in scope are left out).
+    pub async fn bulk_update(
+        &self,
+        object: &str,
+        updates: Vec<(Value, Record)>,
+        returning: bool,
+        call: impl Into<Call>,
+    ) -> Result<(u64, RowSet)> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let conn = self.conn(call.tx).await?;
+        let result = atomically(&conn, async |conn: &Conn| {
+            let mut changed = 0;
+            let mut out = RowSet::default();
+            for (id, record) in updates {
+                let record = serialize_record(record, &meta.kinds);
+                if record.is_empty() {
+                    continue;
+                }
+                let stored_id = id_after(&record, &id)?;
+                let condition = write::where_id(scope, record_id(&id)?)?;
+                let n = self
+                    .update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
+                        Ok(conn.execute(&stmt.sql, stmt.args).await?.rows_affected)
+                    })
+                    .await?;
+                changed += n;
+                if returning && n > 0 {
+                    let read = write::select_one(&meta.table, &write::where_id(scope, stored_id)?)?;
+                    let mut row = conn.query(&read.sql, read.args).await?;
+                    if out.columns.is_empty() {
+                        out.columns = row.columns.clone();
+                    }
+                    out.rows.append(&mut row.rows);
+                }
+            }
+            Ok((changed, out))
+        })
+        .await?;
+        Ok((result.0, result.1.map_kinds(&meta.kinds)))
+    }
+
+    /// Deletes every id (in scope) atomically; returns how many rows went.
+    pub async fn bulk_delete(
+        &self,
+        object: &str,
+        ids: Vec<Value>,
+        call: impl Into<Call>,
+    ) -> Result<u64> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let scope = self.scope(&meta, &call);
+        let statements = ids
+            .iter()
+            .map(|id| write::delete(&meta.table, &write::where_id(scope, record_id(id)?)?))
+            .collect::<Result<Vec<_>>>()?;
+        let conn = self.conn(call.tx).await?;
+        atomically(&conn, async |conn: &Conn| {
+            let mut deleted = 0;
+            for stmt in statements {
+                deleted += conn.execute(&stmt.sql, stmt.args).await?.rows_affected;
+            }
+            Ok(deleted)
+        })
+        .await
+        .map_err(|e| self.refine(&meta, e, false))
+    }
+}
+
+/// The id a row has once `record` is applied to row `id` (an update may change it), to
+/// read the row back by.
+fn id_after(record: &Record, id: &Value) -> Result<Value> {
+    match record.iter().find(|(c, _)| c == "id") {
+        Some((_, new_id)) => record_id(new_id),
+        None => record_id(id),
+    }
+}
+
+/// Runs `work` in one transaction (a savepoint when `conn` is inside one already);
+/// on failure nothing of it remains.
+pub(super) async fn atomically<T>(
+    conn: &Conn,
+    work: impl AsyncFnOnce(&Conn) -> Result<T>,
+) -> Result<T> {
+    let nested = !conn.is_autocommit();
+    let (begin, commit, undo) = if nested {
+        (
+            "SAVEPOINT objectql_atomic",
+            "RELEASE objectql_atomic",
+            &["ROLLBACK TO objectql_atomic", "RELEASE objectql_atomic"][..],
+        )
+    } else {
+        ("BEGIN IMMEDIATE", "COMMIT", &["ROLLBACK"][..])
+    };
+    conn.execute(begin, Vec::new()).await?;
+    let result = match work(conn).await {
+        Ok(value) => conn.execute(commit, Vec::new()).await.map(|_| value),
+        Err(err) => Err(err),
+    };
+    if result.is_err() && (nested || !conn.is_autocommit()) {
+        // The error being reported is the first one; a failed undo cannot add to it.
+        for statement in undo {
+            conn.batch(statement).await.ok();
+        }
+    }
+    result
+}
+
+/// Rows per multi-row INSERT: one statement step per chunk instead of per row.
+const INSERT_CHUNK_ROWS: usize = 64;
+
+/// SQLite's limit on parameters in one statement.
+const MAX_PARAMS: usize = 32_766;
+
+/// Inserts a batch as multi-row INSERTs of up to [`INSERT_CHUNK_ROWS`] rows.
+async fn insert_chunked(conn: &Conn, table: &str, batch: Batch) -> Result<()> {
+    let width = batch.columns.len().max(1);
+    let chunk = INSERT_CHUNK_ROWS.min(MAX_PARAMS / width).max(1);
+    let mut rows = batch.rows.into_iter().peekable();
+    let mut full = None;
+    while rows.peek().is_some() {
+        let args: Vec<Value> = rows.by_ref().take(chunk).flatten().collect();
+        let n = args.len() / width;
+        if n == chunk {
+            if full.is_none() {
+                full = Some(
+                    conn.prepare(&write::insert(table, &batch.columns, chunk, "")?)
+                        .await?,
+                );
+            }
+            if let Some(stmt) = &full {
+                stmt.execute(args).await?;
+            }
+        } else {
+            conn.execute(&write::insert(table, &batch.columns, n, "")?, args)
+                .await?;
+        }
+    }
+    Ok(())
+}
