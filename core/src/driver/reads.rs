@@ -84,11 +84,7 @@ impl Driver {
         let call = call.into();
         let meta = self.catalog.get(object);
         let compiled = query::compile_count(self.scope(&meta, &call), filter)?;
-        let conn = self.conn(call.tx).await?;
-        let rows = conn
-            .query(&compiled.sql, compiled.args)
-            .await
-            .map_err(|e| self.refine(&meta, e, true))?;
+        let rows = self.query(&meta, compiled, call.tx).await?;
         Ok(rows
             .first_value("count")
             .and_then(Value::as_i64)
@@ -127,11 +123,7 @@ impl Driver {
             return self.read(&meta, compiled, call.tx).await;
         }
         let agg = query::compile_kernel_aggregate(scope, query)?;
-        let conn = self.conn(call.tx).await?;
-        let rows = conn
-            .query(&agg.compiled.sql, agg.compiled.args)
-            .await
-            .map_err(|e| self.refine(&meta, e, true))?;
+        let rows = self.query(&meta, agg.compiled, call.tx).await?;
         // A group value reads like its field (a boolean group is true/false); the
         // aggregation results stay numbers, even under a field's name.
         let mut groups = FieldKinds::default();
@@ -163,12 +155,21 @@ impl Driver {
         .await
     }
 
+    /// Runs a read of `meta`'s object and gives its cells their fields' kinds.
     async fn read(&self, meta: &ObjectMeta, compiled: Compiled, tx: Option<u32>) -> Result<RowSet> {
+        Ok(self.query(meta, compiled, tx).await?.map_kinds(&meta.kinds))
+    }
+
+    /// Runs a read of `meta`'s object, its failures in the kernel's reading.
+    async fn query(
+        &self,
+        meta: &ObjectMeta,
+        compiled: Compiled,
+        tx: Option<u32>,
+    ) -> Result<RowSet> {
         let conn = self.conn(tx).await?;
-        let rows = conn
-            .query(&compiled.sql, compiled.args)
+        conn.query(&compiled.sql, compiled.args)
             .await
-            .map_err(|e| self.refine(meta, e, true))?;
-        Ok(rows.map_kinds(&meta.kinds))
+            .map_err(|e| self.refine(meta, e, true))
     }
 }
