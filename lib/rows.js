@@ -1,8 +1,8 @@
 'use strict';
 
-// Rows arrive from Rust as `[columns, values]`: the statement's frozen column-name array
-// (the same array object for every result of one prepared statement), then all cells row
-// after row. A factory compiled per column array builds each row object with literal keys,
+// Rows arrive from Rust as `[columns, chunk, ...]`: the statement's frozen column-name
+// array (the same array object for every result of one prepared statement), then all cells
+// row after row, in chunks of whole rows. A factory compiled per column array builds each row object with literal keys,
 // which V8 does far faster than N-API can set properties one by one.
 
 const byArray = new WeakMap();
@@ -50,18 +50,21 @@ function factoryFor(columns) {
   return make;
 }
 
-/** `[columns, values]` -> array of row objects. */
+/** `[columns, chunk, ...]` (each chunk whole rows of cells) -> array of row objects. */
 function toRows(result) {
-  const [columns, values] = result;
+  const columns = result[0];
   const width = columns.length;
   if (width === 0) return [];
   const make = factoryFor(columns);
-  const rows = new Array(values.length / width);
-  for (let r = 0, o = 0; o < values.length; r++, o += width) rows[r] = make(values, o);
+  const rows = [];
+  for (let c = 1; c < result.length; c++) {
+    const cells = result[c];
+    for (let o = 0; o < cells.length; o += width) rows.push(make(cells, o));
+  }
   return rows;
 }
 
-/** `[columns, values]` of one row (or null) -> the row object (or null). */
+/** `[columns, cells]` of one row (or null) -> the row object (or null). */
 function toRow(result) {
   if (result === null) return null;
   return factoryFor(result[0])(result[1], 0);

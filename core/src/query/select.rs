@@ -48,7 +48,7 @@ fn select(cols: &Columns, opts: &SelectOptions) -> Result<Compiled> {
     let mut args = Vec::new();
     push_where(&mut sql, &mut args, &opts.filter);
     push_order_by(&mut sql, opts.order_by, |field| cols.column(field))?;
-    push_limit_offset(&mut sql, &mut args, opts.limit, opts.offset)?;
+    push_limit_offset(&mut sql, &mut args, opts.limit, opts.offset, cols.limit_form())?;
     Ok(Compiled { sql, args })
 }
 
@@ -167,7 +167,7 @@ fn parse_fields(fields: Option<&Value>) -> Result<Vec<String>> {
 }
 
 /// `find`: [`parse_find_query_in`] then [`compile_find_query`], every column qualified:
-/// `SELECT "t"."a" FROM "t" WHERE "t"."b" = ? ORDER BY "t"."c" ASC LIMIT ?`.
+/// `SELECT "t"."a" FROM "t" WHERE "t"."b" = ? ORDER BY "t"."c" ASC LIMIT 20`.
 pub fn compile_find<'a>(scope: impl Into<Scope<'a>>, query: &Value) -> Result<Compiled> {
     let scope = scope.into();
     compile_find_query(scope, parse_find_query_in(scope, query)?)
@@ -310,9 +310,9 @@ mod tests {
     #[test]
     fn find_spellings() {
         let expected = (
-            r#"SELECT * FROM "users" WHERE "users"."a" = ? ORDER BY "users"."b" DESC LIMIT ? OFFSET ?"#
+            r#"SELECT * FROM "users" WHERE "users"."a" = ? ORDER BY "users"."b" DESC LIMIT 5 OFFSET ?"#
                 .to_string(),
-            "[1,5,10]".to_string(),
+            "[1,10]".to_string(),
         );
         for json in [
             r#"{"filters":{"a":1},"sort":[["b","desc"]],"limit":5,"offset":10}"#,
@@ -343,7 +343,7 @@ mod tests {
         );
         assert_eq!(
             find(r#"{"limit":0}"#),
-            (r#"SELECT * FROM "users" LIMIT ?"#.into(), "[0]".into())
+            (r#"SELECT * FROM "users" LIMIT 0"#.into(), "[]".into())
         );
     }
 
@@ -368,9 +368,9 @@ mod tests {
         let c = compile_find_query("users", q).unwrap();
         assert_eq!(
             c.sql,
-            r#"SELECT "users"."x", "users"."we""ird" FROM "users" WHERE "users"."a" = ? ORDER BY "users"."y" DESC LIMIT ? OFFSET ?"#
+            r#"SELECT "users"."x", "users"."we""ird" FROM "users" WHERE "users"."a" = ? ORDER BY "users"."y" DESC LIMIT 1 OFFSET ?"#
         );
-        assert_eq!(c.args, vec![1.into(), 1.into(), 2.into()]);
+        assert_eq!(c.args, vec![1.into(), 2.into()]);
         assert_eq!(find(json).0, compile_find("users", &v(json)).unwrap().sql);
         assert_eq!(
             compile_find_query("users", FindQuery::default())

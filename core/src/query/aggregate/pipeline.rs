@@ -187,7 +187,7 @@ fn compile_pipeline(table: &str, cols: &Columns, stages: &[Value]) -> Result<Com
             cols.column(field)
         }
     })?;
-    push_limit_offset(&mut sql, &mut args, p.limit, p.offset)?;
+    push_limit_offset(&mut sql, &mut args, p.limit, p.offset, cols.limit_form())?;
     Ok(Compiled { sql, args })
 }
 
