@@ -218,23 +218,28 @@ class TursoDriver {
   /**
    * What the native call needs of `options`: the transaction, and the tenant the
    * ObjectStack engine scopes the call to (`tenantId`, `tenantIds` in the group posture),
-   * `preserveAudit`, and today's date in `timezone` for autonumbers. Undefined when
-   * there is nothing to say, which is the common, cheapest case.
+   * `preserveAudit`, and today's date in `timezone` for autonumbers. In the cheapest
+   * form that says it (see `JsCall` in src/convert.rs): nothing, the transaction id, the
+   * tenant id, or `[tx, tenantId, tenantIds, preserveAudit, today]`.
    */
   #call(options) {
     const tx = this.#tx(options);
-    if (options == null || typeof options !== 'object') return tx === undefined ? undefined : { tx };
+    if (options == null || typeof options !== 'object') return tx;
     const { tenantId, tenantIds, preserveAudit, timezone } = options;
-    const hasTenant = tenantId !== undefined && tenantId !== null && tenantId !== '';
-    if (tx === undefined && !hasTenant && preserveAudit !== true && timezone === undefined) return undefined;
-    return {
+    const tenant =
+      tenantId === undefined || tenantId === null || tenantId === '' ? undefined : String(tenantId);
+    const group = tenant !== undefined && Array.isArray(tenantIds) && tenantIds.length > 0;
+    if (preserveAudit !== true && timezone === undefined && !group) {
+      if (tenant === undefined) return tx;
+      if (tx === undefined) return tenant;
+    }
+    return [
       tx,
-      tenantId: hasTenant ? String(tenantId) : undefined,
-      tenantIds:
-        hasTenant && Array.isArray(tenantIds) ? tenantIds.filter((t) => typeof t === 'string') : undefined,
-      preserveAudit: preserveAudit === true || undefined,
-      today: typeof timezone === 'string' ? today(timezone) : undefined,
-    };
+      tenant,
+      group ? tenantIds : undefined,
+      preserveAudit === true,
+      typeof timezone === 'string' ? today(timezone) : undefined,
+    ];
   }
 
   /** The native transaction id named by `options`, or undefined. */
@@ -546,13 +551,13 @@ const toCount = (result) => (typeof result === 'number' ? result : Array.isArray
 
 /** The native id of the transaction `commit`/`rollback` was given. */
 function handle(opts, method) {
-  if (opts?.tx === undefined) {
+  if (typeof opts !== 'number') {
     throw makeError(
       'DRIVER_ERROR',
       `${method}() needs the transaction handle that beginTransaction() returned`,
     );
   }
-  return opts.tx;
+  return opts;
 }
 
 /** `YYYY-MM-DD` of now in an IANA time zone (UTC when the zone is unknown). */

@@ -6,8 +6,11 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 
+use driver_core::autonumber::Day;
 use driver_core::dates::iso_datetime;
+use driver_core::driver::Call;
 use driver_core::rows::RowSet;
+use driver_core::tenancy::Tenant;
 use driver_core::value::{is_safe_integer, is_safe_whole};
 use driver_core::Value;
 use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValueType};
@@ -21,6 +24,11 @@ const MAX_DEPTH: usize = 64;
 
 /// A caller's value, converted into a core [`Value`].
 pub struct JsInput(pub Value);
+
+/// Who a call runs for and inside what, as `lib/driver.js` sends it (the common cases
+/// cost one type check): `undefined` (nothing), a number (a transaction), a string (a
+/// tenant), or `[tx, tenantId, tenantIds, preserveAudit, today]`.
+pub struct JsCall(pub Call);
 
 /// A core [`Value`] going back to JS.
 pub struct JsOutput(pub Value);
@@ -53,6 +61,60 @@ impl FromNapiValue for JsInput {
 }
 
 impl TypeName for JsInput {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl FromNapiValue for JsCall {
+    unsafe fn from_napi_value(env: napi_env, value: napi_value) -> Result<Self> {
+        let tenant = |id: Value, group: Value| match id {
+            Value::Text(id) if !id.is_empty() => Some(Tenant {
+                id,
+                group: match group {
+                    Value::Array(ids) => ids
+                        .into_iter()
+                        .filter_map(|v| match v {
+                            Value::Text(t) if !t.is_empty() => Some(t),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            }),
+            _ => None,
+        };
+        Ok(JsCall(match from_js(env, value, 0)? {
+            Value::Null => Call::default(),
+            Value::Text(id) => Call {
+                tenant: tenant(Value::Text(id), Value::Null),
+                ..Call::default()
+            },
+            Value::Array(parts) => {
+                let mut parts = parts.into_iter();
+                let mut next = || parts.next().unwrap_or_default();
+                let tx = next().as_i64().and_then(|n| u32::try_from(n).ok());
+                let (id, group) = (next(), next());
+                Call {
+                    tx,
+                    tenant: tenant(id, group),
+                    preserve_audit: next().is_truthy(),
+                    today: next().as_str().and_then(Day::parse),
+                }
+            }
+            other => Call {
+                tx: other.as_i64().and_then(|n| u32::try_from(n).ok()),
+                ..Call::default()
+            },
+        }))
+    }
+}
+
+impl TypeName for JsCall {
     fn type_name() -> &'static str {
         "unknown"
     }
@@ -354,7 +416,14 @@ unsafe fn rows_to_js(env: napi_env, set: &RowSet, rows: &[Vec<Value>]) -> Result
         }
         let mut array = ptr::null_mut();
         check(
-            sys::napi_call_function(env, collect, collect, cells.len(), cells.as_ptr(), &mut array),
+            sys::napi_call_function(
+                env,
+                collect,
+                collect,
+                cells.len(),
+                cells.as_ptr(),
+                &mut array,
+            ),
             "rows",
         )?;
         check(sys::napi_set_element(env, out, 1 + c as u32, array), "rows")?;
@@ -374,7 +443,10 @@ unsafe fn collector(env: napi_env) -> Result<napi_value> {
     let reference = COLLECT.get();
     if !reference.is_null() {
         let mut f = ptr::null_mut();
-        check(sys::napi_get_reference_value(env, reference, &mut f), "collect")?;
+        check(
+            sys::napi_get_reference_value(env, reference, &mut f),
+            "collect",
+        )?;
         if !f.is_null() {
             return Ok(f);
         }
@@ -383,7 +455,10 @@ unsafe fn collector(env: napi_env) -> Result<napi_value> {
     let mut f = ptr::null_mut();
     check(sys::napi_run_script(env, source, &mut f), "collect")?;
     let mut reference = ptr::null_mut();
-    check(sys::napi_create_reference(env, f, 1, &mut reference), "collect")?;
+    check(
+        sys::napi_create_reference(env, f, 1, &mut reference),
+        "collect",
+    )?;
     COLLECT.set(reference);
     Ok(f)
 }

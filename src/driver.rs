@@ -6,57 +6,19 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use driver_core::autonumber::Day;
 use driver_core::config::DriverConfig;
-use driver_core::driver::{Call, Driver, Updated};
+use driver_core::driver::{Driver, Updated};
 use driver_core::poll::poll_once;
 use driver_core::record::{record_from_parts, Batch, Record};
-use driver_core::tenancy::Tenant;
 use driver_core::{Error, Value};
 use napi_derive::napi;
 
-use crate::convert::{JsInput, JsOutput, JsRow, JsRows};
+use crate::convert::{JsCall, JsInput, JsOutput, JsRow, JsRows};
 use crate::error::{coded, Coded};
 
 #[napi]
 pub struct NativeDriver {
     inner: Arc<Driver>,
-}
-
-/// Who a call runs for and inside what (`lib/driver.js` builds it from the caller's
-/// `options`; absent when there is nothing to say).
-#[napi(object)]
-pub struct CallOptions {
-    /// The native transaction id.
-    pub tx: Option<u32>,
-    /// `options.tenantId`, as a string.
-    pub tenant_id: Option<String>,
-    /// `options.tenantIds` (the `group` posture).
-    pub tenant_ids: Option<Vec<String>>,
-    /// `options.preserveAudit`.
-    pub preserve_audit: Option<bool>,
-    /// Today (`YYYY-MM-DD`) in `options.timezone`, for autonumber date tokens.
-    pub today: Option<String>,
-}
-
-fn call(opts: Option<CallOptions>) -> Call {
-    let Some(o) = opts else {
-        return Call::default();
-    };
-    Call {
-        tx: o.tx,
-        tenant: o.tenant_id.filter(|t| !t.is_empty()).map(|id| Tenant {
-            id,
-            group: o
-                .tenant_ids
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|t| !t.is_empty())
-                .collect(),
-        }),
-        preserve_audit: o.preserve_audit.unwrap_or(false),
-        today: o.today.as_deref().and_then(Day::parse),
-    }
 }
 
 /// Runs a local operation to completion on this thread.
@@ -149,33 +111,18 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
-    pub fn find(
-        &self,
-        object: String,
-        query: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<JsRows, Coded> {
-        inline(self.inner.find(&object, &query.0, call(opts))).map(JsRows)
+    pub fn find(&self, object: String, query: JsInput, call: JsCall) -> Result<JsRows, Coded> {
+        inline(self.inner.find(&object, &query.0, call.0)).map(JsRows)
     }
 
     #[napi(catch_unwind)]
-    pub fn find_one(
-        &self,
-        object: String,
-        id: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<JsRow, Coded> {
-        inline(self.inner.find_one(&object, &id.0, call(opts))).map(JsRow)
+    pub fn find_one(&self, object: String, id: JsInput, call: JsCall) -> Result<JsRow, Coded> {
+        inline(self.inner.find_one(&object, &id.0, call.0)).map(JsRow)
     }
 
     #[napi(catch_unwind)]
-    pub fn count(
-        &self,
-        object: String,
-        filter: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<f64, Coded> {
-        inline(self.inner.count(&object, &filter.0, call(opts))).map(|n| n as f64)
+    pub fn count(&self, object: String, filter: JsInput, call: JsCall) -> Result<f64, Coded> {
+        inline(self.inner.count(&object, &filter.0, call.0)).map(|n| n as f64)
     }
 
     #[napi(catch_unwind)]
@@ -184,30 +131,20 @@ impl NativeDriver {
         object: String,
         field: String,
         filter: JsInput,
-        opts: Option<CallOptions>,
+        call: JsCall,
     ) -> Result<JsOutput, Coded> {
-        inline(self.inner.distinct(&object, &field, &filter.0, call(opts)))
+        inline(self.inner.distinct(&object, &field, &filter.0, call.0))
             .map(|values| JsOutput(Value::Array(values)))
     }
 
     #[napi(catch_unwind)]
-    pub fn aggregate(
-        &self,
-        object: String,
-        query: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<JsRows, Coded> {
-        inline(self.inner.aggregate(&object, &query.0, call(opts))).map(JsRows)
+    pub fn aggregate(&self, object: String, query: JsInput, call: JsCall) -> Result<JsRows, Coded> {
+        inline(self.inner.aggregate(&object, &query.0, call.0)).map(JsRows)
     }
 
     #[napi(catch_unwind)]
-    pub fn explain(
-        &self,
-        object: String,
-        query: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<JsRows, Coded> {
-        inline(self.inner.explain(&object, &query.0, call(opts))).map(JsRows)
+    pub fn explain(&self, object: String, query: JsInput, call: JsCall) -> Result<JsRows, Coded> {
+        inline(self.inner.explain(&object, &query.0, call.0)).map(JsRows)
     }
 
     /// Records arrive as parallel `keys` / `values` lists (see `lib/records.js`).
@@ -217,11 +154,11 @@ impl NativeDriver {
         object: String,
         keys: JsInput,
         values: JsInput,
-        opts: Option<CallOptions>,
+        call: JsCall,
     ) -> Result<JsRow, Coded> {
         let (keys, values) = record_parts(keys, values)?;
         let batch = Batch::new(keys, vec![values]).map_err(coded)?;
-        inline(self.inner.create_one(&object, batch, call(opts))).map(JsRow)
+        inline(self.inner.create_one(&object, batch, call.0)).map(JsRow)
     }
 
     /// Insert, or update the row that conflicts on `conflict` (the id when empty).
@@ -232,10 +169,10 @@ impl NativeDriver {
         keys: JsInput,
         values: JsInput,
         conflict: Vec<String>,
-        opts: Option<CallOptions>,
+        call: JsCall,
     ) -> Result<JsRow, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.upsert(&object, record, &conflict, call(opts))).map(JsRow)
+        inline(self.inner.upsert(&object, record, &conflict, call.0)).map(JsRow)
     }
 
     /// The stored row, or `null` when no row has that id.
@@ -246,23 +183,18 @@ impl NativeDriver {
         id: JsInput,
         keys: JsInput,
         values: JsInput,
-        opts: Option<CallOptions>,
+        call: JsCall,
     ) -> Result<JsRow, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.update(&object, &id.0, record, call(opts))).map(|updated| match updated {
+        inline(self.inner.update(&object, &id.0, record, call.0)).map(|updated| match updated {
             Updated::Row(rows) => JsRow(rows),
             Updated::Missing => JsRow(Default::default()),
         })
     }
 
     #[napi(catch_unwind)]
-    pub fn delete(
-        &self,
-        object: String,
-        id: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<bool, Coded> {
-        inline(self.inner.delete(&object, &id.0, call(opts)))
+    pub fn delete(&self, object: String, id: JsInput, call: JsCall) -> Result<bool, Coded> {
+        inline(self.inner.delete(&object, &id.0, call.0))
     }
 
     #[napi(catch_unwind)]
@@ -272,24 +204,15 @@ impl NativeDriver {
         filter: JsInput,
         keys: JsInput,
         values: JsInput,
-        opts: Option<CallOptions>,
+        call: JsCall,
     ) -> Result<f64, Coded> {
         let record = record(keys, values)?;
-        inline(
-            self.inner
-                .update_many(&object, &filter.0, record, call(opts)),
-        )
-        .map(|n| n as f64)
+        inline(self.inner.update_many(&object, &filter.0, record, call.0)).map(|n| n as f64)
     }
 
     #[napi(catch_unwind)]
-    pub fn delete_many(
-        &self,
-        object: String,
-        filter: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<f64, Coded> {
-        inline(self.inner.delete_many(&object, &filter.0, call(opts))).map(|n| n as f64)
+    pub fn delete_many(&self, object: String, filter: JsInput, call: JsCall) -> Result<f64, Coded> {
+        inline(self.inner.delete_many(&object, &filter.0, call.0)).map(|n| n as f64)
     }
 
     /// Inserts all records in one transaction: `shapes[i]` names the fields of the next
@@ -303,15 +226,11 @@ impl NativeDriver {
         counts: Vec<u32>,
         values: JsInput,
         returning: bool,
-        opts: Option<CallOptions>,
+        call: JsCall,
     ) -> Result<JsOutput, Coded> {
         let values = list(values, "bulkCreate values must be an array")?;
         let batches = Batch::split(shapes, counts, values).map_err(coded)?;
-        let (count, rows) =
-            inline(
-                self.inner
-                    .bulk_create(&object, batches, returning, call(opts)),
-            )?;
+        let (count, rows) = inline(self.inner.bulk_create(&object, batches, returning, call.0))?;
         Ok(JsOutput(if returning {
             Value::Array(rows.into_records())
         } else {
@@ -331,7 +250,7 @@ impl NativeDriver {
         counts: Vec<u32>,
         values: JsInput,
         returning: bool,
-        opts: Option<CallOptions>,
+        call: JsCall,
     ) -> Result<JsOutput, Coded> {
         let ids = list(ids, "bulkUpdate ids must be an array")?;
         let values = list(values, "bulkUpdate values must be an array")?;
@@ -349,11 +268,7 @@ impl NativeDriver {
             return Err(coded(Error::invalid("bulkUpdate needs one id per record")));
         }
         let updates = ids.into_iter().zip(records).collect();
-        let (count, rows) =
-            inline(
-                self.inner
-                    .bulk_update(&object, updates, returning, call(opts)),
-            )?;
+        let (count, rows) = inline(self.inner.bulk_update(&object, updates, returning, call.0))?;
         Ok(JsOutput(if returning {
             Value::Array(rows.into_records())
         } else {
@@ -362,26 +277,16 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
-    pub fn bulk_delete(
-        &self,
-        object: String,
-        ids: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<f64, Coded> {
+    pub fn bulk_delete(&self, object: String, ids: JsInput, call: JsCall) -> Result<f64, Coded> {
         let ids = list(ids, "bulkDelete expects an array of ids")?;
-        inline(self.inner.bulk_delete(&object, ids, call(opts))).map(|n| n as f64)
+        inline(self.inner.bulk_delete(&object, ids, call.0)).map(|n| n as f64)
     }
 
     /// `{ rows, columns, rowsAffected, lastInsertRowid }`.
     #[napi(catch_unwind)]
-    pub fn execute(
-        &self,
-        sql: String,
-        args: JsInput,
-        opts: Option<CallOptions>,
-    ) -> Result<JsOutput, Coded> {
+    pub fn execute(&self, sql: String, args: JsInput, call: JsCall) -> Result<JsOutput, Coded> {
         let args = list(args, "SQL parameters must be an array")?;
-        let tx = opts.and_then(|o| o.tx);
+        let tx = call.0.tx;
         let (rows, changes) = inline(self.inner.execute(&sql, args, tx))?;
         let columns = rows
             .columns

@@ -120,7 +120,7 @@ pub fn is_boolean_field_type(field_type: String) -> bool {
 
 /// Field sets arrive as arrays (the JS layer turns `Set`s into arrays).
 fn kinds(json: JsInput, boolean: JsInput) -> FieldKinds {
-    let names = |v: Value| -> std::collections::HashSet<String> {
+    let names = |v: Value| -> driver_core::fast_hash::FastSet<String> {
         match v {
             Value::Array(items) => items
                 .into_iter()

@@ -6,12 +6,13 @@
 //! An object nobody declared has a plain entry: its own name as table, no kinds, no
 //! tenant field, and no audit columns; statements about it still run.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::autonumber::Autonumber;
 use crate::config::Contract;
+use crate::fast_hash::FastMap;
 use crate::rows::FieldKinds;
 use crate::schema::index::{self, IndexSpec};
 use crate::schema::ObjectDef;
@@ -77,7 +78,7 @@ impl ObjectMeta {
 #[derive(Debug)]
 pub struct Catalog {
     contract: Contract,
-    objects: RwLock<HashMap<String, Arc<ObjectMeta>>>,
+    objects: RwLock<FastMap<String, Arc<ObjectMeta>>>,
     /// Objects that declared `tenancy.enabled: false`: the opt-out holds across later
     /// registrations that leave `tenancy` out.
     opted_out: Mutex<HashSet<String>>,

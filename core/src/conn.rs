@@ -4,12 +4,12 @@
 //! cached statement is reset after every use on every exit path; a statement left
 //! mid-step would also keep its read lock and block the next writer's commit.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
+use crate::fast_hash::FastMap;
 use crate::rows::RowSet;
 use crate::value::Value;
 
@@ -34,7 +34,7 @@ impl Cached {
 
 #[derive(Default)]
 struct Cache {
-    stmts: HashMap<String, Cached>,
+    stmts: FastMap<String, Cached>,
 }
 
 #[derive(Clone)]

@@ -10,6 +10,7 @@ pub mod database;
 pub mod dates;
 pub mod driver;
 pub mod error;
+pub mod fast_hash;
 pub mod identifier;
 pub mod pcache;
 pub mod poll;

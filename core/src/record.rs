@@ -179,8 +179,8 @@ mod tests {
     #[test]
     fn prepare_insert_adds_ids_and_serialises() {
         let kinds = FieldKinds {
-            json: ["meta".to_string()].into(),
-            boolean: ["done".to_string()].into(),
+            json: ["meta".to_string()].into_iter().collect(),
+            boolean: ["done".to_string()].into_iter().collect(),
             ..FieldKinds::default()
         };
         let batch = Batch::new(

@@ -1,23 +1,23 @@
 //! Records between JavaScript and SQLite: JSON fields are stored as JSON text and parsed
 //! on the way out, boolean fields are stored as 0/1 and read back as booleans.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::config::Contract;
+use crate::fast_hash::FastSet;
 use crate::types::{field_kind, FieldKind};
 use crate::value::Value;
 
 /// Which fields of one object need JSON or boolean treatment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldKinds {
-    pub json: HashSet<String>,
-    pub boolean: HashSet<String>,
-    pub time: HashSet<String>,
+    pub json: FastSet<String>,
+    pub boolean: FastSet<String>,
+    pub time: FastSet<String>,
     /// Date-time fields: the kernel reads a bare-day upper bound on them as the whole day.
-    pub datetime: HashSet<String>,
+    pub datetime: FastSet<String>,
     /// Numeric fields (kernel contract): numbers, also where an older TEXT column holds text.
-    pub numeric: HashSet<String>,
+    pub numeric: FastSet<String>,
     /// The kernel contract: every value of a JSON field is stored as JSON, strings too, so
     /// that `"123"` and `123` stay apart (the 4.2.2 API passes strings through as JSON).
     pub strict_json: bool,
@@ -267,8 +267,8 @@ mod tests {
 
     fn kinds() -> FieldKinds {
         FieldKinds {
-            json: ["meta".to_string()].into(),
-            boolean: ["done".to_string()].into(),
+            json: ["meta".to_string()].into_iter().collect(),
+            boolean: ["done".to_string()].into_iter().collect(),
             ..FieldKinds::default()
         }
     }

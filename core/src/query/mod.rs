@@ -34,11 +34,10 @@ pub use sort::{parse_sort, Direction, SortKey};
 
 // `Scope` is defined below.
 
-use std::collections::HashSet;
-
 use crate::config::Contract;
 use crate::error::{Error, Result};
-use crate::identifier::quote_identifier;
+use crate::fast_hash::FastSet;
+use crate::identifier::{push_identifier, quote_identifier};
 use crate::tenancy::Tenant;
 use crate::value::Value;
 
@@ -52,7 +51,7 @@ struct Columns<'a> {
     table: Option<String>,
     contract: Contract,
     /// Date-time fields (two-valued filters only): a bare-day upper bound covers the day.
-    datetime: Option<&'a HashSet<String>>,
+    datetime: Option<&'a FastSet<String>>,
     /// The tenant condition every statement of this scope carries.
     tenant: Option<TenantScope<'a>>,
 }
@@ -71,7 +70,7 @@ struct Columns<'a> {
 pub struct Scope<'a> {
     pub object: &'a str,
     pub contract: Contract,
-    pub datetime: Option<&'a HashSet<String>>,
+    pub datetime: Option<&'a FastSet<String>>,
     pub tenant: Option<TenantScope<'a>>,
     /// The driver made this table (it has an `"id"` primary key to end sorts on).
     pub managed: bool,
@@ -150,25 +149,33 @@ impl<'a> Columns<'a> {
         };
         let column = self.column(scope.field)?;
         let ids = scope.tenant.visible();
-        let test = if ids.len() == 1 {
-            format!("{column} = ?")
+        let mut sql = String::with_capacity(2 * column.len() + 24 + 3 * ids.len());
+        sql.push('(');
+        sql.push_str(&column);
+        if let [_] = ids {
+            sql.push_str(" = ?");
         } else {
-            format!("{column} IN ({})", vec!["?"; ids.len()].join(", "))
-        };
+            sql.push_str(" IN (?");
+            sql.push_str(&", ?".repeat(ids.len().saturating_sub(1)));
+            sql.push(')');
+        }
+        sql.push_str(" OR ");
+        sql.push_str(&column);
+        sql.push_str(" IS NULL)");
         let args = ids.iter().map(|id| Value::Text(id.clone())).collect();
-        Ok(Some(Part::atom(
-            format!("({test} OR {column} IS NULL)"),
-            args,
-        )))
+        Ok(Some(Part::atom(sql, args)))
     }
 
     /// One checked, quoted column reference: `"name"` or `"table"."name"`.
     fn column(&self, name: &str) -> Result<String> {
-        let quoted = quote_identifier(name)?;
-        Ok(match &self.table {
-            Some(table) => format!("{table}.{quoted}"),
-            None => quoted,
-        })
+        let Some(table) = &self.table else {
+            return quote_identifier(name);
+        };
+        let mut column = String::with_capacity(table.len() + name.len() + 3);
+        column.push_str(table);
+        column.push('.');
+        push_identifier(&mut column, name)?;
+        Ok(column)
     }
 
     /// `"a", "b"` (or `"t"."a", "t"."b"`): a comma-separated list of column references.
@@ -435,7 +442,8 @@ mod tests {
         push_limit_offset(&mut sql, &mut args, None, Some(5), Limit::Bound).unwrap();
         assert_eq!(sql, " LIMIT -1 OFFSET ?");
         assert_eq!(args, vec![Value::Integer(5)]);
-        let err = push_limit_offset(&mut sql, &mut args, Some(-2), None, Limit::Literal).unwrap_err();
+        let err =
+            push_limit_offset(&mut sql, &mut args, Some(-2), None, Limit::Literal).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest);
         let (mut sql, mut args) = (String::new(), vec![]);
         push_limit_offset(&mut sql, &mut args, Some(20), Some(40), Limit::Literal).unwrap();

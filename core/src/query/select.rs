@@ -48,7 +48,13 @@ fn select(cols: &Columns, opts: &SelectOptions) -> Result<Compiled> {
     let mut args = Vec::new();
     push_where(&mut sql, &mut args, &opts.filter);
     push_order_by(&mut sql, opts.order_by, |field| cols.column(field))?;
-    push_limit_offset(&mut sql, &mut args, opts.limit, opts.offset, cols.limit_form())?;
+    push_limit_offset(
+        &mut sql,
+        &mut args,
+        opts.limit,
+        opts.offset,
+        cols.limit_form(),
+    )?;
     Ok(Compiled { sql, args })
 }
 
