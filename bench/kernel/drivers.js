@@ -6,12 +6,32 @@
 const path = require('path');
 const { appPlugin } = require('./app');
 
-const DRIVERS = ['native', 'typescript'];
+const DRIVERS = ['native', 'typescript', 'engine'];
 
 const LABELS = {
   native: '@objectql/driver-turso (this package, Rust + napi-rs) via its `TursoDriverPlugin`',
   typescript: "@objectstack/driver-turso 17.4.0 (the kernel's own TypeScript driver: knex + better-sqlite3)",
+  engine:
+    'the engine alone: the native plugin, its driver answering every timed call from memory at once ' +
+    '(no SQL, no checks): what any driver pays to the kernel, so typescript/engine bounds native/typescript',
 };
+
+/**
+ * Turns `driver` into one that answers the timed calls at once from a canned row, so the
+ * engine's own cost per call is what remains (the `engine` variant).
+ */
+function answerFromMemory(driver, row) {
+  const canned = (id) => ({ ...row, id });
+  let next = 0;
+  Object.assign(driver, {
+    create: async (_object, data) => ({ ...row, ...data, id: `floor${next++}` }),
+    findOne: async (_object, query) => canned(query?.where?.id ?? 'x'),
+    find: async () => Array.from({ length: 20 }, (_, i) => canned(`f${i}`)),
+    update: async (_object, id, data) => ({ ...canned(id), ...data }),
+    delete: async () => true,
+    count: async () => 7,
+  });
+}
 
 // The registry prints every installed package with console.log unless told otherwise.
 process.env.OS_REGISTRY_LOG = process.env.OS_REGISTRY_LOG || 'warn';
@@ -59,7 +79,7 @@ async function bootKernel(name, url) {
   const { ObjectKernel } = require('@objectstack/core');
   const { ObjectQLPlugin } = require('@objectstack/objectql');
   let plugin;
-  if (name === 'native') plugin = nativePlugin(url);
+  if (name === 'native' || name === 'engine') plugin = nativePlugin(url);
   else if (name === 'typescript') plugin = typescriptPlugin(url);
   else throw new Error(`unknown driver ${JSON.stringify(name)} (known: ${DRIVERS.join(', ')})`);
 
@@ -79,4 +99,10 @@ async function bootKernel(name, url) {
   };
 }
 
-module.exports = { DRIVERS, LABELS, bootKernel, nativeRoot };
+module.exports = {
+  answerFromMemory,
+  DRIVERS,
+  LABELS,
+  bootKernel,
+  nativeRoot,
+};

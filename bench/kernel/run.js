@@ -52,9 +52,13 @@ function parseMode(argv) {
 function variantsFor(mode) {
   const tenant = process.env.BENCH_TENANT !== '0';
   if (mode === 'tenancy-cost') {
+    // The engine floor with and without a tenant too: the engine does tenancy work of its
+    // own (driver options per call, a different insert path), which no driver can avoid.
     return [
       { key: 'tenant', driver: 'native', tenant: true },
       { key: 'no-tenant', driver: 'native', tenant: false },
+      { key: 'engine-tenant', driver: 'engine', tenant: true },
+      { key: 'engine-no-tenant', driver: 'engine', tenant: false },
     ];
   }
   // The profile is about native unless BENCH_DRIVERS asks for the typescript driver too.

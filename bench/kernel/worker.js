@@ -8,8 +8,9 @@
 
 const fs = require('fs');
 const path = require('path');
-const { bootKernel, nativeRoot } = require('./drivers');
+const { answerFromMemory, bootKernel, nativeRoot } = require('./drivers');
 const { PHASES, RUN, VERIFY, session } = require('./phases');
+const { OBJECT } = require('./app');
 const { envNumber } = require('../workload');
 const P = require('./profile');
 
@@ -77,6 +78,15 @@ async function main() {
       await VERIFY[phase](warm);
     }
 
+    // The engine floor: from here on the driver answers from memory, so the timed calls
+    // cost what the engine costs (there is nothing stored to check).
+    const floor = args.driver === 'engine';
+    if (floor) {
+      const seeded = session(app.ql, { n: 1, tenant: args.tenant, base: WARMUP_BASE });
+      await RUN.insert(seeded);
+      answerFromMemory(app.driver, await app.driver.findOne(OBJECT, { where: { id: seeded.ids[0] } }));
+    }
+
     const prof = args.profileDir ? await profiler() : undefined;
     const rules = prof && P.driverRules(args.driver, nativeRoot());
     const s = session(app.ql, { n, tenant: args.tenant });
@@ -99,7 +109,7 @@ async function main() {
         };
       }
       phases[phase] = { ops: n, ms };
-      await VERIFY[phase](s);
+      if (!floor) await VERIFY[phase](s);
     }
     stopped = true;
     await app.stop();
