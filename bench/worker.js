@@ -4,6 +4,7 @@
 // this driver's alone. Usage: node worker.js <driver> <memory|wal> [<db file>]
 // Reports { phases, maxRssKB, pragmas, columns } to the parent over IPC.
 
+const { report } = require('./child');
 const { isDeepStrictEqual } = require('util');
 const adapters = require('./adapters');
 const W = require('./workload');
@@ -144,15 +145,4 @@ async function main() {
   }
 }
 
-function send(message, code) {
-  if (process.send) process.send(message, () => process.exit(code));
-  else {
-    console.log(JSON.stringify(message, null, 2));
-    process.exit(code);
-  }
-}
-
-main().then(
-  (result) => send({ ok: true, result }, 0),
-  (error) => send({ ok: false, error: (error && error.stack) || String(error) }, 1),
-);
+report(main);

@@ -55,6 +55,7 @@ function counts(scale) {
 const BASE_AT = Date.UTC(2024, 0, 1);
 const TAGS = ['alpha', 'beta', 'gamma', 'delta'];
 
+/** A fixed scramble of `i`: the bench's values look random and stay the same every run. */
 function hash(i) {
   let x = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
   x ^= x >>> 13;
@@ -178,6 +179,7 @@ module.exports = {
   KERNEL_BULK_CHUNK,
   BASE,
   envNumber,
+  hash,
   counts,
   rowId,
   makeRow,

@@ -4,6 +4,8 @@
 // write and query. Everything is derived from the op index, so both drivers (and every
 // round) see exactly the same data.
 
+const { hash } = require('../workload');
+
 const OBJECT = 'invoice';
 const TENANT = 'org_bench';
 const OTHER_TENANT = 'org_other';
@@ -43,14 +45,6 @@ function appPlugin() {
 
 const AMOUNT_RANGE = 10000;
 const BASE_DAY = Date.UTC(2025, 0, 1);
-
-function hash(i) {
-  let x = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
 
 /** The record `ql.insert` gets for op `i` (no id, no tenant: the engine and driver add them). */
 function makeRow(i) {

@@ -6,6 +6,7 @@
 // Boots the kernel, warms it up, runs the timed phases (checking each), and reports
 // { phases: { phase: { ops, ms } }, pragmas, maxRssKB, profile? } to the parent over IPC.
 
+const { report } = require('../child');
 const fs = require('fs');
 const path = require('path');
 const { answerFromMemory, bootKernel, nativeRoot } = require('./drivers');
@@ -121,15 +122,4 @@ async function main() {
   }
 }
 
-function send(message, code) {
-  if (process.send) process.send(message, () => process.exit(code));
-  else {
-    console.log(JSON.stringify(message, null, 2));
-    process.exit(code);
-  }
-}
-
-main().then(
-  (result) => send({ ok: true, result }, 0),
-  (error) => send({ ok: false, error: (error && error.stack) || String(error) }, 1),
-);
+report(main);
