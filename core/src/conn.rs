@@ -4,12 +4,12 @@
 //! cached statement is reset after every use on every exit path; a statement left
 //! mid-step would also keep its read lock and block the next writer's commit.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
 use crate::fast_hash::FastMap;
+use crate::fence::silently;
 use crate::rows::RowSet;
 use crate::value::Value;
 
@@ -24,11 +24,11 @@ struct Cached {
 }
 
 impl Cached {
-    fn new(stmt: libsql::Statement) -> Cached {
-        Cached {
-            columns: column_names(&stmt),
+    fn new(stmt: libsql::Statement) -> Result<Cached> {
+        Ok(Cached {
+            columns: column_names(&stmt)?,
             stmt,
-        }
+        })
     }
 }
 
@@ -122,7 +122,7 @@ impl Conn {
             Some(entry) => entry,
             None => {
                 let stmt = self.conn.prepare(sql).await?;
-                (sql.to_owned(), Cached::new(stmt))
+                (sql.to_owned(), Cached::new(stmt)?)
             }
         };
         Ok(Stmt {
@@ -171,7 +171,7 @@ impl Conn {
 
     /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.
     pub async fn execute_raw(&self, sql: &str, args: Vec<Value>) -> Result<(RowSet, Changes)> {
-        let cached = Cached::new(self.conn.prepare(sql).await?);
+        let cached = Cached::new(self.conn.prepare(sql).await?)?;
         let before = self.conn.total_changes();
         let result = if cached.columns.is_empty() {
             run(&cached.stmt, args).await.map(|_| RowSet {
@@ -271,8 +271,17 @@ impl Drop for Stmt<'_> {
     }
 }
 
-fn column_names(stmt: &libsql::Statement) -> Arc<[String]> {
-    stmt.columns().iter().map(|c| c.name().to_owned()).collect()
+/// The result column names of a prepared statement. `libsql` unwraps their UTF-8 check,
+/// and a table made by another program may have a name that is not UTF-8: fenced.
+fn column_names(stmt: &libsql::Statement) -> Result<Arc<[String]>> {
+    silently(|| stmt.columns().iter().map(|c| c.name().to_owned()).collect())
+        .map_err(|_| bad_column_name())
+}
+
+fn bad_column_name() -> Error {
+    Error::query(
+        "a result column's name is not valid UTF-8; select the column under another name with AS",
+    )
 }
 
 fn bind(stmt: &libsql::Statement, args: Vec<Value>) -> Result<Vec<libsql::Value>> {
@@ -299,15 +308,22 @@ async fn read_rows(cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
     let mut out = Vec::new();
     while let Some(row) = rows.next().await? {
         // Names are read after the first step, which is when a re-prepare happens.
-        let columns = columns.get_or_insert_with(|| current_columns(&rows, &cached.columns));
+        if columns.is_none() {
+            columns = Some(current_columns(&rows, &cached.columns)?);
+        }
+        let columns = columns.as_ref().map_or(&cached.columns, |c| c);
         let mut cells = Vec::with_capacity(columns.len());
         for i in 0..columns.len() as i32 {
             cells.push(read_value(&row, i)?);
         }
         out.push(cells);
     }
+    let columns = match columns {
+        Some(columns) => columns,
+        None => current_columns(&rows, &cached.columns)?,
+    };
     Ok(RowSet {
-        columns: columns.unwrap_or_else(|| current_columns(&rows, &cached.columns)),
+        columns,
         rows: out,
         json: Vec::new(),
     })
@@ -315,25 +331,28 @@ async fn read_rows(cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
 
 /// The statement's result columns now: `known` itself while they are unchanged (the
 /// usual case, compared without allocating), a fresh list after a schema change.
-fn current_columns(rows: &libsql::Rows, known: &Arc<[String]>) -> Arc<[String]> {
-    let count = rows.column_count().max(0) as usize;
-    let unchanged = count == known.len()
-        && known
-            .iter()
-            .enumerate()
-            .all(|(i, name)| rows.column_name(i as i32) == Some(name.as_str()));
-    if unchanged {
-        return known.clone();
-    }
-    (0..count as i32)
-        .map(|i| rows.column_name(i).unwrap_or_default().to_owned())
-        .collect()
+fn current_columns(rows: &libsql::Rows, known: &Arc<[String]>) -> Result<Arc<[String]>> {
+    silently(|| {
+        let count = rows.column_count().max(0) as usize;
+        let unchanged = count == known.len()
+            && known
+                .iter()
+                .enumerate()
+                .all(|(i, name)| rows.column_name(i as i32) == Some(name.as_str()));
+        if unchanged {
+            return known.clone();
+        }
+        (0..count as i32)
+            .map(|i| rows.column_name(i).unwrap_or_default().to_owned())
+            .collect()
+    })
+    .map_err(|_| bad_column_name())
 }
 
-/// `libsql` unwraps the UTF-8 check of TEXT cells; a cell written by another program with
-/// invalid UTF-8 would panic inside it, so the read is fenced and reported as an error.
+/// One cell. `libsql` unwraps the UTF-8 check of TEXT: a cell written by another program
+/// with invalid UTF-8 would panic inside it, so the read is fenced (silently) and reported.
 fn read_value(row: &libsql::Row, idx: i32) -> Result<Value> {
-    match catch_unwind(AssertUnwindSafe(|| row.get_value(idx))) {
+    match silently(|| row.get_value(idx)) {
         Ok(v) => Ok(v?.into()),
         Err(_) => Err(Error::query(format!(
             "column {idx} holds TEXT that is not valid UTF-8; read it with CAST(... AS BLOB)"

@@ -11,6 +11,7 @@ pub mod dates;
 pub mod driver;
 pub mod error;
 pub mod fast_hash;
+pub mod fence;
 pub mod identifier;
 pub mod pcache;
 pub mod poll;
