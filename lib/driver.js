@@ -391,8 +391,10 @@ class TursoDriver {
   // --- writes ---------------------------------------------------------------------------
 
   create(objectName, data, options) {
-    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-    return this.#runIn(options, (opts) => toRow(this.#native.create(objectName, keys, values, opts)));
+    return this.#runIn(options, (opts) => {
+      const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+      return toRow(this.#native.create(objectName, keys, values, opts));
+    });
   }
 
   /**
@@ -402,21 +404,22 @@ class TursoDriver {
   upsert(objectName, data, conflictKeys, options) {
     const keyed = Array.isArray(conflictKeys);
     const conflict = keyed ? conflictKeys.filter((k) => typeof k === 'string') : [];
-    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-    return this.#runIn(keyed ? options : conflictKeys, (opts) =>
-      toRow(this.#native.upsert(objectName, keys, values, conflict, opts)),
-    );
+    return this.#runIn(keyed ? options : conflictKeys, (opts) => {
+      const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+      return toRow(this.#native.upsert(objectName, keys, values, conflict, opts));
+    });
   }
 
   /** The stored record, or for an unknown id the contract's answer (`null` / `{ id, ...data }`). */
   update(objectName, id, data, options) {
-    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-    return this.#runIn(
-      options,
-      (opts) =>
+    return this.#runIn(options, (opts) => {
+      // No data: nothing to change (4.2.2 answered with the stored record).
+      const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
+      return (
         toRow(this.#native.update(objectName, id, keys, values, opts)) ??
-        this.#contract.updateMissing(id, data),
-    );
+        this.#contract.updateMissing(id, data)
+      );
+    });
   }
 
   delete(objectName, id, options) {
@@ -425,10 +428,10 @@ class TursoDriver {
 
   updateMany(objectName, filters, data, options) {
     const filter = this.#contract.filterOf(filters);
-    const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-    return this.#runIn(options, (opts) =>
-      this.#contract.updatedMany(this.#native.updateMany(objectName, filter, keys, values, opts)),
-    );
+    return this.#runIn(options, (opts) => {
+      const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
+      return this.#contract.updatedMany(this.#native.updateMany(objectName, filter, keys, values, opts));
+    });
   }
 
   deleteMany(objectName, filters, options) {
@@ -441,25 +444,23 @@ class TursoDriver {
   /** All records in one transaction: the stored rows (kernel) or how many (4.2.2; `[]` for none). */
   bulkCreate(objectName, records, options) {
     if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
-    const [shapes, counts, values] = encodeRecords(records, this.#contract.valuesAsIs);
     const returning = this.#contract.returnsRows;
-    return this.#runIn(options, (opts) =>
-      this.#native.bulkCreate(objectName, shapes, counts, values, returning, opts),
-    );
+    return this.#runIn(options, (opts) => {
+      const [shapes, counts, values] = encodeRecords(records, this.#contract.valuesAsIs);
+      return this.#native.bulkCreate(objectName, shapes, counts, values, returning, opts);
+    });
   }
 
   /** `[{ id, data }]` in one transaction: the updated rows (kernel) or how many changed (4.2.2). */
   bulkUpdate(objectName, updates, options) {
     if (Array.isArray(updates) && updates.length === 0) return Promise.resolve([]);
-    const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
-    const [shapes, counts, values] = encodeRecords(
-      Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates,
-      this.#contract.valuesAsIs,
-    );
     const returning = this.#contract.returnsRows;
-    return this.#runIn(options, (opts) =>
-      this.#native.bulkUpdate(objectName, ids, shapes, counts, values, returning, opts),
-    );
+    return this.#runIn(options, (opts) => {
+      const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
+      const changes = Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates;
+      const [shapes, counts, values] = encodeRecords(changes, this.#contract.valuesAsIs);
+      return this.#native.bulkUpdate(objectName, ids, shapes, counts, values, returning, opts);
+    });
   }
 
   bulkDelete(objectName, ids, options) {

@@ -50,6 +50,28 @@ pub(crate) fn check(status: sys::napi_status, what: &str) -> Result<()> {
     }
 }
 
+/// Like [`check`], for N-API calls that run the caller's code (getters, proxy traps): an
+/// exception it threw is taken back (else it would surface after the call returns) and
+/// reported as the caller's mistake.
+unsafe fn check_user(env: napi_env, status: sys::napi_status, what: &str) -> Result<()> {
+    if status != sys::Status::napi_pending_exception {
+        return check(status, what);
+    }
+    let mut error = ptr::null_mut();
+    check(
+        sys::napi_get_and_clear_last_exception(env, &mut error),
+        what,
+    )?;
+    let mut message = ptr::null_mut();
+    let mut text = String::from("an exception");
+    if sys::napi_coerce_to_string(env, error, &mut message) == sys::Status::napi_ok {
+        if let Ok(s) = read_string(env, message) {
+            text = s;
+        }
+    }
+    Err(invalid(format!("reading the {what} threw: {text}")))
+}
+
 fn invalid(message: String) -> Error {
     Error::new(Status::InvalidArg, message)
 }
@@ -142,6 +164,13 @@ unsafe fn from_js(env: napi_env, value: napi_value, depth: usize) -> Result<Valu
         sys::ValueType::napi_number => {
             let mut f = 0.0;
             check(sys::napi_get_value_double(env, value, &mut f), "number")?;
+            if !f.is_finite() {
+                // SQLite would store NaN as NULL: refused rather than altered.
+                return Err(invalid(format!(
+                    "{} cannot be stored or compared (SQLite has no such number); use null or a finite number",
+                    Value::Real(f).describe()
+                )));
+            }
             // JS has only doubles: whole ones are integers, or SQLite would store REALs.
             Ok(if is_safe_whole(f) {
                 Value::Integer(f as i64)
@@ -183,11 +212,12 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
         let mut items = Vec::with_capacity(len as usize);
         for i in 0..len {
             let mut item = ptr::null_mut();
-            check(
+            check_user(
+                env,
                 sys::napi_get_element(env, value, i, &mut item),
                 "array element",
             )?;
-            items.push(from_js(env, item, depth + 1)?);
+            items.push(from_js(env, item, depth + 1).map_err(|e| at(&format!("[{i}]"), e))?);
         }
         return Ok(Value::Array(items));
     }
@@ -195,7 +225,9 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
     if flag {
         let mut ms = 0.0;
         check(sys::napi_get_date_value(env, value, &mut ms), "date")?;
-        return Ok(iso_datetime(ms).map_or(Value::Null, Value::Text));
+        return iso_datetime(ms).map(Value::Text).ok_or_else(|| {
+            invalid("an invalid Date (its time is NaN) cannot be stored or compared".into())
+        });
     }
     check(
         sys::napi_is_typedarray(env, value, &mut flag),
@@ -226,7 +258,8 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
         return Ok(Value::Blob(slice.to_vec()));
     }
     let mut keys = ptr::null_mut();
-    check(
+    check_user(
+        env,
         sys::napi_get_all_property_names(
             env,
             value,
@@ -235,22 +268,48 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
             sys::KeyConversion::numbers_to_strings,
             &mut keys,
         ),
-        "property names",
+        "object's keys",
     )?;
     let mut len = 0u32;
-    check(sys::napi_get_array_length(env, keys, &mut len), "key count")?;
+    check_user(
+        env,
+        sys::napi_get_array_length(env, keys, &mut len),
+        "key count",
+    )?;
     let mut entries = Vec::with_capacity(len as usize);
     for i in 0..len {
         let mut key = ptr::null_mut();
         check(sys::napi_get_element(env, keys, i, &mut key), "key")?;
         let mut item = ptr::null_mut();
-        check(
+        check_user(
+            env,
             sys::napi_get_property(env, value, key, &mut item),
             "property",
         )?;
-        entries.push((read_string(env, key)?, from_js(env, item, depth + 1)?));
+        let key = read_string(env, key)?;
+        let item = from_js(env, item, depth + 1).map_err(|e| at(&format!(".{key}"), e))?;
+        entries.push((key, item));
     }
     Ok(Value::Object(entries))
+}
+
+/// `err`, said of the value at `step` (`.key`, `[i]`) of its container: the innermost
+/// step comes first, so the message reads as a path from the value handed in.
+fn at(step: &str, err: Error) -> Error {
+    let reason = err.reason.clone();
+    let (path, rest) = match reason
+        .strip_prefix("at ")
+        .and_then(|inner| inner.split_once(": "))
+    {
+        // The inner path lost its leading dot when it was written; give it back.
+        Some((inner, rest)) if inner.starts_with('[') => (format!("{step}{inner}"), rest),
+        Some((inner, rest)) => (format!("{step}.{inner}"), rest),
+        None => (step.to_owned(), reason.as_str()),
+    };
+    Error::new(
+        err.status,
+        format!("at {}: {rest}", path.trim_start_matches('.')),
+    )
 }
 
 fn typed_array_element_size(kind: sys::napi_typedarray_type) -> usize {
@@ -302,7 +361,33 @@ unsafe fn read_string(env: napi_env, value: napi_value) -> Result<String> {
         buf
     };
     // N-API writes UTF-8 (lone surrogates become U+FFFD), so this does not fail in practice.
-    String::from_utf8(bytes).map_err(|_| invalid("string is not valid UTF-8".into()))
+    let text = String::from_utf8(bytes).map_err(|_| invalid("string is not valid UTF-8".into()))?;
+    if text.contains('\u{FFFD}') && has_lone_surrogate(env, value)? {
+        return Err(invalid(
+            "a string with an unpaired surrogate (a broken UTF-16 character) cannot be stored as \
+             text; it would come back as U+FFFD"
+                .into(),
+        ));
+    }
+    Ok(text)
+}
+
+/// Whether a JS string has a surrogate without its pair (N-API's UTF-8 turns one into
+/// U+FFFD, which the string may also hold for real: only its UTF-16 tells them apart).
+unsafe fn has_lone_surrogate(env: napi_env, value: napi_value) -> Result<bool> {
+    let mut len = 0usize;
+    check(
+        sys::napi_get_value_string_utf16(env, value, ptr::null_mut(), 0, &mut len),
+        "string length",
+    )?;
+    let mut units = vec![0u16; len + 1];
+    let mut written = 0usize;
+    check(
+        sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), len + 1, &mut written),
+        "string",
+    )?;
+    units.truncate(written);
+    Ok(char::decode_utf16(units).any(|c| c.is_err()))
 }
 
 // --- out -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ use crate::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
 use crate::fast_hash::FastMap;
 use crate::fence::silently;
+use crate::record::MAX_VALUE_BYTES;
 use crate::rows::RowSet;
 use crate::value::Value;
 
@@ -293,7 +294,24 @@ fn bind(stmt: &libsql::Statement, args: Vec<Value>) -> Result<Vec<libsql::Value>
             args.len()
         )));
     }
+    if let Some((i, value)) = args.iter().enumerate().find(|(_, v)| unbindable(v)) {
+        return Err(Error::invalid(format!(
+            "SQL parameter {}: {} cannot be bound as it is (over SQLite's length limit, or not a finite number)",
+            i + 1,
+            value.describe()
+        )));
+    }
     Ok(args.into_iter().map(Value::into_sql).collect())
+}
+
+/// What SQLite would bind as something else (NULL): the last line behind every check.
+fn unbindable(value: &Value) -> bool {
+    match value {
+        Value::Text(t) => t.len() > MAX_VALUE_BYTES,
+        Value::Blob(b) => b.len() > MAX_VALUE_BYTES,
+        Value::Real(f) => !f.is_finite(),
+        _ => false,
+    }
 }
 
 async fn run(stmt: &libsql::Statement, args: Vec<Value>) -> Result<u64> {

@@ -19,17 +19,23 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Checks every column name and that each row has one value per column.
+    /// Checks every column name, that each row has one value per column, and that each
+    /// value can be stored as it is ([`check_storable`]).
     pub fn new(columns: Vec<String>, rows: Vec<Vec<Value>>) -> Result<Batch> {
         for column in &columns {
             check_identifier(column)?;
         }
-        if let Some(bad) = rows.iter().find(|r| r.len() != columns.len()) {
-            return Err(Error::invalid(format!(
-                "a record has {} values for {} fields",
-                bad.len(),
-                columns.len()
-            )));
+        for row in &rows {
+            if row.len() != columns.len() {
+                return Err(Error::invalid(format!(
+                    "a record has {} values for {} fields",
+                    row.len(),
+                    columns.len()
+                )));
+            }
+            for (column, value) in columns.iter().zip(row) {
+                check_storable(column, value)?;
+            }
         }
         Ok(Batch { columns, rows })
     }
@@ -147,12 +153,35 @@ impl Batch {
     }
 }
 
+/// SQLite's longest value (`SQLITE_MAX_LENGTH`): a longer one is bound as NULL.
+pub const MAX_VALUE_BYTES: usize = 1_000_000_000;
+
+/// Refuses what would not come back as it was given: a value longer than SQLite holds
+/// (it would be stored as NULL), text with a NUL character (it would be read back cut
+/// there), a NaN or infinite number (stored as NULL).
+pub fn check_storable(field: &str, value: &Value) -> Result<()> {
+    let problem = match value {
+        Value::Text(t) if t.len() > MAX_VALUE_BYTES => "is longer than SQLite's limit of 1,000,000,000 bytes",
+        Value::Blob(b) if b.len() > MAX_VALUE_BYTES => "is longer than SQLite's limit of 1,000,000,000 bytes",
+        Value::Text(t) if t.contains('\0') => {
+            "contains a NUL character (\\0), which text read back from SQLite ends at; store it as a Buffer"
+        }
+        Value::Real(f) if !f.is_finite() => "is not a finite number (SQLite would store NULL)",
+        _ => return Ok(()),
+    };
+    Err(Error::invalid(format!(
+        "Field \"{field}\": {} {problem}",
+        value.describe()
+    )))
+}
+
 /// A record from an object value (`{ field: value }`).
 pub fn record_from_value(data: Value) -> Result<Record> {
     match data {
         Value::Object(entries) => {
-            for (k, _) in &entries {
+            for (k, v) in &entries {
                 check_identifier(k)?;
+                check_storable(k, v)?;
             }
             Ok(entries)
         }

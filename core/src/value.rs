@@ -80,6 +80,19 @@ impl Value {
         }
     }
 
+    /// The value for a message: JSON for most, `NaN`/`Infinity` for the numbers JSON lacks.
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Real(f) if f.is_nan() => "NaN".to_owned(),
+            Value::Real(f) if f.is_infinite() => {
+                if *f > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
+            }
+            Value::Blob(b) => format!("a Buffer of {} bytes", b.len()),
+            Value::Text(t) if t.len() > 64 => format!("a string of {} bytes", t.len()),
+            other => other.to_json(),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
