@@ -100,15 +100,16 @@ fn compile_logical(cols: &Columns, key: &str, value: &Value, conj: Conj) -> Resu
             None => {}
         }
     }
-    if cols.two_valued() && conj == Conj::Or && parts.is_empty() {
-        // The kernel's empty OR is FALSE (the OR identity), not "no condition".
+    if conj == Conj::Or && parts.is_empty() {
+        // An empty OR is FALSE (the OR identity), in every method: read as "no condition"
+        // it let `deleteMany({ $or: [] })` empty a table that `find` said had no match.
         return Ok(Some(Part::atom("1=0", vec![])));
     }
     Ok(join(parts, conj).map(Part::grouped))
 }
 
 fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
-    if !matches!(value, Value::Object(_) | Value::Array(_) | Value::Null) {
+    if !matches!(value, Value::Object(_) | Value::Array(_)) {
         return Err(Error::invalid(format!(
             "\"$not\" needs a filter object, got a {}",
             value.type_name()
@@ -116,9 +117,8 @@ fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
     }
     let inner = compile_part(cols, value)?;
     Ok(match inner {
-        // NOT TRUE: the kernel's `$not {}` matches nothing.
-        None if cols.two_valued() => Some(Part::atom("1=0", vec![])),
-        None => None,
+        // NOT TRUE matches nothing (never "no condition", which would be everything).
+        None => Some(Part::atom("1=0", vec![])),
         // A comparison with a missing value is unknown, not false, in SQL; the kernel
         // counts it false, so its negation holds.
         Some(p) if cols.two_valued() => {
@@ -134,8 +134,16 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
         // Arrays and nulls included: an array binds as its JSON text.
         return Ok(Some(compile_op(field, &quoted, Op::Eq, value)?));
     };
+    if ops.is_empty() {
+        // Almost always a caller's bug, and read as "no condition" it widened a
+        // `deleteMany` to every row.
+        return Err(Error::invalid(format!(
+            "Field \"{field}\" has an empty operator object {{}}; give an operator \
+             ({{ \"$eq\": value }}, ...) or a value to compare with"
+        )));
+    }
     let dollar = ops.iter().filter(|(k, _)| k.starts_with('$')).count();
-    if dollar == 0 && !ops.is_empty() {
+    if dollar == 0 {
         // A plain object is a value to compare with, stored as JSON text.
         return Ok(Some(compile_op(field, &quoted, Op::Eq, value)?));
     }
@@ -443,8 +451,8 @@ mod tests {
     fn arrays_and_plain_objects_bind_as_values() {
         check(r#"{"tags":["a","b"]}"#, r#""tags" = ?"#, r#"[["a","b"]]"#);
         check(r#"{"meta":{"k":1}}"#, r#""meta" = ?"#, r#"[{"k":1}]"#);
-        // No keys at all: an operator object without operators.
-        check(r#"{"meta":{}}"#, "", "[]");
+        // No keys at all: an operator object without operators is refused.
+        assert!(refused(r#"{"meta":{}}"#).contains("empty operator object"));
     }
 
     #[test]
@@ -544,7 +552,11 @@ mod tests {
         );
         check(r#"{"$or":[{"a":1}]}"#, r#""a" = ?"#, "[1]");
         check(r#"{"$or":[{},{"a":1},null]}"#, r#""a" = ?"#, "[1]");
-        check(r#"{"$not":{}}"#, "", "[]");
+        // Nothing to negate, or nothing to choose from, matches nothing.
+        check(r#"{"$not":{}}"#, "1=0", "[]");
+        check(r#"{"$or":[]}"#, "1=0", "[]");
+        check(r#"{"$or":[{}]}"#, "1=0", "[]");
+        assert!(refused(r#"{"$not":null}"#).contains("$not"));
     }
 
     #[test]
