@@ -16,6 +16,7 @@ pub mod identifier;
 pub mod pcache;
 pub mod poll;
 pub mod query;
+pub mod raw_sql;
 pub mod record;
 pub mod record_id;
 pub mod rows;

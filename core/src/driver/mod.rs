@@ -128,6 +128,7 @@ impl Driver {
         args: Vec<Value>,
         tx: Option<u32>,
     ) -> Result<(RowSet, Changes)> {
+        crate::raw_sql::check_one_statement(sql, tx.is_some())?;
         let conn = self.connect().await?.conn(tx)?;
         conn.execute_raw(sql, args).await
     }
