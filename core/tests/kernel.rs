@@ -568,3 +568,24 @@ fn counts_and_writes_use_the_filters_of_find_and_sorted_reads_end_on_the_id() {
     );
     assert_eq!(desc, ["e", "d", "b", "a", "c"]);
 }
+
+#[test]
+fn an_index_on_a_field_the_object_lacks_is_refused_not_built_on_a_constant() {
+    let dir = TempDir::new("index-typo");
+    for d in [kernel_driver(&dir, "k.db"), file_driver(&dir, "q.db")] {
+        let err = run(d.sync_schema(&[v(
+            r#"{"name":"t","fields":{"email":{}},"indexes":[{"fields":["emial"],"unique":true}]}"#,
+        )]))
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        assert!(err.message.contains("\"emial\""), "{}", err.message);
+        // Nothing of the sync applied: no table.
+        let tables = run(d.execute(
+            "SELECT name FROM sqlite_master WHERE name = 't'",
+            vec![],
+            None,
+        ))
+        .unwrap();
+        assert!(tables.0.rows.is_empty());
+    }
+}

@@ -7,7 +7,7 @@ use crate::catalog::Audit;
 use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::{push_identifier, quote_identifier};
-use crate::schema::index::{self, Change};
+use crate::schema::index::{self, Change, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
 use crate::schema::ObjectDef;
 use crate::value::Value;
@@ -69,6 +69,25 @@ impl Driver {
     async fn sync_indexes(&self, conn: &Conn, def: &ObjectDef) -> Result<()> {
         let tenant = self.catalog.tenant_field_for(def);
         let expected = index::expected(def, &def.name, tenant.as_deref());
+        // SQLite reads an unknown "name" in CREATE INDEX as a string constant: an index
+        // on a misspelt field would index one value, and a unique one hold one row.
+        let columns = table_columns(conn, &def.name).await?;
+        for spec in &expected {
+            if let Some(missing) = spec
+                .keys
+                .iter()
+                .filter_map(Key::column)
+                .find(|k| !columns.iter().any(|c| c == k))
+            {
+                return Err(Error::invalid(format!(
+                    "Index \"{}\" of \"{}\" names \"{missing}\", which is not a field of the \
+                     object (its columns: {}); nothing of this sync was applied",
+                    spec.name,
+                    def.name,
+                    columns.join(", ")
+                )));
+            }
+        }
         let existing = introspect::table_indexes(conn, &def.name).await?;
         let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
         for change in index::plan(&def.name, &expected, &existing, &fields) {
