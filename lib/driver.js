@@ -123,6 +123,15 @@ const CONTRACTS = Object.freeze({
 /** Config the driver cannot serve yet, refused at construction rather than run local-only. */
 function refuseUnservable(config) {
   if (!isPlainObject(config)) return;
+  for (const key of ['timeout', 'concurrency']) {
+    const value = config[key];
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw makeError(
+        'CONFIG_ERROR',
+        `Turso driver option "${key}" must be a finite non-negative number, got ${value}.`,
+      );
+    }
+  }
   if (config.client !== undefined && config.client !== null && typeof config.client !== 'string') {
     throw makeError(
       'CONFIG_ERROR',
@@ -151,7 +160,10 @@ class TursoDriver {
       const { client: _client, ...rest } = isPlainObject(config) ? config : {};
       this.#native = new NativeDriver(isPlainObject(config) ? rest : (config ?? {}));
     } catch (err) {
-      throw toObjectQLError(err);
+      const error = toObjectQLError(err);
+      // A value the binding could not take (`timeout: Infinity`) is a configuration error too.
+      if (error.code === 'CONFIG_ERROR') throw error;
+      throw makeError('CONFIG_ERROR', `Turso driver configuration: ${error.message}`);
     }
   }
 
@@ -183,12 +195,24 @@ class TursoDriver {
     try {
       return Promise.resolve(call());
     } catch (err) {
-      if (isBusy(err)) return this.#retryWhenUnlocked(call, err);
+      if (isBusy(err)) return this.#track(this.#retryWhenUnlocked(call, err, this.#session));
       return Promise.reject(this.#error(err));
     }
   }
 
-  async #retryWhenUnlocked(call, firstError) {
+  /** Calls waiting to retry: `disconnect()` settles them before it resolves. */
+  #waiting = new Set();
+  /** Bumped by `disconnect()`: a call that waited across it must not run afterwards. */
+  #session = 0;
+
+  #track(promise) {
+    this.#waiting.add(promise);
+    const done = () => this.#waiting.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  async #retryWhenUnlocked(call, firstError, session) {
     const timeout = this.#native.busyTimeout;
     const deadline = Date.now() + timeout;
     let delay = FIRST_RETRY_MS;
@@ -196,6 +220,13 @@ class TursoDriver {
     while (Date.now() < deadline) {
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
       delay = Math.min(delay * 2, MAX_RETRY_MS);
+      if (session !== this.#session) {
+        // Running it now would reconnect and write after disconnect() returned.
+        throw makeError(
+          'DRIVER_ERROR',
+          'The driver was disconnected while this call waited for a lock held elsewhere; nothing of it ran.',
+        );
+      }
       try {
         return call();
       } catch (err) {
@@ -272,8 +303,21 @@ class TursoDriver {
     return this.#run(() => this.#native.connect());
   }
 
-  disconnect() {
-    return this.#run(() => this.#native.disconnect());
+  /**
+   * Closes the database (open transactions roll back). Calls still waiting for a lock are
+   * settled first, with an error, and none of them runs afterwards; a call made after
+   * this reconnects, as 4.2.2 connected lazily.
+   */
+  async disconnect() {
+    this.#session++;
+    const waiting = [...this.#waiting];
+    try {
+      this.#native.disconnect();
+    } catch (err) {
+      throw this.#error(err);
+    } finally {
+      await Promise.allSettled(waiting);
+    }
   }
 
   checkHealth() {

@@ -67,6 +67,8 @@ pub struct SyncConfig {
 pub struct DriverConfig {
     pub url: String,
     pub location: Location,
+    /// `file:...?mode=ro`: opened read-only (writes are refused by SQLite).
+    pub read_only: bool,
     pub auth_token: Option<String>,
     pub encryption_key: Option<String>,
     pub concurrency: u32,
@@ -93,9 +95,11 @@ impl DriverConfig {
             }
         };
         let location = parse_location(&url)?;
+        let read_only = uri_mode(&url)?.is_some_and(|mode| mode == "ro");
         let sync = config.get("sync");
         Ok(DriverConfig {
             location,
+            read_only,
             auth_token: optional_string(config, "authToken")?,
             encryption_key: optional_string(config, "encryptionKey")?,
             concurrency: optional_number(config, "concurrency")?.map_or(20, |n| n.max(1.0) as u32),
@@ -167,8 +171,13 @@ fn parse_location(url: &str) -> Result<Location> {
             .or_else(|| rest.strip_prefix("//"))
             .unwrap_or(rest);
         let path = path.split(['?', '#']).next().unwrap_or(path);
-        if path.is_empty() || path == ":memory:" {
+        if path == ":memory:" {
             return Ok(Location::Memory);
+        }
+        if path.is_empty() {
+            return Err(Error::config(
+                "The url \"file:\" names no file: give a path (\"file:./data/app.db\"), or use \":memory:\" for a database in memory.",
+            ));
         }
         if path.contains('\0') {
             return Err(Error::config(
@@ -184,6 +193,29 @@ fn parse_location(url: &str) -> Result<Location> {
     Err(Error::config(format!(
         "Unsupported Turso driver url \"{url}\": use \":memory:\", \"file:<path>\", or a libsql://, https://, http://, ws:// or wss:// URL."
     )))
+}
+
+/// The `mode` of a `file:` url's query (`ro`, `rw`, `rwc`), checked.
+fn uri_mode(url: &str) -> Result<Option<&str>> {
+    let Some(query) = url
+        .strip_prefix("file:")
+        .and_then(|r| r.split_once('?'))
+        .map(|(_, q)| q)
+    else {
+        return Ok(None);
+    };
+    let query = query.split('#').next().unwrap_or(query);
+    for pair in query.split('&') {
+        if let Some(mode) = pair.strip_prefix("mode=") {
+            return match mode {
+                "ro" | "rw" | "rwc" => Ok(Some(mode)),
+                other => Err(Error::config(format!(
+                    "Unsupported mode \"{other}\" in the url: use mode=ro (read-only), rw or rwc."
+                ))),
+            };
+        }
+    }
+    Ok(None)
 }
 
 fn optional_string(config: &Value, key: &str) -> Result<Option<String>> {
@@ -203,8 +235,8 @@ fn optional_number(config: &Value, key: &str) -> Result<Option<f64>> {
         Some(Value::Integer(i)) if *i >= 0 => Ok(Some(*i as f64)),
         Some(Value::Real(f)) if f.is_finite() && *f >= 0.0 => Ok(Some(*f)),
         Some(other) => Err(Error::config(format!(
-            "Turso driver option \"{key}\" must be a non-negative number, got {}.",
-            other.to_json()
+            "Turso driver option \"{key}\" must be a finite non-negative number, got {}.",
+            other.describe()
         ))),
     }
 }

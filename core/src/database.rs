@@ -42,16 +42,15 @@ struct ScratchFile {
     path: String,
 }
 
+/// Scratch files are named `objectql-memory-<pid>-<seq>-<random>.db[-wal|-shm|-journal]`.
+const SCRATCH_PREFIX: &str = "objectql-memory-";
+
 impl ScratchFile {
     fn new() -> ScratchFile {
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            shm.to_path_buf()
-        } else {
-            std::env::temp_dir()
-        };
+        let dir = scratch_dir();
+        sweep_dead(&dir);
         let name = format!(
-            "objectql-memory-{}-{}-{}.db",
+            "{SCRATCH_PREFIX}{}-{}-{}.db",
             std::process::id(),
             SCRATCH_SEQ.fetch_add(1, Ordering::Relaxed),
             &crate::record_id::new_id()[..8]
@@ -60,6 +59,48 @@ impl ScratchFile {
             path: dir.join(name).to_string_lossy().into_owned(),
         }
     }
+}
+
+fn scratch_dir() -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// Removes the scratch files of processes that died without removing theirs (a killed
+/// process runs no destructor): once per process, before it makes its first one. A file
+/// whose pid is alive (or reused) stays.
+fn sweep_dead(dir: &std::path::Path) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !process_alive(pid) {
+                // Gone already (another process swept it) is fine.
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    });
+}
+
+/// Whether a process with this id runs (Linux: `/proc/<pid>`; elsewhere, assume it does).
+fn process_alive(pid: u32) -> bool {
+    let proc_dir = std::path::Path::new("/proc");
+    !proc_dir.is_dir() || pid == std::process::id() || proc_dir.join(pid.to_string()).exists()
 }
 
 impl Drop for ScratchFile {
@@ -74,6 +115,8 @@ impl Drop for ScratchFile {
 /// The database and its main connection; replaced once when `:memory:` moves to a file.
 struct Store {
     db: libsql::Database,
+    /// Opened read-only (`mode=ro`): no WAL switch, no checkpoints; SQLite refuses writes.
+    read_only: bool,
     main: Conn,
     checkpointer: Option<Arc<Checkpointer>>,
     /// Whether transactions can get connections of their own (false for plain memory).
@@ -103,7 +146,7 @@ impl Database {
             ));
         }
         let store = match &config.location {
-            Location::File(path) => open_file(path, None).await?,
+            Location::File(path) => open_file(path, None, config.read_only).await?,
             Location::Memory => {
                 // `file::memory:` (not `:memory:`, which libsql opens with fixed flags)
                 // so that the connection gets `open_flags()` too.
@@ -116,6 +159,7 @@ impl Database {
                 main.batch(TEMP_STORE).await.map_err(connection_failed)?;
                 Store {
                     db,
+                    read_only: false,
                     main,
                     checkpointer: None,
                     shared: false,
@@ -160,14 +204,15 @@ impl Database {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let (raw, checkpointer) = {
+                let (raw, checkpointer, read_only) = {
                     let store = self.lock_store();
                     (
                         store.db.connect().map_err(connection_failed)?,
                         store.checkpointer.clone(),
+                        store.read_only,
                     )
                 };
-                let conn = configure(Conn::new(raw)).await?;
+                let conn = configure(Conn::new(raw), read_only).await?;
                 match checkpointer {
                     Some(c) => conn.with_checkpointer(c),
                     None => conn,
@@ -241,7 +286,7 @@ impl Database {
         let into = format!("VACUUM INTO '{}'", scratch.path.replace('\'', "''"));
         main.batch(&into).await?;
         let path = scratch.path.clone();
-        let store = open_file(&path, Some(scratch)).await?;
+        let store = open_file(&path, Some(scratch), false).await?;
         *self.lock_store() = store;
         Ok(())
     }
@@ -274,6 +319,15 @@ fn open_flags() -> libsql::OpenFlags {
     )
 }
 
+/// [`open_flags`] for `mode=ro`: read-only, never created.
+fn read_only_flags() -> libsql::OpenFlags {
+    use libsql::ffi;
+    configure_sqlite();
+    libsql::OpenFlags::from_bits_retain(
+        ffi::SQLITE_OPEN_READONLY | ffi::SQLITE_OPEN_URI | ffi::SQLITE_OPEN_NOMUTEX,
+    )
+}
+
 /// Process-wide SQLite settings, before libsql initialises SQLite on its first open:
 /// no memory statistics (they take a global mutex on every allocation), and the page
 /// cache wrapper of `pcache.rs`.
@@ -291,21 +345,37 @@ pub fn configure_sqlite() {
 }
 
 /// Opens a database file in WAL mode, which lets the main connection read while a
-/// transaction's connection writes.
-async fn open_file(path: &str, scratch: Option<ScratchFile>) -> Result<Store> {
+/// transaction's connection writes; read-only as it is.
+async fn open_file(path: &str, scratch: Option<ScratchFile>, read_only: bool) -> Result<Store> {
+    let flags = if read_only {
+        read_only_flags()
+    } else {
+        open_flags()
+    };
     let db = libsql::Builder::new_local(path)
-        .flags(open_flags())
+        .flags(flags)
         .build()
         .await
         .map_err(connection_failed)?;
-    let checkpointer = Checkpointer::new(db.connect().map_err(connection_failed)?);
-    let main = configure(Conn::new(db.connect().map_err(connection_failed)?))
-        .await?
-        .with_checkpointer(checkpointer.clone());
+    let main = configure(
+        Conn::new(db.connect().map_err(connection_failed)?),
+        read_only,
+    )
+    .await?;
+    let (main, checkpointer) = if read_only {
+        (main, None)
+    } else {
+        let checkpointer = Checkpointer::new(db.connect().map_err(connection_failed)?);
+        (
+            main.with_checkpointer(checkpointer.clone()),
+            Some(checkpointer),
+        )
+    };
     Ok(Store {
         db,
+        read_only,
         main,
-        checkpointer: Some(checkpointer),
+        checkpointer,
         shared: true,
         _scratch: scratch,
     })
@@ -316,7 +386,16 @@ async fn open_file(path: &str, scratch: Option<ScratchFile>) -> Result<Store> {
 /// (better-sqlite3's build default, and what the kernel's TypeScript driver runs with).
 /// Checkpoints run on the checkpoint worker (see `checkpoint.rs`), not inside commits;
 /// the setting must follow the switch to WAL, which resets it.
-async fn configure(conn: Conn) -> Result<Conn> {
+async fn configure(conn: Conn, read_only: bool) -> Result<Conn> {
+    if read_only {
+        for pragma in [
+            format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"),
+            TEMP_STORE.to_owned(),
+        ] {
+            conn.batch(&pragma).await.map_err(connection_failed)?;
+        }
+        return Ok(conn);
+    }
     // One at a time: libsql's batch skips what follows a statement that returns rows.
     for pragma in [
         "PRAGMA synchronous = NORMAL".to_owned(),
