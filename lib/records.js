@@ -75,6 +75,10 @@ function encodeRecord(data, asIs = false) {
     } catch (err) {
       throw refuse(keys[i], `reading it threw: ${err && err.message}`);
     }
+    if (keys[i] === 'id' && value !== null && typeof value === 'object' && !(value instanceof Date)) {
+      // Stored as its JSON text, it would become an id nobody can look up by.
+      throw refuse('id', 'a record id must be a string or a number');
+    }
     values[i] = encodeValue(keys[i], value, asIs);
   }
   return [keys, values];

@@ -13,6 +13,7 @@ use crate::checkpoint::Checkpointer;
 use crate::config::{DriverConfig, Location};
 use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
+use crate::value::Value;
 
 /// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
 /// tables (tens of MB) then stop re-reading pages on every query.
@@ -287,6 +288,7 @@ impl Database {
         main.batch(&into).await?;
         let path = scratch.path.clone();
         let store = open_file(&path, Some(scratch), false).await?;
+        copy_temp_objects(&main, &store.main).await?;
         *self.lock_store() = store;
         Ok(())
     }
@@ -302,6 +304,46 @@ impl Database {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// TEMP tables (and their indexes, views and triggers) belong to a connection, and
+/// `VACUUM INTO` copies only the main schema: when `:memory:` moves to its scratch file,
+/// the caller's TEMP objects and rows are made again on the new main connection.
+async fn copy_temp_objects(from: &Conn, to: &Conn) -> Result<()> {
+    const OBJECTS: &str = "SELECT type, name, sql FROM temp.sqlite_master WHERE sql IS NOT NULL \
+         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END";
+    let objects = from.query(OBJECTS, Vec::new()).await?;
+    for row in objects.rows {
+        let [Value::Text(kind), Value::Text(name), Value::Text(sql)] = <[Value; 3]>::try_from(row)
+            .map_err(|_| Error::driver("internal: unexpected sqlite_master shape"))?
+        else {
+            continue;
+        };
+        // The schema keeps `CREATE TABLE ...` for a TEMP table; indexes follow their table.
+        let create = match (kind.as_str(), sql.get(..7)) {
+            ("index", _) => sql.clone(),
+            (_, Some(head)) if head.eq_ignore_ascii_case("CREATE ") => {
+                format!("CREATE TEMP {}", &sql[7..])
+            }
+            _ => continue,
+        };
+        to.batch(&create).await?;
+        if kind == "table" {
+            let mut table = String::from("temp.");
+            crate::identifier::push_identifier(&mut table, &name)?;
+            let rows = from
+                .query(&format!("SELECT * FROM {table}"), Vec::new())
+                .await?;
+            if let Some(width) = rows.rows.first().map(Vec::len) {
+                let marks = vec!["?"; width].join(", ");
+                let insert = format!("INSERT INTO {table} VALUES ({marks})");
+                for row in rows.rows {
+                    to.execute(&insert, row).await?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How every connection is opened: read-write, created if missing, URI names (for

@@ -244,3 +244,45 @@ fn a_pooled_transaction_connection_sees_columns_added_later() {
     assert_eq!(field(&rows[0], "extra"), Value::Integer(1), "{rows:?}");
     d.disconnect();
 }
+
+#[test]
+fn temp_tables_survive_the_move_of_memory_to_its_scratch_file() {
+    let _serial = serial();
+    let d = memory_driver();
+    sync(&d, TASK_SCHEMA);
+    for sql in [
+        "CREATE TEMP TABLE scratch (k TEXT PRIMARY KEY, v INTEGER)",
+        "CREATE INDEX scratch_v ON scratch (v)",
+        "INSERT INTO scratch VALUES ('a', 1), ('b', 2)",
+        "CREATE TEMP VIEW big AS SELECT k FROM scratch WHERE v > 1",
+    ] {
+        run(d.execute(sql, vec![], None)).unwrap();
+    }
+    // The first transaction moves the database to a file; the TEMP objects come along.
+    let tx = run(d.begin_transaction()).unwrap();
+    run(d.commit(tx)).unwrap();
+    let (rows, _) = run(d.execute("SELECT k FROM big", vec![], None)).unwrap();
+    assert_eq!(
+        records(rows)
+            .iter()
+            .map(|r| text(r, "k"))
+            .collect::<Vec<_>>(),
+        ["b"]
+    );
+    let (rows, _) = run(d.execute(
+        "SELECT count(*) AS n FROM temp.sqlite_master WHERE name IN ('scratch', 'scratch_v', 'big')",
+        vec![],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(field(&only(rows), "n"), Value::Integer(3));
+    // Still TEMP: the file does not hold them.
+    let (rows, _) = run(d.execute(
+        "SELECT count(*) AS n FROM main.sqlite_master WHERE name = 'scratch'",
+        vec![],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(field(&only(rows), "n"), Value::Integer(0));
+    d.disconnect();
+}
