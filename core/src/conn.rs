@@ -296,7 +296,7 @@ fn bind(stmt: &libsql::Statement, args: Vec<Value>) -> Result<Vec<libsql::Value>
     }
     if let Some((i, value)) = args.iter().enumerate().find(|(_, v)| unbindable(v)) {
         return Err(Error::invalid(format!(
-            "SQL parameter {}: {} cannot be bound as it is (over SQLite's length limit, or not a finite number)",
+            "SQL parameter {}: {} cannot be bound as it is (over SQLite's length limit, text with a NUL character, or not a finite number)",
             i + 1,
             value.describe()
         )));
@@ -307,7 +307,8 @@ fn bind(stmt: &libsql::Statement, args: Vec<Value>) -> Result<Vec<libsql::Value>
 /// What SQLite would bind as something else (NULL): the last line behind every check.
 fn unbindable(value: &Value) -> bool {
     match value {
-        Value::Text(t) => t.len() > MAX_VALUE_BYTES,
+        // Text with NUL: stored, it reads back cut at the NUL (see `record::check_storable`).
+        Value::Text(t) => t.len() > MAX_VALUE_BYTES || t.contains('\0'),
         Value::Blob(b) => b.len() > MAX_VALUE_BYTES,
         Value::Real(f) => !f.is_finite(),
         _ => false,
