@@ -518,6 +518,14 @@ class TursoDriver {
   execute(command, parameters, options) {
     const [sql, args] =
       typeof command === 'string' ? [command, parameters ?? []] : [command?.sql, command?.args ?? []];
+    if (typeof sql !== 'string') {
+      return Promise.reject(
+        makeError(
+          'INVALID_REQUEST',
+          `execute needs SQL text: a string, or { sql, args }; got ${command === null ? 'null' : typeof command}`,
+        ),
+      );
+    }
     return this.#runIn(options, (opts) =>
       this.#contract.executeResult(this.#native.execute(sql, args, opts)),
     );

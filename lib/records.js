@@ -15,6 +15,30 @@
 
 const { makeError } = require('./errors.js');
 
+/** SQLite's SQLITE_MAX_LENGTH, as `MAX_VALUE_BYTES` in core/src/record.rs. */
+const MAX_VALUE_BYTES = 1_000_000_000;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * What a record that is not a plain object is, or undefined for a plain one. A Map, a
+ * Date or a Set has no enumerable fields: taken as a record it would insert an empty row.
+ */
+function describeNonRecord(data) {
+  if (data === null) return 'null';
+  if (typeof data !== 'object') return `a ${typeof data}`;
+  if (Array.isArray(data)) return 'an array';
+  if (ArrayBuffer.isView(data)) return 'binary data';
+  let tag;
+  try {
+    tag = Object.prototype.toString.call(data);
+  } catch {
+    // A proxy whose traps throw: reading its fields reports it below.
+    return undefined;
+  }
+  return tag === '[object Object]' ? undefined : `a ${tag.slice(8, -1)}`;
+}
+
 function refuse(key, reason) {
   return makeError('INVALID_REQUEST', `Field "${key}": ${reason}`);
 }
@@ -35,15 +59,26 @@ function encodeValue(key, value, asIs) {
         );
       }
       return value;
+    case 'bigint':
+      if (value < INT64_MIN || value > INT64_MAX) {
+        throw refuse(key, `${value} does not fit in a 64-bit SQLite integer`);
+      }
+      return value;
     case 'object':
-      if (value === null || ArrayBuffer.isView(value)) return value;
+      if (value === null) return value;
+      if (ArrayBuffer.isView(value)) {
+        if (value.byteLength > MAX_VALUE_BYTES) {
+          throw refuse(key, `${value.byteLength} bytes is longer than SQLite's limit of 1,000,000,000 bytes`);
+        }
+        return value;
+      }
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) throw refuse(key, 'an invalid Date cannot be stored');
         return value;
       }
-      if (asIs) return value;
       try {
-        return JSON.stringify(value);
+        // As JSON would store it (toJSON honoured); the kernel contract keeps the structure.
+        return asIs ? JSON.parse(JSON.stringify(value)) : JSON.stringify(value);
       } catch (err) {
         throw refuse(key, `the value cannot be stored as JSON: ${err && err.message}`);
       }
@@ -57,9 +92,9 @@ function encodeValue(key, value, asIs) {
 
 /** `[keys, values]` of one record; `asIs` keeps objects and arrays as they are. */
 function encodeRecord(data, asIs = false) {
-  if (data === null || typeof data !== 'object' || Array.isArray(data) || ArrayBuffer.isView(data)) {
-    const got = data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`;
-    throw makeError('INVALID_REQUEST', `A record must be an object of field values, got ${got}`);
+  const got = describeNonRecord(data);
+  if (got !== undefined) {
+    throw makeError('INVALID_REQUEST', `A record must be a plain object of field values, got ${got}`);
   }
   let keys;
   try {

@@ -54,7 +54,14 @@ pub(crate) fn check(status: sys::napi_status, what: &str) -> Result<()> {
 /// exception it threw is taken back (else it would surface after the call returns) and
 /// reported as the caller's mistake.
 unsafe fn check_user(env: napi_env, status: sys::napi_status, what: &str) -> Result<()> {
-    if status != sys::Status::napi_pending_exception {
+    if status == sys::Status::napi_ok {
+        return Ok(());
+    }
+    // A getter that throws fails `napi_get_property` with `napi_generic_failure`, not
+    // `napi_pending_exception`: the exception pending is what tells.
+    let mut pending = false;
+    sys::napi_is_exception_pending(env, &mut pending);
+    if !pending {
         return check(status, what);
     }
     let mut error = ptr::null_mut();
@@ -281,13 +288,11 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
         let mut key = ptr::null_mut();
         check(sys::napi_get_element(env, keys, i, &mut key), "key")?;
         let mut item = ptr::null_mut();
-        check_user(
-            env,
-            sys::napi_get_property(env, value, key, &mut item),
-            "property",
-        )?;
+        let status = sys::napi_get_property(env, value, key, &mut item);
         let key = read_string(env, key)?;
-        let item = from_js(env, item, depth + 1).map_err(|e| at(&format!(".{key}"), e))?;
+        let item = check_user(env, status, "property")
+            .and_then(|()| from_js(env, item, depth + 1))
+            .map_err(|e| at(&format!(".{key}"), e))?;
         entries.push((key, item));
     }
     Ok(Value::Object(entries))
