@@ -39,11 +39,11 @@ export interface TursoSyncConfig {
 
 export interface TursoDriverConfig {
   /**
-   * `:memory:` or `file:path`. Remote URLs (`libsql://`, `https://`, `http://`, `ws://`,
-   * `wss://`) are refused with `CONFIG_ERROR` by this release.
+   * `:memory:`, `file:path`, or a libSQL server / Turso Cloud database (`libsql://` and
+   * `https://` over TLS, `http://`; `ws://` and `wss://` are reached over HTTP too).
    */
   url: string;
-  /** JWT auth token for a remote database. */
+  /** JWT auth token for a remote database (refused: `DRIVER_CONNECTION_FAILED`). */
   authToken?: string;
   /** Encryption key for local files: refused with `CONFIG_ERROR` by this build. */
   encryptionKey?: string;
@@ -67,6 +67,9 @@ export interface TursoDriverConfig {
   /**
    * Operation timeout in milliseconds. For local databases this is how long a write waits
    * (asynchronously) for another connection's transaction to release the lock. Default: 5000.
+   * For a remote database, how long one call may take, connecting and waiting for one of
+   * the `concurrency` slots included, before it rejects with `DRIVER_CONNECTION_FAILED`.
+   * Default: 30000.
    */
   timeout?: number;
 }
@@ -207,8 +210,8 @@ export declare class TursoDriver {
   readonly supports: DriverCapabilities;
   /** The configuration, plus `client`: the SQL dialect name the kernel reads. */
   readonly config: TursoDriverConfig & { client: string };
-  /** How statements reach the database: `'local'` in this release. */
-  readonly transportMode: 'local';
+  /** How statements reach the database: over HTTP to a libSQL server, or in process. */
+  readonly transportMode: 'local' | 'remote';
   /** No table is sharded by time: `rotateShards` has nothing to do. */
   readonly supportsRotation: false;
   /** Whether an embedded replica syncs (never, in this release). */

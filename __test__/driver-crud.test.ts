@@ -86,7 +86,6 @@ describe('given a new driver', () => {
   it('should refuse at construction what it cannot serve yet, saying why', () => {
     // Never a driver that quietly runs on the local file alone.
     for (const [config, says] of [
-      [{ url: 'libsql://my-db-org.turso.io', authToken: 'token' }, /libsql:\/\/my-db-org/],
       [{ url: sandbox.fileUrl('r.db'), syncUrl: 'libsql://sync.turso.io' }, /syncUrl/],
       [{ url: ':memory:', encryptionKey: 'key' }, /encryptionKey/],
       [{ url: ':memory:', client: { execute() {} } }, /client/],
@@ -207,7 +206,7 @@ describe('given the lifecycle of a local driver', () => {
 });
 
 describe.each(DB_KINDS)('given a people table (%s)', (kind) => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(kind);
   let d: TursoDriver;
 
   beforeEach(async () => {

@@ -58,7 +58,7 @@ const SEED: DataRecord[] = [
 const ids = (rows: DataRecord[]): unknown[] => rows.map((r) => r.id);
 
 describe.each(DB_KINDS)('given an orders table (%s)', (kind) => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(kind);
   let d: TursoDriver;
 
   beforeEach(async () => {

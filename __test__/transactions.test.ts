@@ -12,7 +12,7 @@ const ACCOUNTS = {
 };
 
 describe.each(DB_KINDS)('given an accounts table and a transaction (%s)', (kind) => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(kind);
   let d: TursoDriver;
 
   beforeEach(async () => {

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { TursoDriver, type DataRecord, type ObjectSchema, type TursoDriverConfig } from '..';
+import { useSqld, type Sqld } from './support/sqld';
 
 export interface Sandbox {
   /** The temp dir of the running test (created in beforeEach, removed in afterEach). */
@@ -11,15 +12,28 @@ export interface Sandbox {
   fileUrl(name?: string): string;
   /** A driver that is disconnected in afterEach (before the temp dir is removed). */
   driver(config: TursoDriverConfig): TursoDriver;
+  /** The file's libSQL server, emptied before each test (only for `useSandbox('remote')`). */
+  server(): Sqld;
 }
 
 /**
  * Registers beforeEach/afterEach hooks: one temp dir per test, and every driver made
- * through `driver()` disconnected after the test, before the dir is removed.
+ * through `driver()` disconnected after the test, before the dir is removed. For the
+ * `remote` kind, also the file's libSQL server, started once and emptied before each test.
  */
-export function useSandbox(): Sandbox {
+export function useSandbox(kind?: DbKind): Sandbox {
   let dir: string | undefined;
   const drivers: TursoDriver[] = [];
+  let sqld: Sqld | undefined;
+  if (kind === 'remote') {
+    const server = useSqld();
+    beforeAll(async () => {
+      sqld = await server();
+    });
+    beforeEach(async () => {
+      await sqld!.empty();
+    });
+  }
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driver-turso-test-'));
@@ -44,6 +58,10 @@ export function useSandbox(): Sandbox {
   return {
     dir: current,
     fileUrl: (name = 'test.db') => `file:${path.join(current(), name)}`,
+    server: () => {
+      if (!sqld) throw new Error("the sandbox has a libSQL server only as useSandbox('remote')");
+      return sqld;
+    },
     driver: (config) => {
       const d = new TursoDriver(config);
       drivers.push(d);
@@ -52,11 +70,12 @@ export function useSandbox(): Sandbox {
   };
 }
 
-/** The two kinds of local database every behaviour is checked on. */
-export type DbKind = 'memory' | 'file';
-export const DB_KINDS: DbKind[] = ['memory', 'file'];
+/** The kinds of database every behaviour is checked on: two local, one on a libSQL server. */
+export type DbKind = 'memory' | 'file' | 'remote';
+export const DB_KINDS: DbKind[] = ['memory', 'file', 'remote'];
 
 export function urlFor(sandbox: Sandbox, kind: DbKind): string {
+  if (kind === 'remote') return sandbox.server().url;
   return kind === 'memory' ? ':memory:' : sandbox.fileUrl();
 }
 

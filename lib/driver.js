@@ -1,10 +1,12 @@
 'use strict';
 
 // TursoDriver: the drop-in class. Local statements run inline in Rust and come back as
-// settled Promises; this layer only adapts shapes (the 4.2.2 API), carries transaction
+// settled Promises; a libSQL server's come back as Promises the Rust runtime settles
+// (see src/answer.rs). This layer only adapts shapes (the 4.2.2 API), carries transaction
 // handles, turns native errors into ObjectQLErrors, and retries writes that found the
 // database locked by another connection, asynchronously, so the JS thread never blocks.
 
+const { isNativeError } = require('util').types;
 const { NativeDriver } = require('../native.js');
 const { makeError, toObjectQLError, isBusy } = require('./errors.js');
 const { encodeRecord, encodeRecords } = require('./records.js');
@@ -48,6 +50,7 @@ const FIRST_RETRY_MS = 1;
 const MAX_RETRY_MS = 50;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const same = (value) => value;
 
 /** A transaction handle: pass it back as `options.transaction`. */
 class TursoTransaction {
@@ -143,6 +146,8 @@ function refuseUnservable(config) {
 
 class TursoDriver {
   #native;
+  /** A libSQL server: native calls answer with Promises. */
+  #remote = false;
   /** The API served: one entry of CONTRACTS. */
   #contract;
   #config;
@@ -159,6 +164,7 @@ class TursoDriver {
       refuseUnservable(config);
       const { client: _client, ...rest } = isPlainObject(config) ? config : {};
       this.#native = new NativeDriver(isPlainObject(config) ? rest : (config ?? {}));
+      this.#remote = this.#native.isRemote;
     } catch (err) {
       const error = toObjectQLError(err);
       // A value the binding could not take (`timeout: Infinity`) is a configuration error too.
@@ -167,9 +173,9 @@ class TursoDriver {
     }
   }
 
-  /** How statements reach the database; local files and memory only, so far. */
+  /** How statements reach the database: `remote` for a libSQL server, else `local`. */
   get transportMode() {
-    return 'local';
+    return this.#remote ? 'remote' : 'local';
   }
 
   /** Whether an embedded replica syncs with a remote primary (not in this release). */
@@ -188,14 +194,23 @@ class TursoDriver {
   }
 
   /**
-   * Runs a native call and returns its result as a Promise. A call that found the
-   * database locked changed nothing; it is retried with backoff until `timeout`.
+   * Runs a native call and returns its result, shaped by `then`, as a Promise. A local
+   * call that found the database locked changed nothing; it is retried with backoff
+   * until `timeout`. A remote call's Promise resolves with the value or the native
+   * error, thrown here in the caller's realm.
    */
-  #run(call) {
+  #run(call, then = same) {
     try {
-      return Promise.resolve(call());
+      const result = call();
+      if (!this.#remote) return Promise.resolve(then(result));
+      return this.#track(
+        result.then((value) => {
+          if (isNativeError(value)) throw this.#error(value);
+          return then(value);
+        }),
+      );
     } catch (err) {
-      if (isBusy(err)) return this.#track(this.#retryWhenUnlocked(call, err, this.#session));
+      if (isBusy(err)) return this.#track(this.#retryWhenUnlocked(() => then(call()), err, this.#session));
       return Promise.reject(this.#error(err));
     }
   }
@@ -287,14 +302,14 @@ class TursoDriver {
   }
 
   /** Like #run, for calls that take options: a foreign transaction handle rejects too. */
-  #runIn(options, call) {
+  #runIn(options, call, then) {
     let opts;
     try {
       opts = this.#call(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#run(() => call(opts));
+    return this.#run(() => call(opts), then);
   }
 
   // --- lifecycle ------------------------------------------------------------------------
@@ -311,6 +326,9 @@ class TursoDriver {
   async disconnect() {
     this.#session++;
     const waiting = [...this.#waiting];
+    // A remote call under way is on the wire already: it is let finish (within the
+    // timeout) rather than run on after this resolves.
+    if (this.#remote) await Promise.allSettled(waiting);
     try {
       this.#native.disconnect();
     } catch (err) {
@@ -320,12 +338,9 @@ class TursoDriver {
     }
   }
 
+  /** Never rejects: a database that cannot answer (in time) is not healthy. */
   checkHealth() {
-    try {
-      return Promise.resolve(this.#native.checkHealth());
-    } catch {
-      return Promise.resolve(false);
-    }
+    return this.#run(() => this.#native.checkHealth()).catch(() => false);
   }
 
   /** Embedded replicas only; a no-op for local databases. */
@@ -404,14 +419,16 @@ class TursoDriver {
   // --- reads ----------------------------------------------------------------------------
 
   find(objectName, query, options) {
-    return this.#runIn(options, (opts) => toRows(this.#native.find(objectName, query, opts)));
+    return this.#runIn(options, (opts) => this.#native.find(objectName, query, opts), toRows);
   }
 
   /** By id (`findOne(object, id, query?, options?)`) or by query (`findOne(object, query, options?)`). */
   findOne(objectName, id, query, options) {
     const byQuery = isPlainObject(id) && options === undefined;
-    return this.#runIn(byQuery ? query : options, (opts) =>
-      toRow(this.#native.findOne(objectName, id, opts)),
+    return this.#runIn(
+      byQuery ? query : options,
+      (opts) => this.#native.findOne(objectName, id, opts),
+      toRow,
     );
   }
 
@@ -425,20 +442,24 @@ class TursoDriver {
   }
 
   aggregate(objectName, query, options) {
-    return this.#runIn(options, (opts) => toRows(this.#native.aggregate(objectName, query, opts)));
+    return this.#runIn(options, (opts) => this.#native.aggregate(objectName, query, opts), toRows);
   }
 
   explain(objectName, query, options) {
-    return this.#runIn(options, (opts) => toRows(this.#native.explain(objectName, query, opts)));
+    return this.#runIn(options, (opts) => this.#native.explain(objectName, query, opts), toRows);
   }
 
   // --- writes ---------------------------------------------------------------------------
 
   create(objectName, data, options) {
-    return this.#runIn(options, (opts) => {
-      const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-      return toRow(this.#native.create(objectName, keys, values, opts));
-    });
+    return this.#runIn(
+      options,
+      (opts) => {
+        const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+        return this.#native.create(objectName, keys, values, opts);
+      },
+      toRow,
+    );
   }
 
   /**
@@ -448,40 +469,51 @@ class TursoDriver {
   upsert(objectName, data, conflictKeys, options) {
     const keyed = Array.isArray(conflictKeys);
     const conflict = keyed ? conflictKeys.filter((k) => typeof k === 'string') : [];
-    return this.#runIn(keyed ? options : conflictKeys, (opts) => {
-      const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-      return toRow(this.#native.upsert(objectName, keys, values, conflict, opts));
-    });
+    return this.#runIn(
+      keyed ? options : conflictKeys,
+      (opts) => {
+        const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+        return this.#native.upsert(objectName, keys, values, conflict, opts);
+      },
+      toRow,
+    );
   }
 
   /** The stored record, or for an unknown id the contract's answer (`null` / `{ id, ...data }`). */
   update(objectName, id, data, options) {
-    return this.#runIn(options, (opts) => {
-      // No data: nothing to change (4.2.2 answered with the stored record).
-      const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
-      return (
-        toRow(this.#native.update(objectName, id, keys, values, opts)) ??
-        this.#contract.updateMissing(id, data)
-      );
-    });
+    return this.#runIn(
+      options,
+      (opts) => {
+        // No data: nothing to change (4.2.2 answered with the stored record).
+        const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
+        return this.#native.update(objectName, id, keys, values, opts);
+      },
+      (row) => toRow(row) ?? this.#contract.updateMissing(id, data),
+    );
   }
 
   delete(objectName, id, options) {
-    return this.#runIn(options, (opts) => this.#contract.deleted(this.#native.delete(objectName, id, opts)));
+    return this.#runIn(options, (opts) => this.#native.delete(objectName, id, opts), this.#contract.deleted);
   }
 
   updateMany(objectName, filters, data, options) {
     const filter = this.#contract.filterOf(filters);
-    return this.#runIn(options, (opts) => {
-      const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
-      return this.#contract.updatedMany(this.#native.updateMany(objectName, filter, keys, values, opts));
-    });
+    return this.#runIn(
+      options,
+      (opts) => {
+        const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
+        return this.#native.updateMany(objectName, filter, keys, values, opts);
+      },
+      this.#contract.updatedMany,
+    );
   }
 
   deleteMany(objectName, filters, options) {
     const filter = this.#contract.filterOf(filters);
-    return this.#runIn(options, (opts) =>
-      this.#contract.deletedMany(this.#native.deleteMany(objectName, filter, opts)),
+    return this.#runIn(
+      options,
+      (opts) => this.#native.deleteMany(objectName, filter, opts),
+      this.#contract.deletedMany,
     );
   }
 
@@ -526,8 +558,10 @@ class TursoDriver {
         ),
       );
     }
-    return this.#runIn(options, (opts) =>
-      this.#contract.executeResult(this.#native.execute(sql, args, opts)),
+    return this.#runIn(
+      options,
+      (opts) => this.#native.execute(sql, args, opts),
+      this.#contract.executeResult,
     );
   }
 
@@ -580,7 +614,10 @@ class TursoDriver {
   // --- transactions ---------------------------------------------------------------------
 
   beginTransaction() {
-    return this.#run(() => new TursoTransaction(this.#native.beginTransaction(), this));
+    return this.#run(
+      () => this.#native.beginTransaction(),
+      (id) => new TursoTransaction(id, this),
+    );
   }
 
   commit(transaction) {

@@ -1,34 +1,30 @@
 //! `NativeDriver`: the napi face of `driver_core::driver::Driver`.
 //!
-//! Local databases run every statement inline on the JS thread (their futures finish on
-//! the first poll); the JS layer wraps the results in settled Promises.
+//! Every operation goes through [`NativeDriver::run`] (see `answer.rs`): inline for local
+//! databases, on the runtime for a libSQL server. Arguments are moved into the operation,
+//! which owns them, so that the same code serves both.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use driver_core::config::DriverConfig;
 use driver_core::driver::{Driver, Updated};
-use driver_core::poll::poll_once;
 use driver_core::record::{record_from_parts, Batch, Record};
+use driver_core::remote::Limits;
 use driver_core::{Error, Value};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::Env;
 use napi_derive::napi;
 
+use crate::answer::{dispatch, Answer};
 use crate::convert::{JsCall, JsInput, JsOutput, JsRow, JsRows};
 use crate::error::{coded, Coded};
 
 #[napi]
 pub struct NativeDriver {
     inner: Arc<Driver>,
-}
-
-/// Runs a local operation to completion on this thread.
-fn inline<T>(fut: impl Future<Output = driver_core::Result<T>>) -> Result<T, Coded> {
-    match poll_once(fut) {
-        Some(result) => result.map_err(coded),
-        None => Err(coded(Error::driver(
-            "internal: a local database operation did not complete synchronously",
-        ))),
-    }
+    /// Set for a libSQL server: its calls run on the runtime, within these bounds.
+    limits: Option<Arc<Limits>>,
 }
 
 #[napi]
@@ -37,9 +33,17 @@ impl NativeDriver {
     pub fn new(config: JsInput) -> Result<Self, Coded> {
         let config = DriverConfig::from_value(&config.0).map_err(coded)?;
         config.check_servable().map_err(coded)?;
+        let limits = config.is_remote().then(|| Arc::new(Limits::new(&config)));
         Ok(NativeDriver {
             inner: Arc::new(Driver::new(config)),
+            limits,
         })
+    }
+
+    /// Whether calls answer with Promises (a libSQL server) rather than values.
+    #[napi(getter)]
+    pub fn is_remote(&self) -> bool {
+        self.limits.is_some()
     }
 
     /// Milliseconds a write may wait for another connection's transaction.
@@ -49,8 +53,9 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
-    pub fn connect(&self) -> Result<(), Coded> {
-        inline(self.inner.connect()).map(|_| ())
+    pub fn connect(&self, env: &Env) -> Result<Answer<()>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.connect().await.map(|_| ()) }, |()| ())
     }
 
     #[napi(catch_unwind)]
@@ -58,14 +63,17 @@ impl NativeDriver {
         self.inner.disconnect();
     }
 
+    /// False when the database cannot answer (the JS layer also reads a failure as false).
     #[napi(catch_unwind)]
-    pub fn check_health(&self) -> bool {
-        poll_once(self.inner.check_health()).unwrap_or(false)
+    pub fn check_health(&self, env: &Env) -> Result<Answer<bool>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { Ok(d.check_health().await) }, |ok| ok)
     }
 
     #[napi(catch_unwind)]
-    pub fn sync_schema(&self, objects: JsInput) -> Result<(), Coded> {
-        inline(self.inner.sync_schema(&object_list(objects)?))
+    pub fn sync_schema(&self, env: &Env, objects: JsInput) -> Result<Answer<()>, Coded> {
+        let (d, objects) = (self.inner.clone(), object_list(objects)?);
+        self.run(env, async move { d.sync_schema(&objects).await }, |()| ())
     }
 
     /// Learns object definitions without touching the database (`registerObjectMetadata`).
@@ -96,146 +104,257 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
-    pub fn reclaim_space(&self) -> Result<(), Coded> {
-        inline(self.inner.reclaim_space())
+    pub fn reclaim_space(&self, env: &Env) -> Result<Answer<()>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.reclaim_space().await }, |()| ())
     }
 
     #[napi(catch_unwind)]
-    pub fn drop_table(&self, object: String) -> Result<(), Coded> {
-        inline(self.inner.drop_table(&object))
+    pub fn drop_table(&self, env: &Env, object: String) -> Result<Answer<()>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.drop_table(&object).await }, |()| ())
     }
 
     #[napi(catch_unwind)]
-    pub fn introspect_schema(&self) -> Result<JsOutput, Coded> {
-        inline(self.inner.introspect()).map(JsOutput)
+    pub fn introspect_schema(&self, env: &Env) -> Result<Answer<JsOutput>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.introspect().await }, JsOutput)
     }
 
     #[napi(catch_unwind)]
-    pub fn find(&self, object: String, query: JsInput, call: JsCall) -> Result<JsRows, Coded> {
-        inline(self.inner.find(&object, &query.0, call.0)).map(JsRows)
+    pub fn find(
+        &self,
+        env: &Env,
+        object: String,
+        query: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<JsRows>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.find(&object, &query.0, call.0).await },
+            JsRows,
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn find_one(&self, object: String, id: JsInput, call: JsCall) -> Result<JsRow, Coded> {
-        inline(self.inner.find_one(&object, &id.0, call.0)).map(JsRow)
+    pub fn find_one(
+        &self,
+        env: &Env,
+        object: String,
+        id: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<JsRow>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.find_one(&object, &id.0, call.0).await },
+            JsRow,
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn count(&self, object: String, filter: JsInput, call: JsCall) -> Result<f64, Coded> {
-        inline(self.inner.count(&object, &filter.0, call.0)).map(|n| n as f64)
+    pub fn count(
+        &self,
+        env: &Env,
+        object: String,
+        filter: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<f64>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.count(&object, &filter.0, call.0).await },
+            |n| n as f64,
+        )
     }
 
     #[napi(catch_unwind)]
     pub fn distinct(
         &self,
+        env: &Env,
         object: String,
         field: String,
         filter: JsInput,
         call: JsCall,
-    ) -> Result<JsOutput, Coded> {
-        inline(self.inner.distinct(&object, &field, &filter.0, call.0))
-            .map(|values| JsOutput(Value::Array(values)))
+    ) -> Result<Answer<JsOutput>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.distinct(&object, &field, &filter.0, call.0).await },
+            |values| JsOutput(Value::Array(values)),
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn aggregate(&self, object: String, query: JsInput, call: JsCall) -> Result<JsRows, Coded> {
-        inline(self.inner.aggregate(&object, &query.0, call.0)).map(JsRows)
+    pub fn aggregate(
+        &self,
+        env: &Env,
+        object: String,
+        query: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<JsRows>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.aggregate(&object, &query.0, call.0).await },
+            JsRows,
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn explain(&self, object: String, query: JsInput, call: JsCall) -> Result<JsRows, Coded> {
-        inline(self.inner.explain(&object, &query.0, call.0)).map(JsRows)
+    pub fn explain(
+        &self,
+        env: &Env,
+        object: String,
+        query: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<JsRows>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.explain(&object, &query.0, call.0).await },
+            JsRows,
+        )
     }
 
     /// Records arrive as parallel `keys` / `values` lists (see `lib/records.js`).
     #[napi(catch_unwind)]
     pub fn create(
         &self,
+        env: &Env,
         object: String,
         keys: JsInput,
         values: JsInput,
         call: JsCall,
-    ) -> Result<JsRow, Coded> {
+    ) -> Result<Answer<JsRow>, Coded> {
         let (keys, values) = record_parts(keys, values)?;
         let batch = Batch::new(keys, vec![values]).map_err(coded)?;
-        inline(self.inner.create_one(&object, batch, call.0)).map(JsRow)
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.create_one(&object, batch, call.0).await },
+            JsRow,
+        )
     }
 
     /// Insert, or update the row that conflicts on `conflict` (the id when empty).
     #[napi(catch_unwind)]
     pub fn upsert(
         &self,
+        env: &Env,
         object: String,
         keys: JsInput,
         values: JsInput,
         conflict: Vec<String>,
         call: JsCall,
-    ) -> Result<JsRow, Coded> {
+    ) -> Result<Answer<JsRow>, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.upsert(&object, record, &conflict, call.0)).map(JsRow)
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.upsert(&object, record, &conflict, call.0).await },
+            JsRow,
+        )
     }
 
     /// The stored row, or `null` when no row has that id.
     #[napi(catch_unwind)]
     pub fn update(
         &self,
+        env: &Env,
         object: String,
         id: JsInput,
         keys: JsInput,
         values: JsInput,
         call: JsCall,
-    ) -> Result<JsRow, Coded> {
+    ) -> Result<Answer<JsRow>, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.update(&object, &id.0, record, call.0)).map(|updated| match updated {
-            Updated::Row(rows) => JsRow(rows),
-            Updated::Missing => JsRow(Default::default()),
-        })
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.update(&object, &id.0, record, call.0).await },
+            |updated| match updated {
+                Updated::Row(rows) => JsRow(rows),
+                Updated::Missing => JsRow(Default::default()),
+            },
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn delete(&self, object: String, id: JsInput, call: JsCall) -> Result<bool, Coded> {
-        inline(self.inner.delete(&object, &id.0, call.0))
+    pub fn delete(
+        &self,
+        env: &Env,
+        object: String,
+        id: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<bool>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.delete(&object, &id.0, call.0).await },
+            |deleted| deleted,
+        )
     }
 
     #[napi(catch_unwind)]
     pub fn update_many(
         &self,
+        env: &Env,
         object: String,
         filter: JsInput,
         keys: JsInput,
         values: JsInput,
         call: JsCall,
-    ) -> Result<f64, Coded> {
+    ) -> Result<Answer<f64>, Coded> {
         let record = record(keys, values)?;
-        inline(self.inner.update_many(&object, &filter.0, record, call.0)).map(|n| n as f64)
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.update_many(&object, &filter.0, record, call.0).await },
+            |n| n as f64,
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn delete_many(&self, object: String, filter: JsInput, call: JsCall) -> Result<f64, Coded> {
-        inline(self.inner.delete_many(&object, &filter.0, call.0)).map(|n| n as f64)
+    pub fn delete_many(
+        &self,
+        env: &Env,
+        object: String,
+        filter: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<f64>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.delete_many(&object, &filter.0, call.0).await },
+            |n| n as f64,
+        )
     }
 
     /// Inserts all records in one transaction: `shapes[i]` names the fields of the next
     /// `counts[i]` records, whose values follow each other in `values`. Returns the stored
     /// rows when `returning`, else the count.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn bulk_create(
         &self,
+        env: &Env,
         object: String,
         shapes: Vec<Vec<String>>,
         counts: Vec<u32>,
         values: JsInput,
         returning: bool,
         call: JsCall,
-    ) -> Result<JsOutput, Coded> {
+    ) -> Result<Answer<JsOutput>, Coded> {
         let values = list(values, "bulkCreate values must be an array")?;
         let batches = Batch::split(shapes, counts, values).map_err(coded)?;
-        let (count, rows) = inline(self.inner.bulk_create(&object, batches, returning, call.0))?;
-        Ok(JsOutput(if returning {
-            Value::Array(rows.into_records())
-        } else {
-            Value::Integer(count as i64)
-        }))
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.bulk_create(&object, batches, returning, call.0).await },
+            move |(count, rows)| written(returning, count, rows),
+        )
     }
 
     /// `ids[i]` gets the changes of the i-th record of `shapes`/`counts`/`values`.
@@ -244,6 +363,7 @@ impl NativeDriver {
     #[allow(clippy::too_many_arguments)]
     pub fn bulk_update(
         &self,
+        env: &Env,
         object: String,
         ids: JsInput,
         shapes: Vec<Vec<String>>,
@@ -251,7 +371,7 @@ impl NativeDriver {
         values: JsInput,
         returning: bool,
         call: JsCall,
-    ) -> Result<JsOutput, Coded> {
+    ) -> Result<Answer<JsOutput>, Coded> {
         let ids = list(ids, "bulkUpdate ids must be an array")?;
         let values = list(values, "bulkUpdate values must be an array")?;
         let records = Batch::split(shapes, counts, values)
@@ -268,59 +388,112 @@ impl NativeDriver {
             return Err(coded(Error::invalid("bulkUpdate needs one id per record")));
         }
         let updates = ids.into_iter().zip(records).collect();
-        let (count, rows) = inline(self.inner.bulk_update(&object, updates, returning, call.0))?;
-        Ok(JsOutput(if returning {
-            Value::Array(rows.into_records())
-        } else {
-            Value::Integer(count as i64)
-        }))
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.bulk_update(&object, updates, returning, call.0).await },
+            move |(count, rows)| written(returning, count, rows),
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn bulk_delete(&self, object: String, ids: JsInput, call: JsCall) -> Result<f64, Coded> {
+    pub fn bulk_delete(
+        &self,
+        env: &Env,
+        object: String,
+        ids: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<f64>, Coded> {
         let ids = list(ids, "bulkDelete expects an array of ids")?;
-        inline(self.inner.bulk_delete(&object, ids, call.0)).map(|n| n as f64)
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.bulk_delete(&object, ids, call.0).await },
+            |n| n as f64,
+        )
     }
 
     /// `{ rows, columns, rowsAffected, lastInsertRowid }`.
     #[napi(catch_unwind)]
-    pub fn execute(&self, sql: String, args: JsInput, call: JsCall) -> Result<JsOutput, Coded> {
+    pub fn execute(
+        &self,
+        env: &Env,
+        sql: String,
+        args: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<JsOutput>, Coded> {
         let args = list(args, "SQL parameters must be an array")?;
         let tx = call.0.tx;
-        let (rows, changes) = inline(self.inner.execute(&sql, args, tx))?;
-        let columns = rows
-            .columns
-            .iter()
-            .map(|c| Value::from(c.as_str()))
-            .collect();
-        Ok(JsOutput(Value::Object(vec![
-            ("rows".into(), Value::Array(rows.into_records())),
-            ("columns".into(), Value::Array(columns)),
-            (
-                "rowsAffected".into(),
-                Value::Integer(changes.rows_affected as i64),
-            ),
-            (
-                "lastInsertRowid".into(),
-                Value::Integer(changes.last_insert_rowid),
-            ),
-        ])))
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.execute(&sql, args, tx).await },
+            executed,
+        )
     }
 
     #[napi(catch_unwind)]
-    pub fn begin_transaction(&self) -> Result<u32, Coded> {
-        inline(self.inner.begin_transaction())
+    pub fn begin_transaction(&self, env: &Env) -> Result<Answer<u32>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.begin_transaction().await }, |tx| tx)
     }
 
     #[napi(catch_unwind)]
-    pub fn commit(&self, tx: u32) -> Result<(), Coded> {
-        inline(self.inner.commit(tx))
+    pub fn commit(&self, env: &Env, tx: u32) -> Result<Answer<()>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.commit(tx).await }, |()| ())
     }
 
     #[napi(catch_unwind)]
-    pub fn rollback(&self, tx: u32) -> Result<(), Coded> {
-        inline(self.inner.rollback(tx))
+    pub fn rollback(&self, env: &Env, tx: u32) -> Result<Answer<()>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.rollback(tx).await }, |()| ())
     }
+}
+
+impl NativeDriver {
+    fn run<T, J>(
+        &self,
+        env: &Env,
+        op: impl Future<Output = driver_core::Result<T>> + Send + 'static,
+        wrap: impl FnOnce(T) -> J + Send + 'static,
+    ) -> Result<Answer<J>, Coded>
+    where
+        T: Send + 'static,
+        J: ToNapiValue + Send + 'static,
+    {
+        dispatch(env, self.limits.as_ref(), op, wrap)
+    }
+}
+
+/// What bulkCreate / bulkUpdate answer: the rows (`returning`) or how many.
+fn written(returning: bool, count: u64, rows: driver_core::rows::RowSet) -> JsOutput {
+    JsOutput(if returning {
+        Value::Array(rows.into_records())
+    } else {
+        Value::Integer(count as i64)
+    })
+}
+
+/// `{ rows, columns, rowsAffected, lastInsertRowid }` of `execute`.
+fn executed((rows, changes): (driver_core::rows::RowSet, driver_core::conn::Changes)) -> JsOutput {
+    let columns = rows
+        .columns
+        .iter()
+        .map(|c| Value::from(c.as_str()))
+        .collect();
+    JsOutput(Value::Object(vec![
+        ("rows".into(), Value::Array(rows.into_records())),
+        ("columns".into(), Value::Array(columns)),
+        (
+            "rowsAffected".into(),
+            Value::Integer(changes.rows_affected as i64),
+        ),
+        (
+            "lastInsertRowid".into(),
+            Value::Integer(changes.last_insert_rowid),
+        ),
+    ]))
 }
 
 /// The parallel `keys` / `values` lists of `lib/records.js`.

@@ -1,6 +1,7 @@
 //! napi binding of the native ObjectQL libSQL/Turso driver. All logic lives in the
 //! `driver-core` crate; this crate converts values and errors and forwards calls.
 
+mod answer;
 mod columns;
 mod convert;
 pub mod driver;

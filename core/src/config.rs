@@ -6,6 +6,9 @@ use crate::value::Value;
 /// How long a local write waits for another connection's transaction by default.
 pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5_000;
 
+/// How long a remote call may take by default.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Location {
     /// A private in-memory database (each driver has its own).
@@ -130,15 +133,9 @@ impl DriverConfig {
     }
 
     /// Refuses what this build cannot serve, so that a driver is never made that would
-    /// quietly run on a local file alone: remote servers and embedded replicas (their
-    /// client comes in a later release) and encryption at rest (not in this build).
+    /// quietly run on a local file alone: embedded replicas (their client comes in a
+    /// later release) and encryption at rest (not in this build).
     pub fn check_servable(&self) -> Result<()> {
-        if let Location::Remote(url) = &self.location {
-            return Err(Error::config(format!(
-                "Remote databases ({url}) are not supported by this release of @objectql/driver-turso; \
-                 use \":memory:\" or a \"file:\" url."
-            )));
-        }
         if self.sync_url.is_some() {
             return Err(Error::config(
                 "Embedded replicas (\"syncUrl\") are not supported by this release of @objectql/driver-turso: \
@@ -153,6 +150,17 @@ impl DriverConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Whether statements go to a libSQL server (they cannot finish on the calling thread).
+    pub fn is_remote(&self) -> bool {
+        matches!(self.location, Location::Remote(_))
+    }
+
+    /// How long a remote call may take, connecting included, before it fails with
+    /// `DRIVER_CONNECTION_FAILED`: the `timeout` option, or 30 s.
+    pub fn request_timeout_ms(&self) -> u64 {
+        self.timeout_ms.unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS)
     }
 
     pub fn busy_timeout_ms(&self) -> u64 {

@@ -5,6 +5,7 @@
 //! mid-step would also keep its read lock and block the next writer's commit.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
@@ -44,7 +45,34 @@ pub struct Conn {
     cache: Arc<Mutex<Cache>>,
     /// Told about writes, for connections to WAL files.
     checkpointer: Option<Arc<Checkpointer>>,
+    /// A stream to a libSQL server (Hrana over HTTP) rather than a local SQLite handle.
+    remote: bool,
+    /// When the last remote request finished (remote connections only).
+    last_request: Arc<Mutex<Option<Instant>>>,
 }
+
+/// Runs one request (`$call`, an expression giving a future of a `libsql::Result`) on
+/// `$conn`: for a remote connection, again on a fresh stream when the server lost the
+/// stream and no transaction was open on it (see [`Conn::remote`]). A macro rather than
+/// a function taking an async closure, whose future rustc cannot prove `Send`.
+macro_rules! request {
+    ($conn:expr, $call:expr) => {{
+        let may_retry = $conn.before_request().await;
+        let result = match $call.await {
+            Err(err) if may_retry && lost_stream(&err) => {
+                $conn.conn.reset().await;
+                $call.await
+            }
+            result => result,
+        };
+        $conn.after_request();
+        result.map_err(|err| $conn.request_error(err))
+    }};
+}
+
+/// A libSQL server forgets a stream idle for longer than this (sqld: 10 s); an idle
+/// stream is dropped before reuse rather than sent and refused.
+const STREAM_IDLE: Duration = Duration::from_secs(5);
 
 /// How [`Conn::write_returning`] finds the row it wrote.
 pub enum ReadBack<'a> {
@@ -75,7 +103,67 @@ impl Conn {
             conn,
             cache: Arc::default(),
             checkpointer: None,
+            remote: false,
+            last_request: Arc::default(),
         }
+    }
+
+    /// A connection to a libSQL server.
+    ///
+    /// libsql's remote statement decides when it is prepared whether running it closes the
+    /// server-side stream (yes in autocommit, no inside a transaction), so statements are
+    /// cached apart by that state: one prepared outside a transaction would end it.
+    /// Outside a transaction, a stream the server may have expired (idle too long,
+    /// libsql#985/#1670) or lost (a restart) is replaced: before a request when it has been
+    /// idle, and after a request the server refused for it, which then runs again once.
+    pub fn remote(conn: libsql::Connection) -> Conn {
+        Conn {
+            remote: true,
+            ..Conn::new(conn)
+        }
+    }
+
+    pub fn is_remote(&self) -> bool {
+        self.remote
+    }
+
+    /// Before a remote request: outside a transaction, forgets a stream idle long enough
+    /// for the server to have expired it (nothing is open on it). Answers whether the
+    /// request may run again on a fresh stream if the server no longer knows this one.
+    async fn before_request(&self) -> bool {
+        if !self.remote || !self.conn.is_autocommit() {
+            return false;
+        }
+        let idle = self
+            .last_request
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| at.elapsed() > STREAM_IDLE);
+        if idle {
+            self.conn.reset().await;
+        }
+        true
+    }
+
+    fn after_request(&self) {
+        if self.remote {
+            *self.last_request.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        }
+    }
+
+    /// A failed request's error; inside a transaction a lost stream is said plainly.
+    fn request_error(&self, err: libsql::Error) -> Error {
+        if self.remote && lost_stream(&err) && !self.conn.is_autocommit() {
+            return Error::new(
+                crate::error::ErrorCode::ConnectionFailed,
+                format!(
+                    "The libSQL server no longer knows this transaction's stream (it was idle longer than \
+                     the server keeps one, or the server restarted), so the transaction is gone: nothing of \
+                     it was committed. Roll it back and run it again. ({err})"
+                ),
+            );
+        }
+        err.into()
     }
 
     /// Reports this connection's writes to `checkpointer`.
@@ -118,12 +206,20 @@ impl Conn {
     /// The cached statement for `sql` (prepared now if it is not cached); it goes back to
     /// the cache when dropped, so a bulk operation can run it many times in between.
     pub async fn prepare(&self, sql: &str) -> Result<Stmt<'_>> {
-        let taken = self.lock_cache().stmts.remove_entry(sql);
+        let in_tx_key;
+        let key = if self.remote && !self.conn.is_autocommit() {
+            in_tx_key = format!("\u{1}{sql}");
+            &in_tx_key
+        } else {
+            sql
+        };
+        let taken = self.lock_cache().stmts.remove_entry(key);
         let (key, cached) = match taken {
             Some(entry) => entry,
             None => {
-                let stmt = self.conn.prepare(sql).await?;
-                (sql.to_owned(), Cached::new(stmt)?)
+                // A remote prepare asks the server to describe the statement.
+                let stmt = request!(self, self.conn.prepare(sql))?;
+                (key.to_owned(), Cached::new(stmt)?)
             }
         };
         Ok(Stmt {
@@ -147,7 +243,8 @@ impl Conn {
         args: Vec<Value>,
         read: ReadBack<'_>,
     ) -> Result<RowSet> {
-        let lookup = if self.on_wal_file() && self.is_autocommit() {
+        // Remotely, one round trip rather than two.
+        let lookup = if self.remote || (self.on_wal_file() && self.is_autocommit()) {
             None
         } else {
             self.prepare(read.sql()).await.ok()
@@ -172,15 +269,15 @@ impl Conn {
 
     /// Runs caller-written SQL: not cached (it may be DDL or a one-off), rows if it has any.
     pub async fn execute_raw(&self, sql: &str, args: Vec<Value>) -> Result<(RowSet, Changes)> {
-        let cached = Cached::new(self.conn.prepare(sql).await?)?;
+        let cached = Cached::new(request!(self, self.conn.prepare(sql))?)?;
         let before = self.conn.total_changes();
         let result = if cached.columns.is_empty() {
-            run(&cached.stmt, args).await.map(|_| RowSet {
+            self.run(&cached.stmt, args).await.map(|_| RowSet {
                 columns: cached.columns.clone(),
                 ..RowSet::default()
             })
         } else {
-            read_rows(&cached, args).await
+            self.read_rows(&cached, args).await
         };
         cached.stmt.reset();
         let rows = result?;
@@ -193,8 +290,28 @@ impl Conn {
 
     /// Runs statements without parameters or results (pragmas, DDL, BEGIN/COMMIT).
     pub async fn batch(&self, sql: &str) -> Result<()> {
-        self.conn.execute_batch(sql).await?;
-        Ok(())
+        request!(self, self.conn.execute_batch(sql)).map(|_| ())
+    }
+
+    async fn run(&self, stmt: &libsql::Statement, args: Vec<Value>) -> Result<u64> {
+        let params = bind(stmt, args, self.remote)?;
+        // Remotely the parameters are kept for a second try; locally they are not copied.
+        let changed = if self.remote {
+            request!(self, stmt.execute(params.clone()))?
+        } else {
+            stmt.execute(params).await?
+        };
+        Ok(changed as u64)
+    }
+
+    async fn read_rows(&self, cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
+        let params = bind(&cached.stmt, args, self.remote)?;
+        let rows = if self.remote {
+            request!(self, cached.stmt.query(params.clone()))?
+        } else {
+            cached.stmt.query(params).await?
+        };
+        collect_rows(cached, rows).await
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -236,7 +353,7 @@ impl Stmt<'_> {
     pub async fn query(&mut self, args: Vec<Value>) -> Result<RowSet> {
         let before = self.conn.conn.total_changes();
         let cached = self.cached()?;
-        let result = read_rows(cached, args).await;
+        let result = self.conn.read_rows(cached, args).await;
         cached.stmt.reset();
         // `... RETURNING` rows are writes too.
         self.conn.changed_since(before);
@@ -250,7 +367,7 @@ impl Stmt<'_> {
     pub async fn execute(&self, args: Vec<Value>) -> Result<Changes> {
         let before = self.conn.conn.total_changes();
         let cached = self.cached()?;
-        let result = run(&cached.stmt, args).await;
+        let result = self.conn.run(&cached.stmt, args).await;
         cached.stmt.reset();
         let reported = result?;
         let changed = self.conn.changed_since(before);
@@ -285,10 +402,11 @@ fn bad_column_name() -> Error {
     )
 }
 
-fn bind(stmt: &libsql::Statement, args: Vec<Value>) -> Result<Vec<libsql::Value>> {
-    // libsql ignores bind errors, so a count mismatch would silently reuse old values.
+fn bind(stmt: &libsql::Statement, args: Vec<Value>, remote: bool) -> Result<Vec<libsql::Value>> {
+    // libsql ignores bind errors, so a count mismatch would silently reuse old values. A
+    // remote statement knows its parameters only once bound: the server checks them.
     let expected = stmt.parameter_count();
-    if expected != args.len() {
+    if !remote && expected != args.len() {
         return Err(Error::invalid(format!(
             "SQL statement expects {expected} parameter(s) but {} were given",
             args.len()
@@ -315,14 +433,17 @@ fn unbindable(value: &Value) -> bool {
     }
 }
 
-async fn run(stmt: &libsql::Statement, args: Vec<Value>) -> Result<u64> {
-    let params = bind(stmt, args)?;
-    Ok(stmt.execute(params).await? as u64)
+/// Whether a remote request failed because the server does not know its stream (any
+/// more): expired, or lost in a restart.
+fn lost_stream(err: &libsql::Error) -> bool {
+    let libsql::Error::Hrana(inner) = err else {
+        return false;
+    };
+    let text = inner.to_string();
+    text.contains("STREAM_EXPIRED") || text.contains("stream has expired") || text.contains("baton")
 }
 
-async fn read_rows(cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
-    let params = bind(&cached.stmt, args)?;
-    let mut rows = cached.stmt.query(params).await?;
+async fn collect_rows(cached: &Cached, mut rows: libsql::Rows) -> Result<RowSet> {
     let mut columns: Option<Arc<[String]>> = None;
     let mut out = Vec::new();
     while let Some(row) = rows.next().await? {

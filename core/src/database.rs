@@ -122,6 +122,8 @@ struct Store {
     checkpointer: Option<Arc<Checkpointer>>,
     /// Whether transactions can get connections of their own (false for plain memory).
     shared: bool,
+    /// A libSQL server's database: connections are Hrana streams, not SQLite handles.
+    remote: bool,
     /// Declared last: removed after the connections above are closed.
     _scratch: Option<ScratchFile>,
 }
@@ -164,15 +166,11 @@ impl Database {
                     main,
                     checkpointer: None,
                     shared: false,
+                    remote: false,
                     _scratch: None,
                 }
             }
-            Location::Remote(url) => {
-                return Err(Error::new(
-                    ErrorCode::ConnectionFailed,
-                    format!("Remote databases ({url}) are not supported by this release yet; use a :memory: or file: url"),
-                ))
-            }
+            Location::Remote(url) => open_remote(url, config.auth_token.as_deref()).await?,
         };
         Ok(Database {
             txs: Mutex::default(),
@@ -205,15 +203,20 @@ impl Database {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let (raw, checkpointer, read_only) = {
+                let (raw, checkpointer, read_only, remote) = {
                     let store = self.lock_store();
                     (
                         store.db.connect().map_err(connection_failed)?,
                         store.checkpointer.clone(),
                         store.read_only,
+                        store.remote,
                     )
                 };
-                let conn = configure(Conn::new(raw), read_only).await?;
+                let conn = if remote {
+                    Conn::remote(raw)
+                } else {
+                    configure(Conn::new(raw), read_only).await?
+                };
                 match checkpointer {
                     Some(c) => conn.with_checkpointer(c),
                     None => conn,
@@ -419,7 +422,40 @@ async fn open_file(path: &str, scratch: Option<ScratchFile>, read_only: bool) ->
         main,
         checkpointer,
         shared: true,
+        remote: false,
         _scratch: scratch,
+    })
+}
+
+/// A database on a libSQL server (`libsql://` is `https://`; the WebSocket schemes are
+/// served over HTTP too, which every libSQL server speaks). One request is made now, so
+/// that a wrong url, a refused token or a dead server fail `connect()` rather than the
+/// first query.
+async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
+    let http_url = match url.split_once("://") {
+        Some(("ws", rest)) => format!("http://{rest}"),
+        Some(("wss", rest)) => format!("https://{rest}"),
+        _ => url.to_owned(),
+    };
+    let db = libsql::Builder::new_remote(http_url, auth_token.unwrap_or_default().to_owned())
+        .build()
+        .await
+        .map_err(connection_failed)?;
+    let main = Conn::remote(db.connect().map_err(connection_failed)?);
+    main.execute("SELECT 1", Vec::new())
+        .await
+        .map_err(|err| match err.code {
+            ErrorCode::ConnectionFailed => err,
+            _ => connection_failed(err),
+        })?;
+    Ok(Store {
+        db,
+        read_only: false,
+        main,
+        checkpointer: None,
+        shared: true,
+        remote: true,
+        _scratch: None,
     })
 }
 

@@ -138,7 +138,84 @@ impl From<libsql::Error> for Error {
             ) => Error::new(ErrorCode::UniqueViolation, msg),
             libsql::Error::SqliteFailure(_, msg) => Error::query(msg),
             libsql::Error::ConnectionFailed(msg) => Error::new(ErrorCode::ConnectionFailed, msg),
+            libsql::Error::Hrana(inner) => from_server(&inner.to_string()),
             other => Error::query(other.to_string()),
         }
+    }
+}
+
+/// A libSQL server's answer (libsql's Hrana error text), by what the caller can do about
+/// it: fix the statement (`QUERY_ERROR`, `UNIQUE_VIOLATION`), or the connection, token or
+/// server (`DRIVER_CONNECTION_FAILED`).
+fn from_server(text: &str) -> Error {
+    let unreachable = || {
+        Error::new(
+            ErrorCode::ConnectionFailed,
+            format!("The libSQL server could not be reached: {text}"),
+        )
+    };
+    if text.starts_with("http error") {
+        return unreachable();
+    }
+    if let Some(status) = text
+        .split("status=")
+        .nth(1)
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse::<u16>().ok())
+    {
+        let reason = match status {
+            401 | 403 => "the server refused the auth token (check \"authToken\": missing, expired or for another database)",
+            429 => "the server is overloaded (too many requests or connections); retry later",
+            500..=599 => "the server failed or is unavailable (an interactive transaction kept open longer than the server allows also ends this way)",
+            _ => "",
+        };
+        if !reason.is_empty() {
+            return Error::new(
+                ErrorCode::ConnectionFailed,
+                format!("libSQL server answered HTTP {status}: {reason}. ({text})"),
+            );
+        }
+    }
+    let message = sqlite_message(text);
+    if message.contains("UNIQUE constraint failed") {
+        return Error::new(ErrorCode::UniqueViolation, message);
+    }
+    Error::query(message)
+}
+
+/// The SQLite message inside a Hrana error's text (`... message: "no such table: t", ...`
+/// or `` ...`SQLite error: UNIQUE constraint failed: t.x` ``), or the whole text.
+fn sqlite_message(text: &str) -> String {
+    if let Some(rest) = text.split("message: \"").nth(1) {
+        if let Some(end) = rest.find("\", code") {
+            return rest[..end].replace("\\\"", "\"");
+        }
+    }
+    if let Some(rest) = text.split("SQLite error: ").nth(1) {
+        return rest.trim_end_matches('`').to_owned();
+    }
+    text.to_owned()
+}
+
+#[cfg(test)]
+mod server_error_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_servers_answers() {
+        let unique = from_server("cursor error: `error at step 0: (error code: SQLITE_CONSTRAINT) `SQLite error: UNIQUE constraint failed: task.id``");
+        assert_eq!(unique.code, ErrorCode::UniqueViolation);
+        assert_eq!(unique.message, "UNIQUE constraint failed: task.id");
+        let column = from_server(
+            r#"stream error: `Error { message: "SQL input error: no such column: task.nope (at offset 27)", code: "SQL_INPUT_ERROR" }`"#,
+        );
+        assert_eq!(column.code, ErrorCode::Query);
+        assert_eq!(column.missing_column(), Some("nope"));
+        let token =
+            from_server("api error: `status=401 Unauthorized, body={\"error\":\"Unauthorized\"}`");
+        assert_eq!(token.code, ErrorCode::ConnectionFailed);
+        assert!(token.message.contains("auth token"), "{}", token.message);
+        let refused = from_server("http error: `hyper::Error(Connect, ConnectError(\"tcp connect error\", Os { code: 111, kind: ConnectionRefused }))`");
+        assert_eq!(refused.code, ErrorCode::ConnectionFailed);
     }
 }

@@ -239,11 +239,8 @@ impl Driver {
         let condition = write::where_id(scope, record_id(id)?)?;
         let read = write::select_one(&meta.table, &write::where_id(scope, stored_id)?)?;
         let conn = self.conn(call.tx).await?;
-        let rows = self
-            .update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
-                let read = ReadBack::Query(&read.sql, read.args.clone());
-                conn.write_returning(&stmt.sql, stmt.args, read).await
-            })
+        let (_, rows) = self
+            .update_with(&meta, record, &condition, &call, &conn, Some(&read))
             .await?;
         Ok(if rows.rows.is_empty() {
             Updated::Missing
@@ -254,15 +251,17 @@ impl Driver {
 
     /// Runs an UPDATE of `record` where `condition` holds, stamping `updated_at` when the
     /// table has it (a table only presumed to have it, that lacks it, is learnt about and
-    /// the statement run again without it).
-    async fn update_with<T>(
+    /// the statement run again without it). Answers how many rows changed, and with
+    /// `read_back` the row as stored.
+    async fn update_with(
         &self,
         meta: &ObjectMeta,
         mut record: Record,
         condition: &Compiled,
         call: &Call,
-        run: impl AsyncFn(Compiled) -> Result<T>,
-    ) -> Result<T> {
+        conn: &Conn,
+        read_back: Option<&Compiled>,
+    ) -> Result<(u64, RowSet)> {
         let keep = call.preserve_audit
             && record
                 .iter()
@@ -273,7 +272,18 @@ impl Driver {
         }
         loop {
             let stmt = write::update(&meta.table, record.clone(), condition)?;
-            match run(stmt).await {
+            let ran = match read_back {
+                Some(read) => {
+                    let read = ReadBack::Query(&read.sql, read.args.clone());
+                    let rows = conn.write_returning(&stmt.sql, stmt.args, read).await;
+                    rows.map(|rows| (rows.rows.len() as u64, rows))
+                }
+                None => conn
+                    .execute(&stmt.sql, stmt.args)
+                    .await
+                    .map(|changes| (changes.rows_affected, RowSet::default())),
+            };
+            match ran {
                 Err(err) if self.lacks_audit_column(meta, &err) => {
                     record.retain(|(c, _)| !AUDIT_COLUMNS.contains(&c.as_str()));
                     if record.is_empty() {
@@ -315,11 +325,10 @@ impl Driver {
         }
         let condition = write::where_filter(self.scope(&meta, &call), filter)?;
         let conn = self.conn(call.tx).await?;
-        self.update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
-            Ok(conn.execute(&stmt.sql, stmt.args).await?.rows_affected)
-        })
-        .await
-        .map_err(|e| self.refine(&meta, e, true))
+        self.update_with(&meta, record, &condition, &call, &conn, None)
+            .await
+            .map(|(changed, _)| changed)
+            .map_err(|e| self.refine(&meta, e, true))
     }
 
     pub async fn delete_many(
@@ -414,10 +423,8 @@ impl Driver {
                 }
                 let stored_id = id_after(&record, &id)?;
                 let condition = write::where_id(scope, record_id(&id)?)?;
-                let n = self
-                    .update_with(&meta, record, &condition, &call, async |stmt: Compiled| {
-                        Ok(conn.execute(&stmt.sql, stmt.args).await?.rows_affected)
-                    })
+                let (n, _) = self
+                    .update_with(&meta, record, &condition, &call, conn, None)
                     .await?;
                 changed += n;
                 if returning && n > 0 {

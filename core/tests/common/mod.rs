@@ -4,6 +4,8 @@
 //! Every test binary includes this module, and none uses all of it.
 #![allow(dead_code)]
 
+pub mod sqld;
+
 use std::fmt::Debug;
 use std::future::Future;
 use std::path::{Path, PathBuf};
