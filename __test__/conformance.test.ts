@@ -1,6 +1,7 @@
 // The ObjectStack driver conformance case sets (`@objectstack/spec/data`), run against
-// this package's native driver in its kernel contract mode and, on request, against the
-// kernel's own TypeScript Turso driver, which passes all of them (the harness's control).
+// this package's native driver in its kernel contract mode (on a local file, and on a
+// libSQL server) and, on request, against the kernel's own TypeScript Turso driver, which
+// passes all of them (the harness's control).
 //
 //   npx jest __test__/conformance.test.ts                          # the native driver
 //   CONFORMANCE_REFERENCE=1 npx jest __test__/conformance.test.ts   # and the reference
@@ -15,6 +16,7 @@ import * as path from 'path';
 import { TursoDriver } from '..';
 import { defineConformanceSuites } from './support/conformance';
 import { referenceDriverFactory } from './support/reference';
+import { startSqld, type Sqld } from './support/sqld';
 
 const DB_FILE = 'conformance.db';
 
@@ -35,5 +37,20 @@ defineConformanceSuites(
       url: 'file:' + path.join(dir, DB_FILE),
       contract: 'objectstack',
     }),
+  nativeDescribe,
+);
+
+// The native driver on a libSQL server (a real sqld on 127.0.0.1, one per case set).
+const servers: Sqld[] = [];
+afterAll(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.dispose()));
+});
+defineConformanceSuites(
+  "native: @objectql/driver-turso (contract: 'objectstack', remote sqld)",
+  async () => {
+    const server = await startSqld();
+    servers.push(server);
+    return new TursoDriver({ url: server.url, contract: 'objectstack' });
+  },
   nativeDescribe,
 );

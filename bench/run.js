@@ -5,10 +5,11 @@
 //   objectstack     @objectstack/driver-turso 17.4.0, the kernel's TypeScript driver
 //   libsql          raw @libsql/client
 //   better-sqlite3  raw better-sqlite3
-// each on `:memory:` and on a WAL file in a fresh temp dir, each run in its own child
+// each on `:memory:`, on a WAL file in a fresh temp dir, and on a libSQL server (a real
+// sqld on 127.0.0.1, fresh for each run; not better-sqlite3), each run in its own child
 // process (peak RSS per driver), interleaved round by round; best of BENCH_ROUNDS.
 //
-// Env: BENCH_DRIVERS=native,objectstack,libsql,better-sqlite3  BENCH_DBS=memory,wal
+// Env: BENCH_DRIVERS=native,objectstack,libsql,better-sqlite3  BENCH_DBS=memory,wal,remote
 //      BENCH_ROUNDS=1  BENCH_SCALE=1 (multiplies every op count; 0.02 for a smoke run)
 //      BENCH_SYNCHRONOUS=normal|full (unset: each driver keeps its own default; see the notes)
 //      BENCH_NATIVE_PATH=<dir> (bench another build of this package; default: this checkout)
@@ -22,10 +23,18 @@ const { fork } = require('child_process');
 const { DRIVERS, LABELS } = require('./adapters');
 const W = require('./workload');
 const R = require('./report');
+const { ensureSqld, startSqld } = require('../scripts/sqld');
 
 const WORKER = path.join(__dirname, 'worker.js');
 const RESULTS = path.join(__dirname, 'results.md');
-const KINDS = ['memory', 'wal'];
+const KINDS = ['memory', 'wal', 'remote'];
+/** better-sqlite3 has no client for a libSQL server. */
+const REMOTE_DRIVERS = ['native', 'objectstack', 'libsql'];
+/**
+ * The remote column runs a tenth of the workload (BENCH_REMOTE_SCALE): every call is a
+ * round trip, and the kernel's TypeScript driver inserts ~200 rows/s there.
+ */
+const REMOTE_SCALE = W.envNumber('BENCH_REMOTE_SCALE', 0.1);
 
 function list(name, known) {
   const raw = process.env[name];
@@ -53,24 +62,39 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => process.exit(130));
 }
 
-function runChild(driver, kind) {
+async function runChild(driver, kind) {
   let dir;
+  let server;
   const args = [driver, kind];
   if (kind === 'wal') {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'objectql-bench-'));
     tempDirs.add(dir);
     args.push(path.join(dir, 'bench.db'));
   }
+  let env = process.env;
+  if (kind === 'remote') {
+    server = await startSqld();
+    args.push(server.url);
+    env = { ...env, BENCH_SCALE: String(W.envNumber('BENCH_SCALE', 1) * REMOTE_SCALE) };
+  }
+  try {
+    return await fork1(args, env, () => dir && removeTempDir(dir));
+  } finally {
+    if (server) await server.dispose();
+  }
+}
+
+function fork1(args, env, cleanUp) {
   const execArgv = process.execArgv.includes('--expose-gc')
     ? process.execArgv
     : [...process.execArgv, '--expose-gc'];
   return new Promise((resolve) => {
     let message;
-    const child = fork(WORKER, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(WORKER, args, { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (m) => (message = m));
     child.on('error', (error) => (message = message || { ok: false, error: error.stack }));
     child.on('exit', (code, signal) => {
-      if (dir) removeTempDir(dir);
+      cleanUp();
       if (message && message.ok && code === 0) resolve({ ok: true, result: message.result });
       else {
         const why = (message && message.error) || `worker exited with ${signal || `code ${code}`}`;
@@ -81,7 +105,7 @@ function runChild(driver, kind) {
 }
 
 function progress(run, ms) {
-  const where = run.kind === 'memory' ? ':memory:' : 'WAL file';
+  const where = { memory: ':memory:', wal: 'WAL file', remote: 'sqld' }[run.kind];
   const head = `  ${where.padEnd(8)} ${run.driver.padEnd(14)}`;
   if (!run.ok) return `${head} FAILED: ${run.error.split('\n')[0]}`;
   const p = run.result.phases;
@@ -148,6 +172,7 @@ function notes(best, drivers, kinds, c) {
 async function main() {
   const drivers = list('BENCH_DRIVERS', DRIVERS);
   const kinds = list('BENCH_DBS', KINDS);
+  if (kinds.includes('remote')) ensureSqld();
   const rounds = Math.round(W.envNumber('BENCH_ROUNDS', 1));
   const scale = W.envNumber('BENCH_SCALE', 1);
   const c = W.counts(scale);
@@ -163,6 +188,7 @@ async function main() {
     console.log(`round ${round}/${rounds}`);
     for (const kind of kinds) {
       for (const driver of drivers) {
+        if (kind === 'remote' && !REMOTE_DRIVERS.includes(driver)) continue;
         const t0 = Date.now();
         const run = { round, kind, driver, ...(await runChild(driver, kind)) };
         runs.push(run);
@@ -184,7 +210,8 @@ async function main() {
     `Workload per driver and database: create the table; bulk insert ${R.fmtRate(c.bulk)} rows; then ` +
       `${R.fmtRate(c.op)} each of create, findOne, update, delete, awaited one at a time on distinct ids; ` +
       `${R.fmtRate(c.find)} finds (\`n > k\` with varying k, \`ORDER BY score DESC LIMIT 50\`, no index). ` +
-      `Scale ${scale}, best of ${rounds} round(s) per phase, each run in its own process (drivers interleaved).`,
+      `Scale ${scale}, best of ${rounds} round(s) per phase, each run in its own process (drivers interleaved). ` +
+      `The libSQL server column runs ${REMOTE_SCALE} of it (BENCH_REMOTE_SCALE) against a fresh sqld per run.`,
     '',
     'Drivers:',
     '',

@@ -1,7 +1,7 @@
 'use strict';
 
 // One driver on one database, in its own process (forked by run.js), so that peak RSS is
-// this driver's alone. Usage: node worker.js <driver> <memory|wal> [<db file>]
+// this driver's alone. Usage: node worker.js <driver> <memory|wal|remote> [<db file>|<server url>]
 // Reports { phases, maxRssKB, pragmas, columns } to the parent over IPC.
 
 const { report } = require('./child');
@@ -107,8 +107,9 @@ async function pragma(adapter, name) {
 
 async function main() {
   const [driver, kind, file] = process.argv.slice(2);
-  if (kind !== 'memory' && kind !== 'wal') throw new Error(`db kind must be memory or wal, got ${kind}`);
-  if (kind === 'wal' && !file) throw new Error('a wal run needs a db file path');
+  if (!['memory', 'wal', 'remote'].includes(kind))
+    throw new Error(`db kind must be memory, wal or remote, got ${kind}`);
+  if (kind !== 'memory' && !file) throw new Error(`a ${kind} run needs a db file path or server url`);
   const c = W.counts(W.envNumber('BENCH_SCALE', 1));
   const data = W.buildData(c);
 

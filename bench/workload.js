@@ -170,7 +170,17 @@ async function runPhases(adapter, data) {
   return out;
 }
 
+/**
+ * The url a driver is given: `:memory:`, the WAL run's file, or (`remote`) the libSQL
+ * server run.js started for this run, whose url arrives where the file would.
+ */
+function urlOf(kind, where) {
+  if (kind === 'memory') return ':memory:';
+  return kind === 'wal' ? `file:${where}` : where;
+}
+
 module.exports = {
+  urlOf,
   OBJECT,
   SCHEMA,
   CREATE_TABLE_SQL,

@@ -8,10 +8,14 @@
 // repository (the same place ../shared/tools/get-sqld.sh uses) and reused after.
 //
 //   node scripts/sqld.js     ensures it and prints its path
+//
+// `startSqld()` runs one on a free port of 127.0.0.1 with a data dir of its own (the
+// remote tests and `npm run bench`'s remote column use it).
 
-const { execFileSync } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -89,7 +93,91 @@ function ensureSqld() {
   return binary;
 }
 
-module.exports = { ensureSqld, sqldPath };
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A running sqld: `{ url, port, stop, start, dispose, empty, pipeline }`. `stop()` kills it
+ * (as a crash would), `start()` brings it back on the same port and data, `dispose()`
+ * kills it and removes its data, `empty()` drops every table, view and trigger, and
+ * `pipeline(sql)` runs statements over Hrana's HTTP pipeline, outside any driver.
+ */
+async function startSqld(extraArgs = []) {
+  const binary = sqldPath();
+  if (!fs.existsSync(binary)) throw new Error(`sqld is missing at ${binary}: run \`node scripts/sqld.js\``);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driver-turso-sqld-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child;
+
+  const start = async () => {
+    const args = ['--http-listen-addr', `127.0.0.1:${port}`, '--db-path', path.join(dir, 'data.sqld')];
+    child = spawn(binary, [...args, '--no-welcome', ...extraArgs], { stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    while (!(await accepts(port))) {
+      if (child.exitCode !== null) throw new Error(`sqld exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`sqld did not listen on 127.0.0.1:${port} within 10 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const stop = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill('SIGKILL');
+    await exited;
+  };
+  const dispose = async () => {
+    await stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const pipeline = async (sql) => {
+    const body = {
+      requests: [...sql.map((s) => ({ type: 'execute', stmt: { sql: s } })), { type: 'close' }],
+    };
+    const response = await fetch(`${url}/v2/pipeline`, { method: 'POST', body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`sqld pipeline: HTTP ${response.status} ${await response.text()}`);
+    const { results } = await response.json();
+    const failed = results.find((r) => r.type === 'error');
+    if (failed) throw new Error(`sqld pipeline: ${JSON.stringify(failed.error)}`);
+    return results.map((r) => r.response);
+  };
+  const empty = async () => {
+    const [listed] = await pipeline([
+      "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND type IN ('table', 'view', 'trigger')",
+    ]);
+    const drops = listed.result.rows.map(
+      ([type, name]) => `DROP ${type.value.toUpperCase()} IF EXISTS "${name.value.replace(/"/g, '""')}"`,
+    );
+    if (drops.length > 0) await pipeline(['PRAGMA foreign_keys = OFF', ...drops]);
+  };
+
+  await start();
+  return { url, port, start, stop, dispose, empty, pipeline };
+}
+
+module.exports = { ensureSqld, sqldPath, startSqld };
 
 if (require.main === module) {
   console.log(ensureSqld());

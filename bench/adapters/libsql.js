@@ -5,7 +5,7 @@
 
 const { randomUUID } = require('crypto');
 const { createClient } = require('@libsql/client');
-const { OBJECT, CREATE_TABLE_SQL, FIND_SQL } = require('../workload');
+const { OBJECT, CREATE_TABLE_SQL, FIND_SQL, urlOf } = require('../workload');
 
 const INSERT = `INSERT INTO ${OBJECT} (id, title, n, score, done, meta, at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
 const SELECT = `SELECT * FROM ${OBJECT} WHERE id = ?`;
@@ -17,7 +17,7 @@ function args(id, row) {
 }
 
 async function open({ kind, file }) {
-  const client = createClient({ url: kind === 'wal' ? `file:${file}` : ':memory:' });
+  const client = createClient({ url: urlOf(kind, file) });
   if (kind === 'wal') await client.execute('PRAGMA journal_mode = WAL');
 
   return {

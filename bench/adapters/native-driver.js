@@ -4,7 +4,7 @@
 // package root, exactly as `require('@objectql/driver-turso')` resolves it.
 
 const path = require('path');
-const { OBJECT, SCHEMA } = require('../workload');
+const { OBJECT, SCHEMA, urlOf } = require('../workload');
 
 function load() {
   // BENCH_NATIVE_PATH benches another build of the package (default: this checkout).
@@ -22,7 +22,7 @@ function load() {
 
 async function open({ kind, file }) {
   const { TursoDriver } = load();
-  const driver = new TursoDriver({ url: kind === 'wal' ? `file:${file}` : ':memory:' });
+  const driver = new TursoDriver({ url: urlOf(kind, file) });
   await driver.connect();
   if (kind === 'wal') {
     // A no-op if the driver already puts files in WAL; worker.js checks the mode either way.

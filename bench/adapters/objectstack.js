@@ -5,12 +5,12 @@
 // For `:memory:` and `file:` URLs it runs in "local" mode: it extends SqlDriver from
 // @objectstack/driver-sql, i.e. Knex with client 'better-sqlite3' (the peer dependency;
 // 13 segfaults on Node 20, so 12 is installed). @libsql/client is only used for remote and
-// embedded-replica modes. connect() sets PRAGMA auto_vacuum=INCREMENTAL and, on a file,
+// embedded-replica modes (the bench's remote column). connect() sets PRAGMA auto_vacuum=INCREMENTAL and, on a file,
 // journal_mode=WAL (synchronous untouched). Schema: initObjects([objectDef]) (syncSchema
 // delegates to it), which also adds created_at / updated_at columns and stamps them.
 
 const { TursoDriver } = require('@objectstack/driver-turso');
-const { OBJECT, SCHEMA, KERNEL_BULK_CHUNK } = require('../workload');
+const { OBJECT, SCHEMA, KERNEL_BULK_CHUNK, urlOf } = require('../workload');
 const binding = require('../sqlite-binding');
 
 // bulkCreate() sends ONE knex insert, which knex's SQLite dialect spells
@@ -21,7 +21,7 @@ const BULK_CHUNK = KERNEL_BULK_CHUNK;
 
 async function open({ kind, file }) {
   binding.assertLoadable();
-  const driver = new TursoDriver({ url: kind === 'wal' ? `file:${file}` : ':memory:' });
+  const driver = new TursoDriver({ url: urlOf(kind, file) });
   const nativeBinding = binding.nativeBinding();
   if (nativeBinding) {
     // TursoDriverConfig has no knex passthrough; knex reads connection.options.nativeBinding
@@ -70,7 +70,8 @@ async function open({ kind, file }) {
       });
     },
     async sql(text, params = []) {
-      return driver.knex.raw(text, params);
+      // Remote mode runs statements through its @libsql/client transport, not knex.
+      return kind === 'remote' ? driver.execute(text, params) : driver.knex.raw(text, params);
     },
     async close() {
       await driver.disconnect();

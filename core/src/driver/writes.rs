@@ -514,10 +514,17 @@ const INSERT_CHUNK_ROWS: usize = 64;
 /// SQLite's limit on parameters in one statement.
 const MAX_PARAMS: usize = 32_766;
 
-/// Inserts a batch as multi-row INSERTs of up to [`INSERT_CHUNK_ROWS`] rows.
+/// Inserts a batch as multi-row INSERTs of up to [`INSERT_CHUNK_ROWS`] rows; on a libSQL
+/// server, as many rows as SQLite takes parameters for, since each statement is a round
+/// trip (10,000 rows of 7 fields: 3 requests instead of 157).
 async fn insert_chunked(conn: &Conn, table: &str, batch: Batch) -> Result<()> {
     let width = batch.columns.len().max(1);
-    let chunk = INSERT_CHUNK_ROWS.min(MAX_PARAMS / width).max(1);
+    let rows_per_statement = if conn.is_remote() {
+        usize::MAX
+    } else {
+        INSERT_CHUNK_ROWS
+    };
+    let chunk = rows_per_statement.min(MAX_PARAMS / width).max(1);
     let mut rows = batch.rows.into_iter().peekable();
     let mut full = None;
     while rows.peek().is_some() {
