@@ -33,8 +33,18 @@ export declare class ObjectQLError extends Error {
 export interface TursoSyncConfig {
   /** Periodic sync interval in seconds (0 = manual only). Default: 60. */
   intervalSeconds?: number;
-  /** Sync immediately on connect. Default: true. */
+  /**
+   * Sync on connect. Default: true; while the primary is away that fails `connect()`:
+   * `false` opens the replica from its file alone.
+   */
   onConnect?: boolean;
+}
+
+/** What an embedded replica's `sync()` pulled (the shape of `@libsql/client`'s). */
+export interface TursoSyncResult {
+  /** The replication frame the replica is at (null before its first frame). */
+  frame_no: number | null;
+  frames_synced: number;
 }
 
 export interface TursoDriverConfig {
@@ -50,11 +60,13 @@ export interface TursoDriverConfig {
   /** Maximum concurrent requests to a remote server. Default: 20. */
   concurrency?: number;
   /**
-   * Remote primary of an embedded replica (`url` is then the local file): refused with
-   * `CONFIG_ERROR` by this release (never run local-only).
+   * Remote primary of an embedded replica: `url` is then the local `file:` the replica
+   * reads; writes go to the primary, and each is synced back before the call resolves.
    */
   syncUrl?: string;
   sync?: TursoSyncConfig;
+  /** Called with each failed periodic sync (default: one process warning). */
+  onSyncError?: (error: ObjectQLError) => void;
   /**
    * Which driver contract to serve. `'objectql'` (default): the ObjectQL 4.2.2 API, for
    * direct callers. `'objectstack'`: the shapes the ObjectStack kernel expects (`delete`
@@ -210,11 +222,11 @@ export declare class TursoDriver {
   readonly supports: DriverCapabilities;
   /** The configuration, plus `client`: the SQL dialect name the kernel reads. */
   readonly config: TursoDriverConfig & { client: string };
-  /** How statements reach the database: over HTTP to a libSQL server, or in process. */
-  readonly transportMode: 'local' | 'remote';
+  /** How statements reach the database: a libSQL server, an embedded replica, or in process. */
+  readonly transportMode: 'local' | 'remote' | 'replica';
   /** No table is sharded by time: `rotateShards` has nothing to do. */
   readonly supportsRotation: false;
-  /** Whether an embedded replica syncs (never, in this release). */
+  /** Whether this is an embedded replica (`syncUrl`). */
   isSyncEnabled(): boolean;
   /** The configuration the driver was made with. */
   getTursoConfig(): TursoDriverConfig;
@@ -222,7 +234,8 @@ export declare class TursoDriver {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   checkHealth(): Promise<boolean>;
-  sync(): Promise<void>;
+  /** An embedded replica's sync; resolves to undefined for other databases. */
+  sync(): Promise<TursoSyncResult | undefined>;
   getPoolStats(): undefined;
 
   init(objects: ObjectSchema[]): Promise<void>;

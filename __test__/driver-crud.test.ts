@@ -86,7 +86,7 @@ describe('given a new driver', () => {
   it('should refuse at construction what it cannot serve yet, saying why', () => {
     // Never a driver that quietly runs on the local file alone.
     for (const [config, says] of [
-      [{ url: sandbox.fileUrl('r.db'), syncUrl: 'libsql://sync.turso.io' }, /syncUrl/],
+      [{ url: ':memory:', syncUrl: 'libsql://sync.turso.io' }, /syncUrl/],
       [{ url: ':memory:', encryptionKey: 'key' }, /encryptionKey/],
       [{ url: ':memory:', client: { execute() {} } }, /client/],
     ] as const) {

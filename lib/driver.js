@@ -146,8 +146,13 @@ function refuseUnservable(config) {
 
 class TursoDriver {
   #native;
-  /** A libSQL server: native calls answer with Promises. */
+  /** A libSQL server or an embedded replica: native calls answer with Promises. */
   #remote = false;
+  /** An embedded replica (`syncUrl`): synced every `sync.intervalSeconds`. */
+  #replica = false;
+  #onSyncError;
+  /** The periodic sync's timer while connected (unref'd: it never keeps Node alive). */
+  #syncTimer;
   /** The API served: one entry of CONTRACTS. */
   #contract;
   #config;
@@ -162,9 +167,18 @@ class TursoDriver {
     this.config = isPlainObject(config) ? { ...config, client: SQLITE_CLIENT } : config;
     try {
       refuseUnservable(config);
-      const { client: _client, ...rest } = isPlainObject(config) ? config : {};
+      // Functions stay in JS: the periodic sync's error callback is called from here.
+      const { client: _client, onSyncError, ...rest } = isPlainObject(config) ? config : {};
+      if (onSyncError !== undefined && typeof onSyncError !== 'function') {
+        throw makeError(
+          'CONFIG_ERROR',
+          'Turso driver option "onSyncError" must be a function (error) => void.',
+        );
+      }
       this.#native = new NativeDriver(isPlainObject(config) ? rest : (config ?? {}));
       this.#remote = this.#native.isRemote;
+      this.#replica = isPlainObject(config) && typeof config.syncUrl === 'string';
+      this.#onSyncError = onSyncError;
     } catch (err) {
       const error = toObjectQLError(err);
       // A value the binding could not take (`timeout: Infinity`) is a configuration error too.
@@ -173,14 +187,45 @@ class TursoDriver {
     }
   }
 
-  /** How statements reach the database: `remote` for a libSQL server, else `local`. */
+  /** How statements reach the database: a libSQL server, an embedded replica, or in process. */
   get transportMode() {
+    if (this.#replica) return 'replica';
     return this.#remote ? 'remote' : 'local';
   }
 
-  /** Whether an embedded replica syncs with a remote primary (not in this release). */
+  /** Whether this is an embedded replica, synced with its primary. */
   isSyncEnabled() {
-    return false;
+    return this.#replica;
+  }
+
+  /**
+   * Starts the replica's periodic sync (once per connection). A sync that fails is
+   * reported to `onSyncError` (else as one process warning) and the replica keeps
+   * serving reads; a sync still running when the next is due is not doubled.
+   */
+  #startPeriodicSync() {
+    const seconds = this.#config.sync?.intervalSeconds ?? 60;
+    if (this.#syncTimer !== undefined || !(seconds > 0)) return;
+    let running = false;
+    let warned = false;
+    this.#syncTimer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.sync()
+        .catch((err) => {
+          if (this.#onSyncError) this.#onSyncError(err);
+          else if (!warned) {
+            warned = true;
+            process.emitWarning(`periodic sync failed (pass onSyncError to handle it): ${err.message}`, {
+              code: 'OBJECTQL_TURSO_SYNC',
+            });
+          }
+        })
+        .finally(() => {
+          running = false;
+        });
+    }, seconds * 1000);
+    this.#syncTimer.unref();
   }
 
   /** The configuration the driver was made with. */
@@ -203,6 +248,7 @@ class TursoDriver {
     try {
       const result = call();
       if (!this.#remote) return Promise.resolve(then(result));
+      if (this.#replica) this.#startPeriodicSync();
       return this.#track(
         result.then((value) => {
           if (isNativeError(value)) throw this.#error(value);
@@ -325,6 +371,8 @@ class TursoDriver {
    */
   async disconnect() {
     this.#session++;
+    clearInterval(this.#syncTimer);
+    this.#syncTimer = undefined;
     const waiting = [...this.#waiting];
     // A remote call under way is on the wire already: it is let finish (within the
     // timeout) rather than run on after this resolves.
@@ -343,9 +391,13 @@ class TursoDriver {
     return this.#run(() => this.#native.checkHealth()).catch(() => false);
   }
 
-  /** Embedded replicas only; a no-op for local databases. */
+  /**
+   * An embedded replica pulls what its primary has: `{ frame_no, frames_synced }`. A
+   * no-op resolving to undefined for other databases.
+   */
   sync() {
-    return Promise.resolve();
+    if (!this.#replica) return Promise.resolve(undefined);
+    return this.#run(() => this.#native.sync());
   }
 
   getPoolStats() {

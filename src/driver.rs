@@ -33,7 +33,9 @@ impl NativeDriver {
     pub fn new(config: JsInput) -> Result<Self, Coded> {
         let config = DriverConfig::from_value(&config.0).map_err(coded)?;
         config.check_servable().map_err(coded)?;
-        let limits = config.is_remote().then(|| Arc::new(Limits::new(&config)));
+        let limits = config
+            .uses_network()
+            .then(|| Arc::new(Limits::new(&config)));
         Ok(NativeDriver {
             inner: Arc::new(Driver::new(config)),
             limits,
@@ -430,6 +432,25 @@ impl NativeDriver {
             async move { d.execute(&sql, args, tx).await },
             executed,
         )
+    }
+
+    /// `{ frame_no, frames_synced }` of an embedded replica's sync (the shape of
+    /// `@libsql/client`'s), or `null` for a database that does not sync.
+    #[napi(catch_unwind)]
+    pub fn sync(&self, env: &Env) -> Result<Answer<JsOutput>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.sync().await }, |synced| {
+            JsOutput(match synced {
+                None => Value::Null,
+                Some((frame_no, frames)) => Value::Object(vec![
+                    (
+                        "frame_no".into(),
+                        frame_no.map_or(Value::Null, |n| Value::Integer(n as i64)),
+                    ),
+                    ("frames_synced".into(), Value::Integer(frames as i64)),
+                ]),
+            })
+        })
     }
 
     #[napi(catch_unwind)]

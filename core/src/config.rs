@@ -132,16 +132,27 @@ impl DriverConfig {
         })
     }
 
-    /// Refuses what this build cannot serve, so that a driver is never made that would
-    /// quietly run on a local file alone: embedded replicas (their client comes in a
-    /// later release) and encryption at rest (not in this build).
+    /// Refuses what this build cannot serve, so that a driver is never made that would do
+    /// something else than asked: a replica of anything but a file, and encryption at
+    /// rest (not in this build).
     pub fn check_servable(&self) -> Result<()> {
-        if self.sync_url.is_some() {
-            return Err(Error::config(
-                "Embedded replicas (\"syncUrl\") are not supported by this release of @objectql/driver-turso: \
-                 the driver would read and write the local file alone and never sync. Remove \"syncUrl\" \
-                 to use the file as a local database.",
-            ));
+        if let Some(sync_url) = &self.sync_url {
+            if !matches!(self.location, Location::File(_)) {
+                return Err(Error::config(format!(
+                    "\"syncUrl\" makes an embedded replica of a local file: \"url\" must be a file: url, got \"{}\".",
+                    self.url
+                )));
+            }
+            if self.read_only {
+                return Err(Error::config(
+                    "An embedded replica writes its file as it syncs: \"?mode=ro\" cannot be combined with \"syncUrl\".",
+                ));
+            }
+            if !matches!(parse_location(sync_url)?, Location::Remote(_)) {
+                return Err(Error::config(format!(
+                    "\"syncUrl\" must be the primary's libsql://, https://, http://, ws:// or wss:// url, got \"{sync_url}\"."
+                )));
+            }
         }
         if self.encryption_key.is_some() {
             return Err(Error::config(
@@ -155,6 +166,20 @@ impl DriverConfig {
     /// Whether statements go to a libSQL server (they cannot finish on the calling thread).
     pub fn is_remote(&self) -> bool {
         matches!(self.location, Location::Remote(_))
+    }
+
+    /// The file and the primary's url of an embedded replica.
+    pub fn replica(&self) -> Option<(&str, &str)> {
+        match (&self.location, &self.sync_url) {
+            (Location::File(path), Some(primary)) => Some((path, primary)),
+            _ => None,
+        }
+    }
+
+    /// Whether calls can wait on the network: a server's database or a replica's
+    /// (writes and syncs go to the primary).
+    pub fn uses_network(&self) -> bool {
+        self.is_remote() || self.replica().is_some()
     }
 
     /// How long a remote call may take, connecting included, before it fails with

@@ -49,6 +49,8 @@ pub struct Conn {
     remote: bool,
     /// When the last remote request finished (remote connections only).
     last_request: Arc<Mutex<Option<Instant>>>,
+    /// The replica this connection reads, synced after each write it forwards.
+    replica: Option<Arc<libsql::Database>>,
 }
 
 /// Runs one request (`$call`, an expression giving a future of a `libsql::Result`) on
@@ -105,7 +107,34 @@ impl Conn {
             checkpointer: None,
             remote: false,
             last_request: Arc::default(),
+            replica: None,
         }
+    }
+
+    /// A connection to an embedded replica: reads run on the local copy and writes go to
+    /// the primary, and the copy learns of a write only by syncing. So every write outside
+    /// a transaction (a commit included) is followed by a sync: the caller's next read
+    /// sees it (read-your-writes).
+    pub fn replica(conn: libsql::Connection, db: Arc<libsql::Database>) -> Conn {
+        Conn {
+            replica: Some(db),
+            ..Conn::new(conn)
+        }
+    }
+
+    /// After a write: a replica outside a transaction pulls it back from the primary.
+    async fn synced(&self) -> Result<()> {
+        if let Some(db) = &self.replica {
+            if self.conn.is_autocommit() {
+                db.sync().await.map_err(|err| {
+                    Error::new(
+                        crate::error::ErrorCode::ConnectionFailed,
+                        format!("The write reached the primary, but the replica could not sync it back: {err}"),
+                    )
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// A connection to a libSQL server.
@@ -290,7 +319,8 @@ impl Conn {
 
     /// Runs statements without parameters or results (pragmas, DDL, BEGIN/COMMIT).
     pub async fn batch(&self, sql: &str) -> Result<()> {
-        request!(self, self.conn.execute_batch(sql)).map(|_| ())
+        request!(self, self.conn.execute_batch(sql))?;
+        self.synced().await
     }
 
     async fn run(&self, stmt: &libsql::Statement, args: Vec<Value>) -> Result<u64> {
@@ -301,17 +331,24 @@ impl Conn {
         } else {
             stmt.execute(params).await?
         };
+        self.synced().await?;
         Ok(changed as u64)
     }
 
     async fn read_rows(&self, cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
         let params = bind(&cached.stmt, args, self.remote)?;
+        let before = self.conn.total_changes();
         let rows = if self.remote {
             request!(self, cached.stmt.query(params.clone()))?
         } else {
             cached.stmt.query(params).await?
         };
-        collect_rows(cached, rows).await
+        let rows = collect_rows(cached, rows).await?;
+        // `... RETURNING` wrote.
+        if self.replica.is_some() && self.conn.total_changes() > before {
+            self.synced().await?;
+        }
+        Ok(rows)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, Cache> {

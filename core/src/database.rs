@@ -115,7 +115,7 @@ impl Drop for ScratchFile {
 
 /// The database and its main connection; replaced once when `:memory:` moves to a file.
 struct Store {
-    db: libsql::Database,
+    db: Arc<libsql::Database>,
     /// Opened read-only (`mode=ro`): no WAL switch, no checkpoints; SQLite refuses writes.
     read_only: bool,
     main: Conn,
@@ -124,6 +124,8 @@ struct Store {
     shared: bool,
     /// A libSQL server's database: connections are Hrana streams, not SQLite handles.
     remote: bool,
+    /// An embedded replica: reads are local, writes go to the primary.
+    replica: bool,
     /// Declared last: removed after the connections above are closed.
     _scratch: Option<ScratchFile>,
 }
@@ -149,6 +151,7 @@ impl Database {
             ));
         }
         let store = match &config.location {
+            Location::File(path) if config.sync_url.is_some() => open_replica(path, config).await?,
             Location::File(path) => open_file(path, None, config.read_only).await?,
             Location::Memory => {
                 // `file::memory:` (not `:memory:`, which libsql opens with fixed flags)
@@ -161,12 +164,13 @@ impl Database {
                 let main = Conn::new(db.connect().map_err(connection_failed)?);
                 main.batch(TEMP_STORE).await.map_err(connection_failed)?;
                 Store {
-                    db,
+                    db: Arc::new(db),
                     read_only: false,
                     main,
                     checkpointer: None,
                     shared: false,
                     remote: false,
+                    replica: false,
                     _scratch: None,
                 }
             }
@@ -176,6 +180,20 @@ impl Database {
             txs: Mutex::default(),
             store: Mutex::new(store),
         })
+    }
+
+    /// Pulls what the primary has that the replica lacks: `(frame_no, frames_synced)`.
+    /// `None` for a database that is not a replica.
+    pub async fn sync(&self) -> Result<Option<(Option<u64>, usize)>> {
+        let db = {
+            let store = self.lock_store();
+            if !store.replica {
+                return Ok(None);
+            }
+            store.db.clone()
+        };
+        let synced = db.sync().await.map_err(sync_failed)?;
+        Ok(Some((synced.frame_no(), synced.frames_synced())))
     }
 
     /// The connection for work outside transactions.
@@ -203,17 +221,20 @@ impl Database {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let (raw, checkpointer, read_only, remote) = {
+                let (raw, checkpointer, read_only, remote, replica) = {
                     let store = self.lock_store();
                     (
                         store.db.connect().map_err(connection_failed)?,
                         store.checkpointer.clone(),
                         store.read_only,
                         store.remote,
+                        store.replica.then(|| store.db.clone()),
                     )
                 };
                 let conn = if remote {
                     Conn::remote(raw)
+                } else if let Some(db) = replica {
+                    Conn::replica(raw, db)
                 } else {
                     configure(Conn::new(raw), read_only).await?
                 };
@@ -417,27 +438,76 @@ async fn open_file(path: &str, scratch: Option<ScratchFile>, read_only: bool) ->
         )
     };
     Ok(Store {
-        db,
+        db: Arc::new(db),
         read_only,
         main,
         checkpointer,
         shared: true,
         remote: false,
+        replica: false,
         _scratch: scratch,
     })
 }
 
-/// A database on a libSQL server (`libsql://` is `https://`; the WebSocket schemes are
-/// served over HTTP too, which every libSQL server speaks). One request is made now, so
-/// that a wrong url, a refused token or a dead server fail `connect()` rather than the
-/// first query.
-async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
-    let http_url = match url.split_once("://") {
+/// An embedded replica: `path` holds a copy of the primary's database, reads run on it,
+/// writes go to the primary (each followed by a sync, so the next read sees it). The
+/// replication protocol is chosen rather than probed for, so that a replica opens, and
+/// serves reads, while its primary is down.
+async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
+    let primary = config.sync_url.as_deref().unwrap_or_default();
+    let db = libsql::Builder::new_remote_replica(
+        path,
+        http_url(primary),
+        config.auth_token.clone().unwrap_or_default(),
+    )
+    .sync_protocol(libsql::SyncProtocol::V1)
+    .build()
+    .await
+    .map_err(connection_failed)?;
+    let db = Arc::new(db);
+    if config.sync.on_connect {
+        db.sync().await.map_err(|err| {
+            let mut err = sync_failed(err);
+            err.message.push_str(
+                " (to open the replica from its file alone while the primary is away, pass sync: { onConnect: false })",
+            );
+            err
+        })?;
+    }
+    let main = Conn::replica(db.connect().map_err(connection_failed)?, db.clone());
+    Ok(Store {
+        db,
+        read_only: false,
+        main,
+        checkpointer: None,
+        shared: true,
+        remote: false,
+        replica: true,
+        _scratch: None,
+    })
+}
+
+fn sync_failed(err: libsql::Error) -> Error {
+    Error::new(
+        ErrorCode::ConnectionFailed,
+        format!("The embedded replica could not sync with its primary: {err}"),
+    )
+}
+
+/// `libsql://` is `https://`; the WebSocket schemes are served over HTTP too, which every
+/// libSQL server speaks.
+fn http_url(url: &str) -> String {
+    match url.split_once("://") {
         Some(("ws", rest)) => format!("http://{rest}"),
         Some(("wss", rest)) => format!("https://{rest}"),
         _ => url.to_owned(),
-    };
-    let db = libsql::Builder::new_remote(http_url, auth_token.unwrap_or_default().to_owned())
+    }
+}
+
+/// A database on a libSQL server. One request is made now, so that a wrong url, a refused
+/// token or a dead server fail `connect()` rather than the first query.
+async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
+    let db = libsql::Builder::new_remote(http_url(url), auth_token.unwrap_or_default().to_owned())
         .build()
         .await
         .map_err(connection_failed)?;
@@ -449,12 +519,13 @@ async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
             _ => connection_failed(err),
         })?;
     Ok(Store {
-        db,
+        db: Arc::new(db),
         read_only: false,
         main,
         checkpointer: None,
         shared: true,
         remote: true,
+        replica: false,
         _scratch: None,
     })
 }

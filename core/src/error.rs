@@ -139,6 +139,19 @@ impl From<libsql::Error> for Error {
             libsql::Error::SqliteFailure(_, msg) => Error::query(msg),
             libsql::Error::ConnectionFailed(msg) => Error::new(ErrorCode::ConnectionFailed, msg),
             libsql::Error::Hrana(inner) => from_server(&inner.to_string()),
+            // A replica's write the primary refused, or could not be sent to it.
+            libsql::Error::RemoteSqliteFailure(
+                _,
+                SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY,
+                msg,
+            ) => Error::new(ErrorCode::UniqueViolation, msg),
+            libsql::Error::RemoteSqliteFailure(_, _, msg) => Error::query(msg),
+            libsql::Error::WriteDelegation(inner)
+            | libsql::Error::Replication(inner)
+            | libsql::Error::Sync(inner) => Error::new(
+                ErrorCode::ConnectionFailed,
+                format!("The replica's primary could not be reached: {inner}"),
+            ),
             other => Error::query(other.to_string()),
         }
     }

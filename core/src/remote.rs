@@ -21,7 +21,11 @@ impl Limits {
         Limits {
             permits: Semaphore::new(config.concurrency.max(1) as usize),
             timeout: Duration::from_millis(config.request_timeout_ms()),
-            url: config.url.clone(),
+            // A replica's calls that wait wait on its primary.
+            url: config
+                .sync_url
+                .clone()
+                .unwrap_or_else(|| config.url.clone()),
         }
     }
 

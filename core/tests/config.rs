@@ -81,7 +81,11 @@ fn urls_are_classified() {
 fn configs_this_build_cannot_serve_are_refused_before_any_driver_exists() {
     for (json, names) in [
         (
-            r#"{"url":"file:/tmp/r.db","syncUrl":"libsql://x.turso.io"}"#,
+            r#"{"url":":memory:","syncUrl":"libsql://x.turso.io"}"#,
+            "syncUrl",
+        ),
+        (
+            r#"{"url":"file:/tmp/r.db","syncUrl":"file:/tmp/primary.db"}"#,
             "syncUrl",
         ),
         (
@@ -98,6 +102,7 @@ fn configs_this_build_cannot_serve_are_refused_before_any_driver_exists() {
         r#"{"url":"file:/tmp/x.db","timeout":10}"#,
         r#"{"url":"libsql://db-org.turso.io","authToken":"t"}"#,
         r#"{"url":"https://db.example.com"}"#,
+        r#"{"url":"file:/tmp/r.db","syncUrl":"libsql://x.turso.io"}"#,
     ] {
         from_json(ok).unwrap().check_servable().unwrap();
     }

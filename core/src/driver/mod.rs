@@ -120,6 +120,12 @@ impl Driver {
         }
     }
 
+    /// An embedded replica pulls what its primary has: `(frame_no, frames_synced)`; `None`
+    /// for other databases (nothing to sync).
+    pub async fn sync(&self) -> Result<Option<(Option<u64>, usize)>> {
+        self.connect().await?.sync().await
+    }
+
     // --- raw SQL and transactions -------------------------------------------------------
 
     pub async fn execute(
