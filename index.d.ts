@@ -55,7 +55,10 @@ export interface TursoDriverConfig {
   url: string;
   /** JWT auth token for a remote database (refused: `DRIVER_CONNECTION_FAILED`). */
   authToken?: string;
-  /** Encryption key for local files: refused with `CONFIG_ERROR` by this build. */
+  /**
+   * Encrypts a `file:` database (or a replica's file) at rest, libSQL's AES-256 cipher.
+   * Opening the file without it or with another key fails with `DRIVER_CONNECTION_FAILED`.
+   */
   encryptionKey?: string;
   /** Maximum concurrent requests to a remote server. Default: 20. */
   concurrency?: number;

@@ -62,7 +62,14 @@ impl NativeDriver {
 
     #[napi(catch_unwind)]
     pub fn disconnect(&self) {
-        self.inner.disconnect();
+        match self.limits {
+            None => self.inner.disconnect(),
+            // libsql closes a server stream as it is dropped only from within the runtime
+            // (else the server keeps the connection until it expires, and runs out of them).
+            Some(_) => {
+                napi::bindgen_prelude::within_runtime_if_available(|| self.inner.disconnect())
+            }
+        }
     }
 
     /// False when the database cannot answer (the JS layer also reads a failure as false).

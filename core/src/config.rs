@@ -132,9 +132,9 @@ impl DriverConfig {
         })
     }
 
-    /// Refuses what this build cannot serve, so that a driver is never made that would do
-    /// something else than asked: a replica of anything but a file, and encryption at
-    /// rest (not in this build).
+    /// Refuses what the driver cannot serve, so that a driver is never made that would do
+    /// something else than asked: a replica of anything but a file, and encryption of
+    /// anything but a file.
     pub fn check_servable(&self) -> Result<()> {
         if let Some(sync_url) = &self.sync_url {
             if !matches!(self.location, Location::File(_)) {
@@ -154,11 +154,26 @@ impl DriverConfig {
                 )));
             }
         }
-        if self.encryption_key.is_some() {
-            return Err(Error::config(
-                "encryptionKey is not supported by this build of @objectql/driver-turso (it is built without \
-                 libSQL's encryption feature); the file would be written unencrypted.",
-            ));
+        if let Some(key) = &self.encryption_key {
+            if key.is_empty() {
+                return Err(Error::config(
+                    "\"encryptionKey\" is empty: give the key the file is encrypted with, or leave the option out.",
+                ));
+            }
+            match self.location {
+                Location::File(_) => {}
+                Location::Memory => {
+                    return Err(Error::config(
+                        "\"encryptionKey\" encrypts a database file at rest; \":memory:\" writes no file. Use a file: url.",
+                    ))
+                }
+                Location::Remote(_) => {
+                    return Err(Error::config(
+                        "\"encryptionKey\" encrypts a local database file; a libSQL server's encryption at rest is the \
+                         server's own. Use it with a file: url (an embedded replica's file included).",
+                    ))
+                }
+            }
         }
         Ok(())
     }

@@ -188,7 +188,7 @@ impl Conn {
                 format!(
                     "The libSQL server no longer knows this transaction's stream (it was idle longer than \
                      the server keeps one, or the server restarted), so the transaction is gone: nothing of \
-                     it was committed. Roll it back and run it again. ({err})"
+                     it was committed. Begin a new transaction and run it again (rollback() only releases this one). ({err})"
                 ),
             );
         }

@@ -145,14 +145,11 @@ struct Transactions {
 
 impl Database {
     pub async fn open(config: &DriverConfig) -> Result<Database> {
-        if config.encryption_key.is_some() {
-            return Err(Error::config(
-                "encryptionKey is not supported by this build of @objectql/driver-turso (it is built without libSQL's encryption feature)",
-            ));
-        }
+        config.check_servable()?;
+        let key = config.encryption_key.as_deref();
         let store = match &config.location {
             Location::File(path) if config.sync_url.is_some() => open_replica(path, config).await?,
-            Location::File(path) => open_file(path, None, config.read_only).await?,
+            Location::File(path) => open_file(path, None, config.read_only, key).await?,
             Location::Memory => {
                 // `file::memory:` (not `:memory:`, which libsql opens with fixed flags)
                 // so that the connection gets `open_flags()` too.
@@ -311,7 +308,7 @@ impl Database {
         let into = format!("VACUUM INTO '{}'", scratch.path.replace('\'', "''"));
         main.batch(&into).await?;
         let path = scratch.path.clone();
-        let store = open_file(&path, Some(scratch), false).await?;
+        let store = open_file(&path, Some(scratch), false, None).await?;
         copy_temp_objects(&main, &store.main).await?;
         *self.lock_store() = store;
         Ok(())
@@ -412,22 +409,28 @@ pub fn configure_sqlite() {
 
 /// Opens a database file in WAL mode, which lets the main connection read while a
 /// transaction's connection writes; read-only as it is.
-async fn open_file(path: &str, scratch: Option<ScratchFile>, read_only: bool) -> Result<Store> {
+async fn open_file(
+    path: &str,
+    scratch: Option<ScratchFile>,
+    read_only: bool,
+    key: Option<&str>,
+) -> Result<Store> {
     let flags = if read_only {
         read_only_flags()
     } else {
         open_flags()
     };
-    let db = libsql::Builder::new_local(path)
-        .flags(flags)
-        .build()
-        .await
-        .map_err(connection_failed)?;
+    let mut builder = libsql::Builder::new_local(path).flags(flags);
+    if let Some(key) = key {
+        builder = builder.encryption_config(encryption(key));
+    }
+    let db = builder.build().await.map_err(connection_failed)?;
     let main = configure(
         Conn::new(db.connect().map_err(connection_failed)?),
         read_only,
     )
-    .await?;
+    .await
+    .map_err(|err| unreadable(err, key.is_some()))?;
     let (main, checkpointer) = if read_only {
         (main, None)
     } else {
@@ -455,15 +458,16 @@ async fn open_file(path: &str, scratch: Option<ScratchFile>, read_only: bool) ->
 /// serves reads, while its primary is down.
 async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
     let primary = config.sync_url.as_deref().unwrap_or_default();
-    let db = libsql::Builder::new_remote_replica(
+    let mut builder = libsql::Builder::new_remote_replica(
         path,
         http_url(primary),
         config.auth_token.clone().unwrap_or_default(),
     )
-    .sync_protocol(libsql::SyncProtocol::V1)
-    .build()
-    .await
-    .map_err(connection_failed)?;
+    .sync_protocol(libsql::SyncProtocol::V1);
+    if let Some(key) = config.encryption_key.as_deref() {
+        builder = builder.encryption_config(encryption(key));
+    }
+    let db = builder.build().await.map_err(connection_failed)?;
     let db = Arc::new(db);
     if config.sync.on_connect {
         db.sync().await.map_err(|err| {
@@ -485,6 +489,28 @@ async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
         replica: true,
         _scratch: None,
     })
+}
+
+/// libSQL's encryption at rest: AES-256 (the one cipher it offers), keyed by `key`'s bytes.
+fn encryption(key: &str) -> libsql::EncryptionConfig {
+    libsql::EncryptionConfig::new(libsql::Cipher::Aes256Cbc, key.as_bytes().to_vec().into())
+}
+
+/// The first statements on a file fail with "file is not a database" when it is encrypted
+/// and the key is missing or wrong (or it is no SQLite file at all): said plainly.
+fn unreadable(err: Error, keyed: bool) -> Error {
+    if !err.message.contains("file is not a database") {
+        return err;
+    }
+    let why = if keyed {
+        "the encryptionKey is not the one it was written with, or it is not a database file"
+    } else {
+        "it is encrypted (pass its encryptionKey), or it is not a database file"
+    };
+    Error::new(
+        ErrorCode::ConnectionFailed,
+        format!("The database file cannot be read: {why} ({})", err.message),
+    )
 }
 
 fn sync_failed(err: libsql::Error) -> Error {
