@@ -806,13 +806,17 @@ const RAW: Row[] = [
     call: ({ d }) => d.commit(null as unknown as TursoTransaction),
     expect: {
       code: 'DRIVER_ERROR',
-      message: /commit\(\) needs the transaction handle that beginTransaction\(\) returned/,
+      message:
+        /commit\(\) needs the transaction handle that this driver's beginTransaction\(\) returned; got null/,
     },
   },
   {
     name: 'commit(undefined)',
     call: ({ d }) => d.commit(undefined as unknown as TursoTransaction),
-    expect: { code: 'DRIVER_ERROR', message: /transaction handle that beginTransaction\(\) returned/ },
+    expect: {
+      code: 'DRIVER_ERROR',
+      message: /transaction handle that this driver's beginTransaction\(\) returned; got undefined/,
+    },
   },
   {
     name: 'rollback(123)',
@@ -901,12 +905,147 @@ const INJECTION: Row[] = [
   },
 ];
 
+/** A proxy whose every use throws (the target is gone). */
+function revoked(): DataRecord {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy as DataRecord;
+}
+
+/** A proxy whose property reads and `in` checks throw. */
+const throwing = (): DataRecord =>
+  new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('get trap');
+      },
+      has: () => {
+        throw new Error('has trap');
+      },
+    },
+  ) as DataRecord;
+
+// Arguments whose very inspection throws: every one a rejection, none a synchronous throw.
+const EXOTIC: Row[] = [
+  {
+    name: 'a revoked proxy as a findOne id',
+    call: ({ d }) => d.findOne('item', revoked() as never),
+    expect: { code: INVALID, message: /arguments cannot be read/ },
+  },
+  {
+    name: 'a revoked proxy as execute command',
+    call: ({ d }) => d.execute(revoked() as never),
+    expect: { code: INVALID, message: /arguments cannot be read/ },
+  },
+  {
+    name: 'a throwing proxy as execute command',
+    call: ({ d }) => d.execute(throwing() as never),
+    expect: { code: INVALID, message: /get trap/ },
+  },
+  {
+    name: 'a revoked proxy as bulkCreate records',
+    call: ({ d }) => d.bulkCreate('item', revoked() as never),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'a revoked proxy as bulkUpdate updates',
+    call: ({ d }) => d.bulkUpdate('item', revoked() as never),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'a revoked proxy inside bulkUpdate',
+    call: ({ d }) => d.bulkUpdate('item', [revoked()] as never),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'a revoked proxy as bulkDelete ids',
+    call: ({ d }) => d.bulkDelete('item', revoked() as never),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'a revoked proxy as upsert conflict keys',
+    call: ({ d }) => d.upsert('item', { id: 'a' }, revoked() as never),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'a revoked proxy as a record',
+    call: ({ d }) => d.create('item', revoked()),
+    expect: { code: INVALID, message: /cannot be read/ },
+  },
+  {
+    name: 'a revoked proxy as a schema',
+    call: ({ d }) => d.syncSchema('other', revoked() as never),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'a revoked proxy in a schema batch',
+    call: ({ d }) => d.syncSchemasBatch([revoked()] as never),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'throwing options',
+    call: ({ d }) => d.find('item', {}, throwing() as never),
+    expect: { code: INVALID, message: /get trap/ },
+  },
+  {
+    name: 'a throwing object name',
+    call: ({ d }) => d.find(throwing() as never, {}),
+    expect: { code: INVALID },
+  },
+  {
+    name: 'a revoked proxy as an updateMany filter',
+    call: ({ d }) => d.updateMany('item', revoked() as never, { title: 'y' }),
+    expect: { code: { objectql: INVALID, objectstack: INVALID } },
+  },
+  {
+    name: 'a handle whose prototype throws to commit',
+    call: ({ d }) =>
+      d.commit(
+        new Proxy(
+          {},
+          {
+            getPrototypeOf: () => {
+              throw new Error('proto trap');
+            },
+          },
+        ) as never,
+      ),
+    expect: { code: INVALID, message: /proto trap/ },
+  },
+  {
+    name: 'a Buffer in a JSON field (JSON has no bytes)',
+    call: ({ d }) => d.create('item', { meta: Buffer.from([1, 2]) }),
+    expect: { code: INVALID, message: /Field "meta": binary data cannot be stored in a JSON field/ },
+  },
+  {
+    name: 'a Buffer in a JSON field through bulkCreate',
+    call: ({ d }) => d.bulkCreate('item', [{ title: 'ok' }, { meta: new Uint8Array([1]) }]),
+    expect: { code: INVALID, message: /binary data/ },
+  },
+  // Refused before the bytes are copied (it took seconds and gigabytes).
+  {
+    name: 'an over-length typed array as an execute parameter',
+    call: ({ d }) => d.execute('SELECT length(?)', [overLimit()]),
+    expect: { code: INVALID, message: /longer than SQLite's limit/ },
+  },
+  {
+    name: 'an over-length typed array as a filter value',
+    call: ({ d }) => d.find('item', { where: { bin: overLimit() } }),
+    expect: {
+      code: INVALID,
+      message: /longer than SQLite's limit/,
+    },
+  },
+];
+
 const TABLES: Array<[string, Row[]]> = [
   ['values in writes', VALUES],
   ['values JSON cannot encode and records that are not records', RECORDS],
   ['hostile filters', FILTERS],
   ['schema, raw SQL, transactions and lifecycle', RAW],
   ['names and payloads that look like SQL', INJECTION],
+  ['arguments whose inspection throws, and bytes where they cannot go', EXOTIC],
 ];
 
 const SETUPS: Record<

@@ -8,7 +8,7 @@
 
 const { isNativeError } = require('util').types;
 const { NativeDriver } = require('../native.js');
-const { makeError, toObjectQLError, isBusy } = require('./errors.js');
+const { ObjectQLError, makeError, toObjectQLError, isBusy } = require('./errors.js');
 const { encodeRecord, encodeRecords } = require('./records.js');
 const { toRow, toRows } = require('./rows.js');
 const { version } = require('../package.json');
@@ -160,12 +160,13 @@ class TursoDriver {
   constructor(config) {
     this.name = 'TursoDriver';
     this.version = version;
-    const contract = config?.contract === 'objectstack' ? 'objectstack' : 'objectql';
-    this.#contract = CONTRACTS[contract];
+    this.#contract = CONTRACTS.objectql;
     this.supports = this.#contract.supports;
     this.#config = config;
-    this.config = isPlainObject(config) ? { ...config, client: SQLITE_CLIENT } : config;
     try {
+      if (config?.contract === 'objectstack') this.#contract = CONTRACTS.objectstack;
+      this.supports = this.#contract.supports;
+      this.config = isPlainObject(config) ? { ...config, client: SQLITE_CLIENT } : config;
       refuseUnservable(config);
       // Functions stay in JS: the periodic sync's error callback is called from here.
       const { client: _client, onSyncError, ...rest } = isPlainObject(config) ? config : {};
@@ -257,7 +258,9 @@ class TursoDriver {
       );
     } catch (err) {
       if (isBusy(err)) return this.#track(this.#retryWhenUnlocked(() => then(call()), err, this.#session));
-      return Promise.reject(this.#error(err));
+      // Native errors carry a code; anything else came from reading the caller's values.
+      const native = typeof err?.code === 'string' || err instanceof ObjectQLError;
+      return Promise.reject(native ? this.#error(err) : this.#argumentError(err));
     }
   }
 
@@ -299,6 +302,27 @@ class TursoDriver {
       'DRIVER_ERROR',
       `The database stayed locked by another transaction for ${timeout} ms (${last.message}); ` +
         'commit or roll back open transactions, or raise the driver "timeout".',
+    );
+  }
+
+  /**
+   * Runs the JS side of a call before it reaches #run: what the caller's arguments throw
+   * (a revoked proxy, a throwing getter) is a rejection, never a synchronous throw.
+   */
+  #guard(prepare) {
+    try {
+      return prepare();
+    } catch (err) {
+      return Promise.reject(this.#argumentError(err));
+    }
+  }
+
+  /** An error thrown while reading the caller's arguments: theirs to fix. */
+  #argumentError(err) {
+    if (err instanceof ObjectQLError) return err;
+    return makeError(
+      'INVALID_REQUEST',
+      `The call's arguments cannot be read: ${err?.message ?? String(err)}`,
     );
   }
 
@@ -353,7 +377,7 @@ class TursoDriver {
     try {
       opts = this.#call(options);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(this.#argumentError(err));
     }
     return this.#run(() => call(opts), then);
   }
@@ -412,14 +436,16 @@ class TursoDriver {
 
   /** `syncSchema(objects)` (4.2.2) or `syncSchema(name, schema)` (the kernel). */
   syncSchema(objects, schema) {
-    if (typeof objects === 'string') return this.init([{ ...schema, name: objects }]);
-    return this.init(objects);
+    return this.#guard(() =>
+      typeof objects === 'string' ? this.init([{ ...schema, name: objects }]) : this.init(objects),
+    );
   }
 
   /** The kernel's batch form: `[{ object, schema }]`, all in one transaction. */
   syncSchemasBatch(batch) {
-    const objects = Array.isArray(batch) ? batch.map((b) => ({ ...b?.schema, name: b?.object })) : batch;
-    return this.init(objects);
+    return this.#guard(() =>
+      this.init(Array.isArray(batch) ? batch.map((b) => ({ ...b?.schema, name: b?.object })) : batch),
+    );
   }
 
   dropTable(objectName, _options) {
@@ -476,17 +502,19 @@ class TursoDriver {
 
   /** By id (`findOne(object, id, query?, options?)`) or by query (`findOne(object, query, options?)`). */
   findOne(objectName, id, query, options) {
-    const byQuery = isPlainObject(id) && options === undefined;
-    return this.#runIn(
-      byQuery ? query : options,
-      (opts) => this.#native.findOne(objectName, id, opts),
-      toRow,
+    return this.#guard(() =>
+      this.#runIn(
+        isPlainObject(id) && options === undefined ? query : options,
+        (opts) => this.#native.findOne(objectName, id, opts),
+        toRow,
+      ),
     );
   }
 
   count(objectName, filters, options) {
-    const filter = this.#contract.filterOf(filters);
-    return this.#runIn(options, (opts) => this.#native.count(objectName, filter, opts));
+    return this.#runIn(options, (opts) =>
+      this.#native.count(objectName, this.#contract.filterOf(filters), opts),
+    );
   }
 
   distinct(objectName, field, filters, options) {
@@ -519,16 +547,18 @@ class TursoDriver {
    * on the id) or `upsert(object, data, conflictKeys, options?)` (the kernel).
    */
   upsert(objectName, data, conflictKeys, options) {
-    const keyed = Array.isArray(conflictKeys);
-    const conflict = keyed ? conflictKeys.filter((k) => typeof k === 'string') : [];
-    return this.#runIn(
-      keyed ? options : conflictKeys,
-      (opts) => {
-        const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-        return this.#native.upsert(objectName, keys, values, conflict, opts);
-      },
-      toRow,
-    );
+    return this.#guard(() => {
+      const keyed = Array.isArray(conflictKeys);
+      const conflict = keyed ? conflictKeys.filter((k) => typeof k === 'string') : [];
+      return this.#runIn(
+        keyed ? options : conflictKeys,
+        (opts) => {
+          const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
+          return this.#native.upsert(objectName, keys, values, conflict, opts);
+        },
+        toRow,
+      );
+    });
   }
 
   /** The stored record, or for an unknown id the contract's answer (`null` / `{ id, ...data }`). */
@@ -549,65 +579,71 @@ class TursoDriver {
   }
 
   updateMany(objectName, filters, data, options) {
-    const filter = this.#contract.filterOf(filters);
     return this.#runIn(
       options,
       (opts) => {
         const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
-        return this.#native.updateMany(objectName, filter, keys, values, opts);
+        return this.#native.updateMany(objectName, this.#contract.filterOf(filters), keys, values, opts);
       },
       this.#contract.updatedMany,
     );
   }
 
   deleteMany(objectName, filters, options) {
-    const filter = this.#contract.filterOf(filters);
     return this.#runIn(
       options,
-      (opts) => this.#native.deleteMany(objectName, filter, opts),
+      (opts) => this.#native.deleteMany(objectName, this.#contract.filterOf(filters), opts),
       this.#contract.deletedMany,
     );
   }
 
   /** All records in one transaction: the stored rows (kernel) or how many (4.2.2; `[]` for none). */
   bulkCreate(objectName, records, options) {
-    if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
-    const returning = this.#contract.returnsRows;
-    return this.#runIn(options, (opts) => {
-      const [shapes, counts, values] = encodeRecords(records, this.#contract.valuesAsIs);
-      return this.#native.bulkCreate(objectName, shapes, counts, values, returning, opts);
+    return this.#guard(() => {
+      if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
+      const returning = this.#contract.returnsRows;
+      return this.#runIn(options, (opts) => {
+        const [shapes, counts, values] = encodeRecords(records, this.#contract.valuesAsIs);
+        return this.#native.bulkCreate(objectName, shapes, counts, values, returning, opts);
+      });
     });
   }
 
   /** `[{ id, data }]` in one transaction: the updated rows (kernel) or how many changed (4.2.2). */
   bulkUpdate(objectName, updates, options) {
-    if (Array.isArray(updates) && updates.length === 0) return Promise.resolve([]);
-    const returning = this.#contract.returnsRows;
-    return this.#runIn(options, (opts) => {
-      const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
-      const changes = Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates;
-      const [shapes, counts, values] = encodeRecords(changes, this.#contract.valuesAsIs);
-      return this.#native.bulkUpdate(objectName, ids, shapes, counts, values, returning, opts);
+    return this.#guard(() => {
+      if (Array.isArray(updates) && updates.length === 0) return Promise.resolve([]);
+      const returning = this.#contract.returnsRows;
+      return this.#runIn(options, (opts) => {
+        const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
+        const changes = Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates;
+        const [shapes, counts, values] = encodeRecords(changes, this.#contract.valuesAsIs);
+        return this.#native.bulkUpdate(objectName, ids, shapes, counts, values, returning, opts);
+      });
     });
   }
 
   bulkDelete(objectName, ids, options) {
-    if (Array.isArray(ids) && ids.length === 0) return Promise.resolve([]);
-    return this.#runIn(options, (opts) => this.#native.bulkDelete(objectName, ids, opts));
+    return this.#guard(() => {
+      if (Array.isArray(ids) && ids.length === 0) return Promise.resolve([]);
+      return this.#runIn(options, (opts) => this.#native.bulkDelete(objectName, ids, opts));
+    });
   }
 
   // --- raw SQL and the DriverInterface v4 entry points ----------------------------------
 
   /** `command` is SQL (with `parameters`) or `{ sql, args }`. */
   execute(command, parameters, options) {
+    return this.#guard(() => this.#execute(command, parameters, options));
+  }
+
+  #execute(command, parameters, options) {
     const [sql, args] =
       typeof command === 'string' ? [command, parameters ?? []] : [command?.sql, command?.args ?? []];
     if (typeof sql !== 'string') {
-      return Promise.reject(
-        makeError(
-          'INVALID_REQUEST',
-          `execute needs SQL text: a string, or { sql, args }; got ${command === null ? 'null' : typeof command}`,
-        ),
+      throw makeError(
+        'INVALID_REQUEST',
+        `execute needs SQL text: a string, or { sql, args }; got ${command === null ? 'null' : typeof command}`,
       );
     }
     return this.#runIn(
@@ -673,11 +709,24 @@ class TursoDriver {
   }
 
   commit(transaction) {
-    return this.#runIn({ transaction }, (opts) => this.#native.commit(handle(opts, 'commit')));
+    return this.#guard(() => this.#run(() => this.#native.commit(this.#handle(transaction, 'commit'))));
   }
 
   rollback(transaction) {
-    return this.#runIn({ transaction }, (opts) => this.#native.rollback(handle(opts, 'rollback')));
+    return this.#guard(() => this.#run(() => this.#native.rollback(this.#handle(transaction, 'rollback'))));
+  }
+
+  /** The native id of `transaction`, a handle this driver's beginTransaction() returned. */
+  #handle(transaction, method) {
+    if (!(transaction instanceof TursoTransaction) || TursoTransaction.ownerOf(transaction) !== this) {
+      const got =
+        transaction === null || transaction === undefined ? String(transaction) : typeof transaction;
+      throw makeError(
+        'DRIVER_ERROR',
+        `${method}() needs the transaction handle that this driver's beginTransaction() returned; got ${got}`,
+      );
+    }
+    return transaction.id;
   }
 
   commitTransaction(transaction) {
@@ -692,15 +741,6 @@ class TursoDriver {
 const toCount = (result) => (typeof result === 'number' ? result : Array.isArray(result) ? result.length : 0);
 
 /** The native id of the transaction `commit`/`rollback` was given. */
-function handle(opts, method) {
-  if (typeof opts !== 'number') {
-    throw makeError(
-      'DRIVER_ERROR',
-      `${method}() needs the transaction handle that beginTransaction() returned`,
-    );
-  }
-  return opts;
-}
 
 /** `YYYY-MM-DD` of now in an IANA time zone (UTC when the zone is unknown). */
 function today(timezone) {

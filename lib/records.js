@@ -25,18 +25,17 @@ const INT64_MAX = 2n ** 63n - 1n;
  * Date or a Set has no enumerable fields: taken as a record it would insert an empty row.
  */
 function describeNonRecord(data) {
-  if (data === null) return 'null';
+  if (data === null || data === undefined) return String(data);
   if (typeof data !== 'object') return `a ${typeof data}`;
-  if (Array.isArray(data)) return 'an array';
-  if (ArrayBuffer.isView(data)) return 'binary data';
-  let tag;
   try {
-    tag = Object.prototype.toString.call(data);
+    if (Array.isArray(data)) return 'an array';
+    if (ArrayBuffer.isView(data)) return 'binary data';
+    const tag = Object.prototype.toString.call(data);
+    return tag === '[object Object]' ? undefined : `a ${tag.slice(8, -1)}`;
   } catch {
-    // A proxy whose traps throw: reading its fields reports it below.
+    // A proxy whose traps throw (or a revoked one): reading its fields reports it below.
     return undefined;
   }
-  return tag === '[object Object]' ? undefined : `a ${tag.slice(8, -1)}`;
 }
 
 function refuse(key, reason) {

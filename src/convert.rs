@@ -9,6 +9,7 @@ use std::ptr;
 use driver_core::autonumber::Day;
 use driver_core::dates::iso_datetime;
 use driver_core::driver::Call;
+use driver_core::record::MAX_VALUE_BYTES;
 use driver_core::rows::RowSet;
 use driver_core::tenancy::Tenant;
 use driver_core::value::{is_safe_integer, is_safe_whole};
@@ -257,6 +258,12 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
             "typed array",
         )?;
         let bytes = len * typed_array_element_size(kind);
+        if bytes > MAX_VALUE_BYTES {
+            // Refused before the copy: a 1 GB one would cost seconds and gigabytes first.
+            return Err(invalid(format!(
+                "{bytes} bytes of binary data is longer than SQLite's limit of 1,000,000,000 bytes"
+            )));
+        }
         let slice = if data.is_null() || bytes == 0 {
             &[][..]
         } else {

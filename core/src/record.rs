@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::identifier::check_identifier;
 use crate::record_id::{new_id, record_id};
-use crate::rows::{write_cell, FieldKinds};
+use crate::rows::{check_json_cell, write_cell, FieldKinds};
 use crate::value::Value;
 
 /// One record's fields, in the caller's order.
@@ -145,6 +145,7 @@ impl Batch {
                         Value::Text(new_id())
                     }
                 } else {
+                    check_json_cell(&self.columns[i], cell, *kind)?;
                     write_cell(std::mem::take(cell), *kind)
                 };
             }

@@ -250,6 +250,29 @@ pub fn map_record(record: Value, kinds: &FieldKinds) -> Value {
     }
 }
 
+/// Refuses binary data for a JSON field: JSON has no bytes, so it would come back as
+/// something else (an array of numbers) than the Buffer written.
+pub fn check_json_cell(field: &str, value: &Value, kind: Kind) -> crate::Result<()> {
+    if matches!(kind, Kind::Json | Kind::JsonStrict) && matches!(value, Value::Blob(_)) {
+        return Err(crate::Error::invalid(format!(
+            "Field \"{field}\": binary data cannot be stored in a JSON field (JSON has no bytes; it would come \
+             back as an array of numbers); store it in a binary field, or as base64 text"
+        )));
+    }
+    Ok(())
+}
+
+/// [`serialize_record`] for a write: refused if a cell would not come back as written.
+pub fn storable_record(
+    record: Vec<(String, Value)>,
+    kinds: &FieldKinds,
+) -> crate::Result<Vec<(String, Value)>> {
+    for (field, value) in &record {
+        check_json_cell(field, value, kinds.kind(field))?;
+    }
+    Ok(serialize_record(record, kinds))
+}
+
 /// `serializeRecord`: every entry through [`write_cell`], keys in the caller's order.
 pub fn serialize_record(record: Vec<(String, Value)>, kinds: &FieldKinds) -> Vec<(String, Value)> {
     record
@@ -264,6 +287,16 @@ pub fn serialize_record(record: Vec<(String, Value)>, kinds: &FieldKinds) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_bytes_for_json_fields_only() {
+        let record = |v: Value| vec![("meta".to_string(), v)];
+        let err = storable_record(record(Value::Blob(vec![1, 2])), &kinds()).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::InvalidRequest);
+        assert!(err.message.contains("Field \"meta\""), "{}", err.message);
+        let bytes = vec![("data".to_string(), Value::Blob(vec![1, 2]))];
+        assert_eq!(storable_record(bytes.clone(), &kinds()).unwrap(), bytes);
+    }
 
     fn kinds() -> FieldKinds {
         FieldKinds {

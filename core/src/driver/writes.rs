@@ -12,7 +12,7 @@ use crate::identifier::quote_identifier;
 use crate::query::{write, Compiled};
 use crate::record::{Batch, Record};
 use crate::record_id::record_id;
-use crate::rows::{serialize_record, RowSet};
+use crate::rows::{storable_record, RowSet};
 use crate::schema::index::Key;
 use crate::schema::AUDIT_COLUMNS;
 use crate::value::Value;
@@ -224,7 +224,7 @@ impl Driver {
         let call = call.into();
         let meta = self.catalog.get(object);
         let scope = self.scope(&meta, &call);
-        let record = serialize_record(record, &meta.kinds);
+        let record = storable_record(record, &meta.kinds)?;
         if record.is_empty() {
             let existing = self.find_one(object, id, call.clone()).await?;
             if existing.rows.is_empty() {
@@ -319,7 +319,7 @@ impl Driver {
     ) -> Result<u64> {
         let call = call.into();
         let meta = self.catalog.get(object);
-        let record = serialize_record(record, &meta.kinds);
+        let record = storable_record(record, &meta.kinds)?;
         if record.is_empty() {
             return Ok(0);
         }
@@ -417,7 +417,7 @@ impl Driver {
             let mut changed = 0;
             let mut out = RowSet::default();
             for (id, record) in updates {
-                let record = serialize_record(record, &meta.kinds);
+                let record = storable_record(record, &meta.kinds)?;
                 if record.is_empty() {
                     continue;
                 }
