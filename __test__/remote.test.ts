@@ -359,3 +359,22 @@ describe('given many drivers on one server, as a tenant router holds them', () =
     expect(Number(rows.result.rows[0][0].value)).toBe(204);
   });
 });
+
+describe('given a transaction that holds the write lock past the server limit', () => {
+  const { driver } = useServer();
+
+  it('should say the server rolled it back, at the next statement and at commit, and keep none of it', async () => {
+    const holder = driver();
+    const other = driver();
+    await holder.init([NOTE]);
+    const tx = await holder.beginTransaction();
+    await holder.create('note', { body: 'held' }, { transaction: tx });
+    // sqld hands the lock to a waiting writer after 5 s and ends the holder's transaction.
+    const waiting = other.create('note', { body: 'waited' });
+    await waiting;
+    const gone = { code: 'DRIVER_ERROR', message: expect.stringMatching(/rolled this transaction back/) };
+    await expect(holder.create('note', { body: 'late' }, { transaction: tx })).rejects.toMatchObject(gone);
+    await expect(holder.commit(tx)).rejects.toMatchObject(gone);
+    expect((await holder.find('note', {})).map((r) => r.body)).toEqual(['waited']);
+  }, 20_000);
+});

@@ -192,6 +192,18 @@ impl Conn {
                 ),
             );
         }
+        let text = err.to_string();
+        if self.remote
+            && (text.contains("TRANSACTION_TIMEOUT") || text.contains("no transaction is active"))
+        {
+            // sqld ends a transaction that holds the write lock past its limit (5 s) while
+            // another writer waits; the next statement or the commit learns of it.
+            return Error::driver(format!(
+                "The libSQL server rolled this transaction back: it held the write lock longer than the \
+                 server allows while another writer waited, so nothing of it was committed. Keep \
+                 transactions short; begin a new one and run it again. ({text})"
+            ));
+        }
         err.into()
     }
 
