@@ -378,3 +378,25 @@ describe('given a transaction that holds the write lock past the server limit', 
     expect((await holder.find('note', {})).map((r) => r.body)).toEqual(['waited']);
   }, 20_000);
 });
+
+describe('given a driver left idle longer than the server keeps a stream', () => {
+  const { driver } = useServer();
+
+  // sqld expires a stream after 10 s without a request (libsql#985, #1670): the real wait.
+  it('should reopen it unseen outside a transaction, and say a transaction on it is gone', async () => {
+    const d = driver();
+    await d.init([NOTE]);
+    await d.create('note', { body: 'before' });
+    await d.find('note', {});
+    const tx = await d.beginTransaction();
+    await d.create('note', { body: 'uncommitted' }, { transaction: tx });
+    await new Promise((r) => setTimeout(r, 11_000));
+    expect((await d.find('note', {})).map((r) => r.body)).toEqual(['before']);
+    await expect(d.create('note', { body: 'late' }, { transaction: tx })).rejects.toMatchObject({
+      code: 'DRIVER_CONNECTION_FAILED',
+      message: expect.stringMatching(/transaction is gone.*STREAM_EXPIRED/s),
+    });
+    await d.rollback(tx).catch(() => undefined);
+    expect(await d.count('note', {})).toBe(1);
+  }, 30_000);
+});

@@ -82,12 +82,7 @@ fn a_replica_file_is_encrypted_too() {
     let primary = Sqld::start("encrypted-primary");
     let dir = TempDir::new("encrypted-replica");
     let url = dir.url("replica.db");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    rt().block_on(async {
         let d = keyed(&url, Some("replica-key"), Some(&primary.url()));
         d.sync_schema(&notes()).await.unwrap();
         d.create("note", secret_record(), Call::default())

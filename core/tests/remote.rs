@@ -13,14 +13,6 @@ fn remote(sqld: &Sqld) -> Driver {
     driver(&sqld.url())
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 const TASK: &str = r#"[{"name":"task","fields":{"title":{"type":"text"},"n":{"type":"number"},"meta":{"type":"json"}}}]"#;
 
 #[test]

@@ -9,14 +9,6 @@ use common::*;
 use objectql_turso_core::driver::{Call, Driver};
 use objectql_turso_core::{ErrorCode, Value};
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn replica(dir: &TempDir, primary: &Sqld, on_connect: bool) -> Driver {
     let cfg = format!(
         r#"{{"url":"{}","syncUrl":"{}","sync":{{"onConnect":{on_connect}}}}}"#,

@@ -24,6 +24,15 @@ pub fn run<F: Future>(fut: F) -> F::Output {
     poll_once(fut).expect("local op completes inline")
 }
 
+/// A runtime for the tests of remote databases and replicas: their futures wait on I/O.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// A value from JSON text.
 pub fn v(json: &str) -> Value {
     Value::parse_json(json).unwrap_or_else(|e| panic!("bad test JSON {json}: {e:?}"))
