@@ -250,6 +250,8 @@ class TursoDriver {
       const result = call();
       if (!this.#remote) return Promise.resolve(then(result));
       if (this.#replica) this.#startPeriodicSync();
+      // A replica's read answers at once, like a local call.
+      if (typeof result?.then !== 'function') return Promise.resolve(then(result));
       return this.#track(
         result.then((value) => {
           if (isNativeError(value)) throw this.#error(value);

@@ -3,7 +3,8 @@
 //! Local work runs inline on the JS thread (its futures finish on their first poll) and
 //! answers with the value itself, which the JS layer wraps in a settled Promise. Remote
 //! work (a libSQL server) runs on napi's tokio runtime, within the driver's
-//! [`Limits`], and answers with a real Promise. Such a Promise resolves with the value
+//! [`Limits`], and answers with a real Promise; an embedded replica's call is polled once
+//! inline first, and only what is still pending then (a write) goes to the runtime. Such a Promise resolves with the value
 //! or with the coded `Error` object (async napi work can only reject with a `Status`
 //! code); the JS layer (`#run` in `lib/driver.js`) throws the latter in the caller's
 //! realm, so errors are mapped the same way for both.
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use driver_core::poll::poll_once;
 use driver_core::remote::Limits;
 use driver_core::Error;
-use napi::bindgen_prelude::{JsValue, ToNapiValue};
+use napi::bindgen_prelude::{within_runtime_if_available, JsValue, ToNapiValue};
 use napi::sys::{napi_env, napi_value};
 use napi::{Env, JsError};
 
@@ -66,6 +67,15 @@ where
             ))),
         };
     };
+    let mut op = Box::pin(op);
+    if limits.inline_first() {
+        // A replica's read runs on its local file and finishes now; a write goes on below.
+        // The poll runs inside the runtime's context, so what it starts (a request to the
+        // primary) belongs to the runtime that drives it on.
+        if let Some(result) = within_runtime_if_available(|| poll_once(&mut op)) {
+            return result.map(|value| Answer::Now(wrap(value))).map_err(coded);
+        }
+    }
     let limits = limits.clone();
     let promise = env
         .spawn_future(async move { Ok(Outcome(limits.run(op).await.map(wrap))) })

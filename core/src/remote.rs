@@ -14,6 +14,9 @@ pub struct Limits {
     permits: Semaphore,
     timeout: Duration,
     url: String,
+    /// An embedded replica: most calls (reads) finish on their first poll, on the local
+    /// file, and are worth trying inline before a trip to the runtime.
+    inline_first: bool,
 }
 
 impl Limits {
@@ -26,7 +29,12 @@ impl Limits {
                 .sync_url
                 .clone()
                 .unwrap_or_else(|| config.url.clone()),
+            inline_first: config.replica().is_some(),
         }
+    }
+
+    pub fn inline_first(&self) -> bool {
+        self.inline_first
     }
 
     /// Runs `call` once a slot is free, within the timeout (the wait for a slot counts).
