@@ -295,6 +295,7 @@ impl Op {
 
 /// One comparison on an already quoted field; `field` is only for messages.
 pub(super) fn compile_op(field: &str, quoted: &str, op: Op, value: &Value) -> Result<Part> {
+    check_operand(field, value)?;
     let bind = |sql_op: &str| Part::atom(format!("{quoted} {sql_op} ?"), vec![value.clone()]);
     Ok(match op {
         Op::Eq if value.is_null() => Part::atom(format!("{quoted} IS NULL"), vec![]),
@@ -384,6 +385,18 @@ pub(super) fn compile_op(field: &str, quoted: &str, op: Op, value: &Value) -> Re
             }
         },
     })
+}
+
+/// A value a filter compares with is refused as a stored one would be (text with NUL,
+/// over SQLite's length limit), naming the field, rather than at binding time.
+fn check_operand(field: &str, value: &Value) -> Result<()> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| crate::record::check_storable(field, item)),
+        other => crate::record::check_storable(field, other),
+    }
+    .map_err(Error::in_filter)
 }
 
 #[cfg(test)]
@@ -572,6 +585,15 @@ mod tests {
             r#"(("a" = ? OR "b" = ?) AND "c" = ?)"#,
             "[1,2,3]",
         );
+    }
+
+    #[test]
+    fn operands_that_would_not_bind_as_given_are_refused_naming_the_field() {
+        let err = compile_filter(&v(r#"{"title":"a\u0000b"}"#)).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::InvalidFilter);
+        assert!(err.message.contains("Field \"title\""), "{}", err.message);
+        let err = compile_filter(&v(r#"{"title":{"$in":["ok","a\u0000b"]}}"#)).unwrap_err();
+        assert!(err.message.contains("NUL"), "{}", err.message);
     }
 
     #[test]
