@@ -292,7 +292,13 @@ const VALUES: Row[] = [
   }),
   stores('a NUL inside a JSON string (JSON escapes it)', 'meta', { s: 'a\0b', list: ['\0'] }),
   // JSON.stringify escapes it (\ud800), so the stored text is well-formed. The kernel
-  // contract refuses it, with a path that names no field: left out until that is settled.
+  // contract hands Rust the structure, which holds UTF-8: refused there, by field.
+  {
+    name: 'a lone surrogate inside a JSON value, under the kernel contract',
+    call: ({ d }) => d.create('item', { id: 'x', meta: { s: '\uD800' } }),
+    expect: { code: INVALID, message: /Field "meta": .*unpaired surrogate/ },
+    only: 'objectstack',
+  },
   {
     ...stores('a lone surrogate inside a JSON value', 'meta', { s: '\uD800', list: ['\uDC00'] }),
     only: 'objectql',

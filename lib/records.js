@@ -42,6 +42,14 @@ function refuse(key, reason) {
   return makeError('INVALID_REQUEST', `Field "${key}": ${reason}`);
 }
 
+/** A JSON.parse reviver that refuses strings with an unpaired surrogate. */
+function wellFormed(_key, value) {
+  if (typeof value === 'string' && !value.isWellFormed()) {
+    throw new Error('a string inside has an unpaired surrogate (a broken UTF-16 character)');
+  }
+  return value;
+}
+
 /** A field value as it crosses: containers become JSON text (unless `asIs`); Dates and Buffers stay. */
 function encodeValue(key, value, asIs) {
   switch (typeof value) {
@@ -76,8 +84,9 @@ function encodeValue(key, value, asIs) {
         return value;
       }
       try {
-        // As JSON would store it (toJSON honoured); the kernel contract keeps the structure.
-        return asIs ? JSON.parse(JSON.stringify(value)) : JSON.stringify(value);
+        // As JSON would store it (toJSON honoured); the kernel contract keeps the structure,
+        // which Rust holds as UTF-8: an unpaired surrogate inside is refused here, by field.
+        return asIs ? JSON.parse(JSON.stringify(value), wellFormed) : JSON.stringify(value);
       } catch (err) {
         throw refuse(key, `the value cannot be stored as JSON: ${err && err.message}`);
       }
