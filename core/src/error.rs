@@ -92,21 +92,27 @@ impl Error {
         self.code == ErrorCode::Busy
     }
 
-    /// The column a statement named that its table does not have (`no such column: t.x`,
-    /// `table t has no column named x`), without its table.
+    /// The column a statement named that its table does not have, without its table:
+    /// `no such column: t.x`, `no such column: "we ird" - should this be a string literal
+    /// ...` (a quoted name may hold spaces and quotes), `table t has no column named x`; a
+    /// server appends ` (at offset N)`.
     pub fn missing_column(&self) -> Option<&str> {
         if self.code != ErrorCode::Query {
             return None;
         }
         let m = &self.message;
-        let name = if let Some(i) = m.find("no such column: ") {
+        let rest = if let Some(i) = m.find("no such column: ") {
             &m[i + "no such column: ".len()..]
         } else {
             let i = m.find(" has no column named ")?;
             &m[i + " has no column named ".len()..]
         };
-        let name = name.split_whitespace().next()?;
-        Some(name.rsplit('.').next().unwrap_or(name))
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find("\" - ").or_else(|| quoted.rfind('"'))?;
+            return Some(&quoted[..end]);
+        }
+        let name = rest.split(" (at offset").next().unwrap_or(rest).trim_end();
+        Some(name.split_once('.').map_or(name, |(_, column)| column))
     }
 }
 
@@ -224,6 +230,14 @@ mod server_error_tests {
         );
         assert_eq!(column.code, ErrorCode::Query);
         assert_eq!(column.missing_column(), Some("nope"));
+        for (message, name) in [
+            ("no such column: nope", "nope"),
+            ("no such column: item.we ird", "we ird"),
+            ("no such column: \"title; DROP TABLE item\" - should this be a string literal in single-quotes?", "title; DROP TABLE item"),
+            ("table item has no column named zz y", "zz y"),
+        ] {
+            assert_eq!(Error::query(message).missing_column(), Some(name), "{message}");
+        }
         let token =
             from_server("api error: `status=401 Unauthorized, body={\"error\":\"Unauthorized\"}`");
         assert_eq!(token.code, ErrorCode::ConnectionFailed);

@@ -182,8 +182,8 @@ impl Driver {
                 return Error::new(
                     ErrorCode::InvalidFilter,
                     format!(
-                        "Filter on \"{column}\" names a field that object \"{}\" has no column \
-                         for, so it can match no record; check the name against the object's \
+                        "The query names field \"{column}\" (in a filter, sort or field list), which \
+                         object \"{}\" has no column for; check the name against the object's \
                          fields (a field declared since the last schema sync needs one first)",
                         meta.name
                     ),
