@@ -29,7 +29,9 @@ async function main() {
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
 
   const kernel = new ObjectKernel({ logger: { level: 'silent' } });
-  const turso = new TursoDriverPlugin({ connection: { url: `file:${file}` } });
+  // DEMO_URL runs the same app on a libSQL server (e.g. http://127.0.0.1:8080 for sqld).
+  const url = process.env.DEMO_URL || `file:${file}`;
+  const turso = new TursoDriverPlugin({ connection: { url, authToken: process.env.DEMO_AUTH_TOKEN } });
   await kernel.use(new ObjectQLPlugin());
   await kernel.use(turso);
   await kernel.use({
@@ -79,7 +81,7 @@ async function main() {
 
   await kernel.shutdown();
   await turso.destroy();
-  console.log(`database file: ${file}`);
+  console.log(`database: ${url}`);
 }
 
 main().catch((err) => {
