@@ -1,9 +1,11 @@
 // Row-level tenancy through a real ObjectStack kernel, as an app calls it: requests carry
 // `context.tenantId`, the engine passes it to the driver (`buildDriverOptions`), and the
 // driver scopes and stamps. Each scenario also runs on the kernel's own TypeScript driver
-// (Node 20: its better-sqlite3 is built for it), the reference the answers must equal.
+// (Node 20: its better-sqlite3 is built for it), the reference the answers must equal,
+// and on a libSQL server, where the answers must equal the file's.
 
 import { Kernel, KernelSetup, kernelNodes, useKernels } from './support/kernel';
+import { startSqld, type Sqld } from './support/sqld';
 
 const DEAL = {
   name: 'deal',
@@ -157,6 +159,28 @@ describe('given the kernel TypeScript Turso driver as the reference (node 20)', 
         url: `file:${dir}/reference-${scenario.name}.db`,
       });
       expect(await scenario(native)).toEqual(await scenario(reference));
+    }
+  });
+});
+
+describe('given the same kernel app on a libSQL server (node 20)', () => {
+  const kernels = useKernels();
+  const servers: Sqld[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.dispose()));
+  });
+
+  it('should answer every tenancy scenario as it does on a file', async () => {
+    const scenarios: Array<[(k: Kernel) => Promise<Record<string, unknown>>, object[]]> = [
+      [everyCall, [DEAL]],
+      [declarations, DECLARED],
+    ];
+    for (const [scenario, objects] of scenarios) {
+      const server = await startSqld();
+      servers.push(server);
+      const remote = await kernels.start({ objects, url: server.url });
+      const local = await kernels.start({ objects, url: `file:${kernels.dir()}/local-${scenario.name}.db` });
+      expect(await scenario(remote)).toEqual(await scenario(local));
     }
   });
 });
