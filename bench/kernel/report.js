@@ -5,8 +5,8 @@
 const { PHASES } = require('./phases');
 const { fmtRate } = require('../report');
 
-const KIND_TITLES = { memory: '`:memory:`', wal: 'WAL file' };
-const WHERE = { memory: ':memory:', wal: 'WAL file' };
+const KIND_TITLES = { memory: '`:memory:`', wal: 'WAL file', remote: 'libSQL server (sqld on 127.0.0.1)' };
+const WHERE = { memory: ':memory:', wal: 'WAL file', remote: 'sqld' };
 
 const PHASE_LABELS = {
   insert: 'insert',

@@ -10,7 +10,7 @@
 //   npm run bench:kernel -- --profile         native's phases under the CPU profiler: the
 //                                             driver's share of a kernel call
 //
-// Env: BENCH_ROUNDS=3  BENCH_DBS=memory,wal  BENCH_DRIVERS=native,typescript
+// Env: BENCH_ROUNDS=3  BENCH_DBS=memory,wal[,remote]  BENCH_DRIVERS=native,typescript
 //      BENCH_TENANT=1 (0: calls carry no execution context)  BENCH_OPS=2000 (per phase)
 //      BENCH_WARMUP=200  BENCH_NATIVE_PATH=<dir>  BENCH_BETTER_SQLITE3_BINDING=<file>
 // Exits 0 whether or not the targets are met; non-zero if any run throws.
@@ -24,9 +24,12 @@ const { PHASES } = require('./phases');
 const R = require('./report');
 const { prettify, fmtRate } = require('../report');
 const { envNumber } = require('../workload');
+const { ensureSqld, startSqld } = require('../../scripts/sqld');
 
 const WORKER = path.join(__dirname, 'worker.js');
 const KINDS = ['memory', 'wal'];
+/** Opt-in (BENCH_DBS=remote): the app on a libSQL server, a fresh sqld per run. */
+const ALL_KINDS = [...KINDS, 'remote'];
 const MODES = { '--tenancy-cost': 'tenancy-cost', '--profile': 'profile' };
 
 function list(name, known) {
@@ -73,9 +76,19 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
-function runChild(variant, kind, profileDir) {
+async function runChild(variant, kind, profileDir) {
+  if (kind !== 'remote') return forkWorker(variant, kind, profileDir, '-');
+  const server = await startSqld();
+  try {
+    return await forkWorker(variant, kind, profileDir, server.url);
+  } finally {
+    await server.dispose();
+  }
+}
+
+function forkWorker(variant, kind, profileDir, where) {
   let dir;
-  const args = [variant.driver, kind, '-'];
+  const args = [variant.driver, kind, where];
   if (kind === 'wal') {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'objectql-kernel-bench-'));
     tempDirs.add(dir);
@@ -137,7 +150,8 @@ function pragmaNotes(runs, kinds) {
 
 async function main() {
   const mode = parseMode(process.argv.slice(2));
-  const kinds = list('BENCH_DBS', KINDS);
+  const kinds = process.env.BENCH_DBS ? list('BENCH_DBS', ALL_KINDS) : KINDS;
+  if (kinds.includes('remote')) ensureSqld();
   const variants = variantsFor(mode);
   const rounds = mode === 'profile' ? 1 : Math.round(envNumber('BENCH_ROUNDS', 3));
   const ops = Math.round(envNumber('BENCH_OPS', 2000));

@@ -1,5 +1,7 @@
 'use strict';
 
+const { urlOf } = require('../workload');
+
 // One driver on one database, in its own process (forked by run.js), so runs cannot warm
 // or pollute each other. Usage:
 //   node worker.js <native|typescript> <memory|wal> <db file|-> [--no-tenant] [--profile <dir>]
@@ -44,13 +46,15 @@ async function profiler() {
 
 function parseArgs(argv) {
   const [driver, kind, file, ...rest] = argv;
-  if (kind !== 'memory' && kind !== 'wal') throw new Error(`db kind must be memory or wal, got ${kind}`);
-  if (kind === 'wal' && (!file || file === '-')) throw new Error('a wal run needs a db file path');
+  if (!['memory', 'wal', 'remote'].includes(kind))
+    throw new Error(`db kind must be memory, wal or remote, got ${kind}`);
+  if (kind !== 'memory' && (!file || file === '-'))
+    throw new Error(`a ${kind} run needs a db file path or server url`);
   const at = rest.indexOf('--profile');
   return {
     driver,
     kind,
-    url: kind === 'wal' ? `file:${file}` : ':memory:',
+    url: urlOf(kind, file),
     tenant: !rest.includes('--no-tenant'),
     profileDir: at >= 0 ? rest[at + 1] : undefined,
   };
