@@ -12,6 +12,7 @@ const KIND_TITLES = {
   memory: '`:memory:`',
   wal: 'WAL file',
   remote: 'libSQL server (sqld on 127.0.0.1, HTTP)',
+  replica: 'embedded replica (a file, synced with sqld on 127.0.0.1)',
 };
 
 const ROW_LABELS = {
@@ -128,8 +129,8 @@ function table(best, kind, drivers) {
 function checkTargets(best, kinds) {
   const out = [];
   const skip = (text, why) => out.push({ status: 'SKIP', text: `${text} (${why})` });
-  // The remote column has no targets: it shows what a round trip costs each driver.
-  for (const kind of kinds.filter((k) => k !== 'remote')) {
+  // The server columns have no targets: they show what a round trip costs each driver.
+  for (const kind of kinds.filter((k) => k === 'memory' || k === 'wal')) {
     const where = kind === 'memory' ? ':memory:' : 'WAL file';
     for (const [phase, min] of TARGETS[kind]) {
       const text = `${where} ${phase}: native/objectstack >= ${min}x`;

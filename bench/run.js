@@ -5,11 +5,12 @@
 //   objectstack     @objectstack/driver-turso 17.4.0, the kernel's TypeScript driver
 //   libsql          raw @libsql/client
 //   better-sqlite3  raw better-sqlite3
-// each on `:memory:`, on a WAL file in a fresh temp dir, and on a libSQL server (a real
-// sqld on 127.0.0.1, fresh for each run; not better-sqlite3), each run in its own child
-// process (peak RSS per driver), interleaved round by round; best of BENCH_ROUNDS.
+// each on `:memory:`, on a WAL file in a fresh temp dir, on a libSQL server (a real sqld on
+// 127.0.0.1, fresh for each run; not better-sqlite3) and on an embedded replica of one,
+// each run in its own child process (peak RSS per driver), interleaved round by round;
+// best of BENCH_ROUNDS.
 //
-// Env: BENCH_DRIVERS=native,objectstack,libsql,better-sqlite3  BENCH_DBS=memory,wal,remote
+// Env: BENCH_DRIVERS=native,objectstack,libsql,better-sqlite3  BENCH_DBS=memory,wal,remote,replica
 //      BENCH_ROUNDS=1  BENCH_SCALE=1 (multiplies every op count; 0.02 for a smoke run)
 //      BENCH_SYNCHRONOUS=normal|full (unset: each driver keeps its own default; see the notes)
 //      BENCH_NATIVE_PATH=<dir> (bench another build of this package; default: this checkout)
@@ -27,12 +28,19 @@ const { ensureSqld, startSqld } = require('../scripts/sqld');
 
 const WORKER = path.join(__dirname, 'worker.js');
 const RESULTS = path.join(__dirname, 'results.md');
-const KINDS = ['memory', 'wal', 'remote'];
-/** better-sqlite3 has no client for a libSQL server. */
+const KINDS = ['memory', 'wal', 'remote', 'replica'];
+/** better-sqlite3 has no client for a libSQL server (nor replicas of one). */
 const REMOTE_DRIVERS = ['native', 'objectstack', 'libsql'];
 /**
- * The remote column runs a tenth of the workload (BENCH_REMOTE_SCALE): every call is a
- * round trip, and the kernel's TypeScript driver inserts ~200 rows/s there.
+ * The kernel's TypeScript driver cannot open a replica here: its local (knex) side creates
+ * the file first, and libSQL then refuses to sync it ("Can not sync a database without a
+ * wal_index").
+ */
+const REPLICA_DRIVERS = ['native', 'libsql'];
+/**
+ * The server and replica columns run a tenth of the workload (BENCH_REMOTE_SCALE): every
+ * call (every write, on a replica) is a round trip, and the kernel's TypeScript driver
+ * inserts ~200 rows/s there.
  */
 const REMOTE_SCALE = W.envNumber('BENCH_REMOTE_SCALE', 0.1);
 
@@ -66,13 +74,13 @@ async function runChild(driver, kind) {
   let dir;
   let server;
   const args = [driver, kind];
-  if (kind === 'wal') {
+  if (kind === 'wal' || kind === 'replica') {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'objectql-bench-'));
     tempDirs.add(dir);
     args.push(path.join(dir, 'bench.db'));
   }
   let env = process.env;
-  if (kind === 'remote') {
+  if (kind === 'remote' || kind === 'replica') {
     server = await startSqld();
     args.push(server.url);
     env = { ...env, BENCH_SCALE: String(W.envNumber('BENCH_SCALE', 1) * REMOTE_SCALE) };
@@ -105,7 +113,7 @@ function fork1(args, env, cleanUp) {
 }
 
 function progress(run, ms) {
-  const where = { memory: ':memory:', wal: 'WAL file', remote: 'sqld' }[run.kind];
+  const where = { memory: ':memory:', wal: 'WAL file', remote: 'sqld', replica: 'replica' }[run.kind];
   const head = `  ${where.padEnd(8)} ${run.driver.padEnd(14)}`;
   if (!run.ok) return `${head} FAILED: ${run.error.split('\n')[0]}`;
   const p = run.result.phases;
@@ -172,7 +180,7 @@ function notes(best, drivers, kinds, c) {
 async function main() {
   const drivers = list('BENCH_DRIVERS', DRIVERS);
   const kinds = list('BENCH_DBS', KINDS);
-  if (kinds.includes('remote')) ensureSqld();
+  if (kinds.includes('remote') || kinds.includes('replica')) ensureSqld();
   const rounds = Math.round(W.envNumber('BENCH_ROUNDS', 1));
   const scale = W.envNumber('BENCH_SCALE', 1);
   const c = W.counts(scale);
@@ -189,6 +197,7 @@ async function main() {
     for (const kind of kinds) {
       for (const driver of drivers) {
         if (kind === 'remote' && !REMOTE_DRIVERS.includes(driver)) continue;
+        if (kind === 'replica' && !REPLICA_DRIVERS.includes(driver)) continue;
         const t0 = Date.now();
         const run = { round, kind, driver, ...(await runChild(driver, kind)) };
         runs.push(run);
@@ -211,7 +220,9 @@ async function main() {
       `${R.fmtRate(c.op)} each of create, findOne, update, delete, awaited one at a time on distinct ids; ` +
       `${R.fmtRate(c.find)} finds (\`n > k\` with varying k, \`ORDER BY score DESC LIMIT 50\`, no index). ` +
       `Scale ${scale}, best of ${rounds} round(s) per phase, each run in its own process (drivers interleaved). ` +
-      `The libSQL server column runs ${REMOTE_SCALE} of it (BENCH_REMOTE_SCALE) against a fresh sqld per run.`,
+      `The libSQL server and replica columns run ${REMOTE_SCALE} of it (BENCH_REMOTE_SCALE) against a fresh sqld ` +
+      'per run; the replica column leaves out the kernel TypeScript driver, whose replica mode does not open here ' +
+      '("Can not sync a database without a wal_index").',
     '',
     'Drivers:',
     '',

@@ -1,7 +1,8 @@
 'use strict';
 
 // One driver on one database, in its own process (forked by run.js), so that peak RSS is
-// this driver's alone. Usage: node worker.js <driver> <memory|wal|remote> [<db file>|<server url>]
+// this driver's alone. Usage:
+//   node worker.js <driver> <memory|wal|remote|replica> [<db file>|<server url>] [<primary url>]
 // Reports { phases, maxRssKB, pragmas, columns } to the parent over IPC.
 
 const { report } = require('./child');
@@ -106,14 +107,16 @@ async function pragma(adapter, name) {
 }
 
 async function main() {
-  const [driver, kind, file] = process.argv.slice(2);
-  if (!['memory', 'wal', 'remote'].includes(kind))
-    throw new Error(`db kind must be memory, wal or remote, got ${kind}`);
+  const [driver, kind, file, syncUrl] = process.argv.slice(2);
+  if (!['memory', 'wal', 'remote', 'replica'].includes(kind)) {
+    throw new Error(`db kind must be memory, wal, remote or replica, got ${kind}`);
+  }
+  if (kind === 'replica' && !syncUrl) throw new Error('a replica run needs its primary url');
   if (kind !== 'memory' && !file) throw new Error(`a ${kind} run needs a db file path or server url`);
   const c = W.counts(W.envNumber('BENCH_SCALE', 1));
   const data = W.buildData(c);
 
-  const adapter = await adapters.load(driver).open({ kind, file });
+  const adapter = await adapters.load(driver).open({ kind, file, syncUrl });
   let closed = false;
   try {
     const synchronous = process.env.BENCH_SYNCHRONOUS;

@@ -171,12 +171,13 @@ async function runPhases(adapter, data) {
 }
 
 /**
- * The url a driver is given: `:memory:`, the WAL run's file, or (`remote`) the libSQL
- * server run.js started for this run, whose url arrives where the file would.
+ * The url a driver is given: `:memory:`, the WAL run's or the replica's file, or
+ * (`remote`) the libSQL server run.js started for this run, whose url arrives where the
+ * file would. A replica's primary comes as `syncUrl`.
  */
 function urlOf(kind, where) {
   if (kind === 'memory') return ':memory:';
-  return kind === 'wal' ? `file:${where}` : where;
+  return kind === 'remote' ? where : `file:${where}`;
 }
 
 module.exports = {

@@ -1,6 +1,6 @@
 'use strict';
 
-// Driver name -> adapter module. Each adapter's open({ kind, file }) connects and resolves
+// Driver name -> adapter module. Each adapter's open({ kind, file, syncUrl }) connects and resolves
 // to { createTable, bulkInsert, create, findOne, update, remove, find, sql, close }:
 // create resolves to the new id, update/remove to whether one row was hit, find(k) runs
 // `n > k ORDER BY score DESC LIMIT 50`, sql() is for the untimed checks only.

@@ -16,8 +16,8 @@ function args(id, row) {
   return [id, row.title, row.n, row.score, row.done ? 1 : 0, JSON.stringify(row.meta), row.at];
 }
 
-async function open({ kind, file }) {
-  const client = createClient({ url: urlOf(kind, file) });
+async function open({ kind, file, syncUrl }) {
+  const client = createClient({ url: urlOf(kind, file), syncUrl });
   if (kind === 'wal') await client.execute('PRAGMA journal_mode = WAL');
 
   return {

@@ -20,9 +20,9 @@ function load() {
   }
 }
 
-async function open({ kind, file }) {
+async function open({ kind, file, syncUrl }) {
   const { TursoDriver } = load();
-  const driver = new TursoDriver({ url: urlOf(kind, file) });
+  const driver = new TursoDriver({ url: urlOf(kind, file), syncUrl, sync: { intervalSeconds: 0 } });
   await driver.connect();
   if (kind === 'wal') {
     // A no-op if the driver already puts files in WAL; worker.js checks the mode either way.

@@ -19,9 +19,9 @@ const binding = require('../sqlite-binding');
 // bulk phase is bulkCreate() in 500-row calls, inside one driver transaction.
 const BULK_CHUNK = KERNEL_BULK_CHUNK;
 
-async function open({ kind, file }) {
+async function open({ kind, file, syncUrl }) {
   binding.assertLoadable();
-  const driver = new TursoDriver({ url: urlOf(kind, file) });
+  const driver = new TursoDriver({ url: urlOf(kind, file), syncUrl, sync: { intervalSeconds: 0 } });
   const nativeBinding = binding.nativeBinding();
   if (nativeBinding) {
     // TursoDriverConfig has no knex passthrough; knex reads connection.options.nativeBinding

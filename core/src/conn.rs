@@ -376,6 +376,12 @@ impl Conn {
     }
 
     fn put_back(&self, key: String, cached: Cached) {
+        if self.replica.is_some() {
+            // libsql's replica statement does not rebind when it is run again: a reused
+            // `SELECT ... WHERE id = ?` answered with the first id's row. A local prepare
+            // costs microseconds; a wrong row is not an option.
+            return;
+        }
         let mut cache = self.lock_cache();
         if cache.stmts.len() >= CACHE_CAPACITY {
             cache.stmts.clear();

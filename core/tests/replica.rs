@@ -54,6 +54,30 @@ fn reads_are_local_and_writes_reach_the_primary_and_the_next_read() {
             1
         );
 
+        // The same statement run again with another id reads that id's row.
+        for body in ["first", "second", "third"] {
+            let id = Value::from(body);
+            r.create(
+                "note",
+                rec(&format!(r#"{{"id":"{body}","body":"{body}"}}"#)),
+                Call::default(),
+            )
+            .await
+            .unwrap();
+            let row = r.find_one("note", &id, Call::default()).await.unwrap();
+            assert_eq!(row.first_value("body"), Some(&Value::from(body)));
+        }
+        for body in ["first", "second", "third"] {
+            let row = r
+                .find_one("note", &Value::from(body), Call::default())
+                .await
+                .unwrap();
+            assert_eq!(row.first_value("body"), Some(&Value::from(body)));
+            r.delete("note", &Value::from(body), Call::default())
+                .await
+                .unwrap();
+        }
+
         // Read-your-writes: the replica's own write is seen by its next read.
         r.create(
             "note",
