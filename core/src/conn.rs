@@ -326,6 +326,10 @@ impl Conn {
             rows_affected: self.changed_since(before),
             last_insert_rowid: self.conn.last_insert_rowid(),
         };
+        if !cached.columns.is_empty() && changes.rows_affected > 0 {
+            // `... RETURNING` wrote (a plain write synced in `run`).
+            self.synced().await?;
+        }
         Ok((rows, changes))
     }
 
@@ -349,18 +353,12 @@ impl Conn {
 
     async fn read_rows(&self, cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
         let params = bind(&cached.stmt, args, self.remote)?;
-        let before = self.conn.total_changes();
         let rows = if self.remote {
             request!(self, cached.stmt.query(params.clone()))?
         } else {
             cached.stmt.query(params).await?
         };
-        let rows = collect_rows(cached, rows).await?;
-        // `... RETURNING` wrote.
-        if self.replica.is_some() && self.conn.total_changes() > before {
-            self.synced().await?;
-        }
-        Ok(rows)
+        collect_rows(cached, rows).await
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -411,8 +409,11 @@ impl Stmt<'_> {
         let result = self.conn.read_rows(cached, args).await;
         cached.stmt.reset();
         // `... RETURNING` rows are writes too.
-        self.conn.changed_since(before);
+        let changed = self.conn.changed_since(before);
         let rows = result?;
+        if changed > 0 {
+            self.conn.synced().await?;
+        }
         if let Some(cached) = self.cached.as_mut() {
             cached.columns = rows.columns.clone();
         }
