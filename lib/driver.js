@@ -177,8 +177,9 @@ class TursoDriver {
         );
       }
       this.#native = new NativeDriver(isPlainObject(config) ? rest : (config ?? {}));
-      this.#remote = this.#native.isRemote;
-      this.#replica = isPlainObject(config) && typeof config.syncUrl === 'string';
+      const transport = this.#native.transport;
+      this.#remote = transport !== 'local';
+      this.#replica = transport === 'replica';
       this.#onSyncError = onSyncError;
     } catch (err) {
       const error = toObjectQLError(err);

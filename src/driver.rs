@@ -42,10 +42,19 @@ impl NativeDriver {
         })
     }
 
-    /// Whether calls answer with Promises (a libSQL server) rather than values.
+    /// `local`, `remote` (a libSQL server) or `replica` (an embedded replica): how the
+    /// configuration reaches the database. Calls answer with Promises unless `local`.
     #[napi(getter)]
-    pub fn is_remote(&self) -> bool {
-        self.limits.is_some()
+    pub fn transport(&self) -> String {
+        let config = self.inner.config();
+        let transport = if config.is_remote() {
+            "remote"
+        } else if config.replica().is_some() {
+            "replica"
+        } else {
+            "local"
+        };
+        transport.to_owned()
     }
 
     /// Milliseconds a write may wait for another connection's transaction.

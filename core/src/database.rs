@@ -113,6 +113,16 @@ impl Drop for ScratchFile {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StoreKind {
+    /// `:memory:` or a file: SQLite handles on this process's threads.
+    Local,
+    /// A libSQL server's database: connections are Hrana streams.
+    Server,
+    /// An embedded replica: reads are local, writes go to the primary.
+    Replica,
+}
+
 /// The database and its main connection; replaced once when `:memory:` moves to a file.
 struct Store {
     db: Arc<libsql::Database>,
@@ -122,10 +132,8 @@ struct Store {
     checkpointer: Option<Arc<Checkpointer>>,
     /// Whether transactions can get connections of their own (false for plain memory).
     shared: bool,
-    /// A libSQL server's database: connections are Hrana streams, not SQLite handles.
-    remote: bool,
-    /// An embedded replica: reads are local, writes go to the primary.
-    replica: bool,
+    /// Where statements run, which decides how a transaction's connection is made.
+    kind: StoreKind,
     /// Declared last: removed after the connections above are closed.
     _scratch: Option<ScratchFile>,
 }
@@ -166,8 +174,7 @@ impl Database {
                     main,
                     checkpointer: None,
                     shared: false,
-                    remote: false,
-                    replica: false,
+                    kind: StoreKind::Local,
                     _scratch: None,
                 }
             }
@@ -184,7 +191,7 @@ impl Database {
     pub async fn sync(&self) -> Result<Option<(Option<u64>, usize)>> {
         let db = {
             let store = self.lock_store();
-            if !store.replica {
+            if store.kind != StoreKind::Replica {
                 return Ok(None);
             }
             store.db.clone()
@@ -218,22 +225,20 @@ impl Database {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let (raw, checkpointer, read_only, remote, replica) = {
+                let (raw, checkpointer, read_only, kind, db) = {
                     let store = self.lock_store();
                     (
                         store.db.connect().map_err(connection_failed)?,
                         store.checkpointer.clone(),
                         store.read_only,
-                        store.remote,
-                        store.replica.then(|| store.db.clone()),
+                        store.kind,
+                        store.db.clone(),
                     )
                 };
-                let conn = if remote {
-                    Conn::remote(raw)
-                } else if let Some(db) = replica {
-                    Conn::replica(raw, db)
-                } else {
-                    configure(Conn::new(raw), read_only).await?
+                let conn = match kind {
+                    StoreKind::Server => Conn::remote(raw),
+                    StoreKind::Replica => Conn::replica(raw, db),
+                    StoreKind::Local => configure(Conn::new(raw), read_only).await?,
                 };
                 match checkpointer {
                     Some(c) => conn.with_checkpointer(c),
@@ -446,8 +451,7 @@ async fn open_file(
         main,
         checkpointer,
         shared: true,
-        remote: false,
-        replica: false,
+        kind: StoreKind::Local,
         _scratch: scratch,
     })
 }
@@ -485,8 +489,7 @@ async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
         main,
         checkpointer: None,
         shared: true,
-        remote: false,
-        replica: true,
+        kind: StoreKind::Replica,
         _scratch: None,
     })
 }
@@ -550,8 +553,7 @@ async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
         main,
         checkpointer: None,
         shared: true,
-        remote: true,
-        replica: false,
+        kind: StoreKind::Server,
         _scratch: None,
     })
 }
