@@ -2,7 +2,7 @@
 //! the same core code the driver uses, so what they print is what the driver executes.
 
 use driver_core::query::{self, Compiled, SelectOptions};
-use driver_core::rows::{map_record, serialize_record, FieldKinds};
+use driver_core::rows::{map_record, serialize_record, FieldKinds, Kind};
 use driver_core::{types, Error, Value};
 use napi_derive::napi;
 
@@ -120,23 +120,17 @@ pub fn is_boolean_field_type(field_type: String) -> bool {
 
 /// Field sets arrive as arrays (the JS layer turns `Set`s into arrays).
 fn kinds(json: JsInput, boolean: JsInput) -> FieldKinds {
-    let names = |v: Value| -> driver_core::fast_hash::FastSet<String> {
-        match v {
-            Value::Array(items) => items
-                .into_iter()
-                .filter_map(|i| match i {
-                    Value::Text(s) => Some(s),
-                    _ => None,
-                })
-                .collect(),
-            _ => Default::default(),
+    let mut kinds = FieldKinds::default();
+    for (names, kind) in [(json.0, Kind::Json), (boolean.0, Kind::Boolean)] {
+        if let Value::Array(items) = names {
+            for name in items {
+                if let Value::Text(name) = name {
+                    kinds.set(name, kind);
+                }
+            }
         }
-    };
-    FieldKinds {
-        json: names(json.0),
-        boolean: names(boolean.0),
-        ..FieldKinds::default()
     }
+    kinds
 }
 
 #[napi(catch_unwind)]

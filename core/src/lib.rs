@@ -24,6 +24,7 @@ pub mod rows;
 pub mod schema;
 pub mod schema_diff;
 pub mod sha256;
+pub mod temporal;
 pub mod tenancy;
 pub mod types;
 pub mod value;

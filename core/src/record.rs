@@ -208,11 +208,9 @@ mod tests {
 
     #[test]
     fn prepare_insert_adds_ids_and_serialises() {
-        let kinds = FieldKinds {
-            json: ["meta".to_string()].into_iter().collect(),
-            boolean: ["done".to_string()].into_iter().collect(),
-            ..FieldKinds::default()
-        };
+        let mut kinds = FieldKinds::default();
+        kinds.set("meta", crate::rows::Kind::Json);
+        kinds.set("done", crate::rows::Kind::Boolean);
         let batch = Batch::new(
             vec!["meta".into(), "done".into()],
             vec![

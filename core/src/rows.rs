@@ -4,23 +4,28 @@
 use std::sync::Arc;
 
 use crate::config::Contract;
-use crate::fast_hash::FastSet;
+use crate::fast_hash::FastMap;
+use crate::temporal::Temporal;
 use crate::types::{field_kind, FieldKind};
 use crate::value::Value;
 
-/// Which fields of one object need JSON or boolean treatment.
+/// How each declared field of one object is stored, compared and read back.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldKinds {
-    pub json: FastSet<String>,
-    pub boolean: FastSet<String>,
-    pub time: FastSet<String>,
-    /// Date-time fields: the kernel reads a bare-day upper bound on them as the whole day.
-    pub datetime: FastSet<String>,
-    /// Numeric fields (kernel contract): numbers, also where an older TEXT column holds text.
-    pub numeric: FastSet<String>,
+    fields: FastMap<String, Field>,
     /// The kernel contract: every value of a JSON field is stored as JSON, strings too, so
     /// that `"123"` and `123` stay apart (the 4.2.2 API passes strings through as JSON).
     pub strict_json: bool,
+}
+
+/// One declared field: its kind, and the declaration the kernel's filter rules read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub kind: Kind,
+    /// The declared type, lower case (`text`, `lookup`, `date`, `formula`, ...).
+    pub field_type: String,
+    /// `multiple: true`: a list of values, stored as JSON.
+    pub multiple: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,60 +36,71 @@ pub enum Kind {
     /// JSON field; every value is JSON-encoded, strings included (the kernel contract).
     JsonStrict,
     Boolean,
-    /// Time-of-day field: a JS `Date` (ISO text by then) is stored as `HH:MM:SS[.fff]`.
+    /// Time-of-day field of the 4.2.2 API: a JS `Date` (ISO text by then) is stored as
+    /// `HH:MM:SS[.fff]`, other text as given.
     Time,
+    /// A date, date-time or time of day in the kernel's stored forms.
+    Temporal(Temporal),
     /// Numeric field: text that spells a number reads back as the number.
     Number,
 }
 
 impl FieldKinds {
     pub fn kind(&self, field: &str) -> Kind {
-        if self.json.contains(field) {
-            if self.strict_json {
-                Kind::JsonStrict
-            } else {
-                Kind::Json
-            }
-        } else if self.boolean.contains(field) {
-            Kind::Boolean
-        } else if self.time.contains(field) {
-            Kind::Time
-        } else if self.numeric.contains(field) {
-            Kind::Number
-        } else {
-            Kind::Plain
+        self.fields.get(field).map_or(Kind::Plain, |f| f.kind)
+    }
+
+    /// The declaration of `field`, if the object declared it.
+    pub fn field(&self, field: &str) -> Option<&Field> {
+        self.fields.get(field)
+    }
+
+    /// The temporal kind of `field`, if it is a kernel date, date-time or time.
+    pub fn temporal(&self, field: &str) -> Option<Temporal> {
+        match self.kind(field) {
+            Kind::Temporal(t) => Some(t),
+            _ => None,
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.json.is_empty()
-            && self.boolean.is_empty()
-            && self.time.is_empty()
-            && self.numeric.is_empty()
+        self.fields.values().all(|f| f.kind == Kind::Plain)
     }
 
-    /// Takes the kind of every field `def` declares (a field may change kind).
+    /// Gives `field` a kind (what the exported helpers and aggregate groups need).
+    pub fn set(&mut self, field: impl Into<String>, kind: Kind) {
+        self.fields.insert(
+            field.into(),
+            Field {
+                kind,
+                field_type: String::new(),
+                multiple: false,
+            },
+        );
+    }
+
+    /// Takes the kind of every field `def` declares (a field may change kind); fields a
+    /// later definition leaves out keep theirs.
     pub fn merge(&mut self, def: &crate::schema::ObjectDef, contract: Contract) {
         self.strict_json = contract.strict_json();
         for f in &def.fields {
-            for set in [
-                &mut self.json,
-                &mut self.boolean,
-                &mut self.time,
-                &mut self.datetime,
-                &mut self.numeric,
-            ] {
-                set.remove(&f.name);
-            }
-            let set = match field_kind(&f.field_type, f.multiple, contract) {
-                FieldKind::Json => &mut self.json,
-                FieldKind::Boolean => &mut self.boolean,
-                FieldKind::Time => &mut self.time,
-                FieldKind::DateTime => &mut self.datetime,
-                FieldKind::Number => &mut self.numeric,
-                FieldKind::Plain => continue,
+            let kind = match field_kind(&f.field_type, f.multiple, contract) {
+                FieldKind::Json if self.strict_json => Kind::JsonStrict,
+                FieldKind::Json => Kind::Json,
+                FieldKind::Boolean => Kind::Boolean,
+                FieldKind::Time => Kind::Time,
+                FieldKind::Temporal(t) => Kind::Temporal(t),
+                FieldKind::Number => Kind::Number,
+                FieldKind::Plain => Kind::Plain,
             };
-            set.insert(f.name.clone());
+            self.fields.insert(
+                f.name.clone(),
+                Field {
+                    kind,
+                    field_type: f.field_type.to_ascii_lowercase(),
+                    multiple: f.multiple,
+                },
+            );
         }
     }
 }
@@ -112,7 +128,7 @@ impl RowSet {
         self.json = (0..per_column.len())
             .filter(|&i| matches!(per_column[i], Kind::Json | Kind::JsonStrict))
             .collect();
-        let decoded = |k: &Kind| matches!(k, Kind::Boolean | Kind::Number);
+        let decoded = |k: &Kind| matches!(k, Kind::Boolean | Kind::Number | Kind::Temporal(_));
         if per_column.iter().any(decoded) {
             for row in &mut self.rows {
                 for (cell, kind) in row.iter_mut().zip(&per_column) {
@@ -168,6 +184,8 @@ pub fn read_cell(value: Value, kind: Kind) -> Value {
                 || matches!(v, Value::Real(f) if f == 1.0),
         ),
         (Kind::Number, Value::Text(text)) => number_from_text(&text).unwrap_or(Value::Text(text)),
+        (Kind::Temporal(_), Value::Null) => Value::Null,
+        (Kind::Temporal(t), v) => t.present(v),
         (_, v) => v,
     }
 }
@@ -181,6 +199,7 @@ pub fn write_cell(value: Value, kind: Kind) -> Value {
         (Kind::Json | Kind::JsonStrict, v) => Value::Text(v.to_json()),
         (Kind::Boolean, v) => Value::Integer(i64::from(v.is_truthy())),
         (Kind::Time, Value::Text(text)) => Value::Text(time_of_day(&text).unwrap_or(text)),
+        (Kind::Temporal(t), v) => t.canonical(&v).unwrap_or(v),
         (Kind::Time | Kind::Plain | Kind::Number, v) => v,
     }
 }
@@ -299,11 +318,10 @@ mod tests {
     }
 
     fn kinds() -> FieldKinds {
-        FieldKinds {
-            json: ["meta".to_string()].into_iter().collect(),
-            boolean: ["done".to_string()].into_iter().collect(),
-            ..FieldKinds::default()
-        }
+        let mut kinds = FieldKinds::default();
+        kinds.set("meta", Kind::Json);
+        kinds.set("done", Kind::Boolean);
+        kinds
     }
 
     #[test]
@@ -352,8 +370,8 @@ mod tests {
     #[test]
     fn strict_json_encodes_strings_and_times_keep_the_time_of_day() {
         let mut kinds = kinds();
-        kinds.strict_json = true;
-        kinds.time.insert("at".into());
+        kinds.set("meta", Kind::JsonStrict);
+        kinds.set("at", Kind::Time);
         let out = serialize_record(
             vec![
                 ("meta".into(), "123".into()),

@@ -4,6 +4,7 @@
 //! [`column_type`]), whose sets mirror `@objectstack/spec/data`.
 
 use crate::config::Contract;
+use crate::temporal::Temporal;
 
 /// How a field's values are stored and read back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,10 +15,11 @@ pub enum FieldKind {
     Json,
     /// 0/1 in the column, `true`/`false` to the caller.
     Boolean,
-    /// A time of day (`HH:MM:SS[.fff]`).
+    /// A time of day (`HH:MM:SS[.fff]`) as the 4.2.2 API keeps it: a JS `Date` becomes
+    /// its UTC time of day, text stays as given.
     Time,
-    /// A date-time (ISO text); plain, but bare-day filter bounds cover the whole day.
-    DateTime,
+    /// A date, date-time or time of day in the kernel's stored forms (`temporal.rs`).
+    Temporal(Temporal),
     /// A number, also when an older TEXT column holds it as text.
     Number,
 }
@@ -63,10 +65,14 @@ pub fn field_kind(field_type: &str, multiple: bool, contract: Contract) -> Field
         FieldKind::Json
     } else if is_boolean_field_type(t) {
         FieldKind::Boolean
+    } else if contract.spec_field_types() && t == "date" {
+        FieldKind::Temporal(Temporal::Date)
+    } else if contract.spec_field_types() && is_datetime_field_type(t) {
+        FieldKind::Temporal(Temporal::DateTime)
+    } else if contract.spec_field_types() && is_time_field_type(t) {
+        FieldKind::Temporal(Temporal::Time)
     } else if is_time_field_type(t) {
         FieldKind::Time
-    } else if is_datetime_field_type(t) {
-        FieldKind::DateTime
     } else if contract.spec_field_types() && SPEC_NUMBER_TYPES.contains(&t) {
         FieldKind::Number
     } else {

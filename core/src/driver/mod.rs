@@ -235,7 +235,7 @@ impl Driver {
         Scope {
             object: &meta.table,
             contract: self.contract(),
-            datetime: Some(&meta.kinds.datetime),
+            fields: Some(&meta.kinds),
             tenant: match (&meta.tenant_field, &call.tenant) {
                 (Some(field), Some(tenant)) => Some(TenantScope { field, tenant }),
                 _ => None,

@@ -6,7 +6,7 @@ use crate::config::Contract;
 use crate::error::Result;
 use crate::query::{self, write, Compiled, FindQuery, Scope};
 use crate::record_id::record_id;
-use crate::rows::{FieldKinds, Kind, RowSet};
+use crate::rows::{FieldKinds, RowSet};
 use crate::value::Value;
 
 impl Driver {
@@ -128,12 +128,7 @@ impl Driver {
         // aggregation results stay numbers, even under a field's name.
         let mut groups = FieldKinds::default();
         for (field, name) in agg.group_columns {
-            match meta.kinds.kind(&field) {
-                Kind::Json | Kind::JsonStrict => groups.json.insert(name),
-                Kind::Boolean => groups.boolean.insert(name),
-                Kind::Number => groups.numeric.insert(name),
-                Kind::Plain | Kind::Time => false,
-            };
+            groups.set(name, meta.kinds.kind(&field));
         }
         Ok(rows.map_kinds(&groups))
     }

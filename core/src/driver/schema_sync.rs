@@ -10,6 +10,7 @@ use crate::identifier::{push_identifier, quote_identifier};
 use crate::schema::index::{self, Change, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
 use crate::schema::ObjectDef;
+use crate::temporal::backfill_sql;
 use crate::value::Value;
 
 impl Driver {
@@ -24,7 +25,8 @@ impl Driver {
         let created = atomically(&conn, async |conn: &Conn| {
             let mut created = Vec::new();
             for def in &defs {
-                if !table_exists(conn, &def.name).await? {
+                let existed = table_exists(conn, &def.name).await?;
+                if !existed {
                     created.push(def.name.clone());
                 }
                 conn.batch(&def.create_table_sql(contract)?).await?;
@@ -41,6 +43,9 @@ impl Driver {
                     if !existing.iter().any(|c| c == &field.name) {
                         conn.batch(&def.add_column_sql(field, contract)?).await?;
                     }
+                }
+                if existed {
+                    canonicalise_temporal_columns(conn, def, contract).await?;
                 }
                 self.sync_indexes(conn, def).await?;
                 if def.fields.iter().any(|f| f.autonumber.is_some()) && contract.spec_field_types()
@@ -160,6 +165,25 @@ impl Driver {
         conn.batch("PRAGMA incremental_vacuum").await?;
         conn.batch("PRAGMA optimize").await
     }
+}
+
+/// Rewrites the dates, date-times and times that earlier versions of this driver stored
+/// as the caller gave them into the kernel's stored forms, so filters and sorts compare
+/// like with like and the kernel's own driver reads the file alike.
+async fn canonicalise_temporal_columns(
+    conn: &Conn,
+    def: &ObjectDef,
+    contract: crate::config::Contract,
+) -> Result<()> {
+    let kinds = def.kinds(contract);
+    let table = quote_identifier(&def.name)?;
+    for field in def.fields.iter().filter(|f| f.has_column(contract)) {
+        if let Some(kind) = kinds.temporal(&field.name) {
+            let column = quote_identifier(&field.name)?;
+            conn.batch(&backfill_sql(&table, &column, kind)).await?;
+        }
+    }
+    Ok(())
 }
 
 fn parse_defs(objects: &[Value]) -> Result<Vec<ObjectDef>> {

@@ -36,8 +36,8 @@ pub use sort::{parse_sort, Direction, SortKey};
 
 use crate::config::Contract;
 use crate::error::{Error, Result};
-use crate::fast_hash::FastSet;
 use crate::identifier::{push_identifier, quote_identifier};
+use crate::rows::FieldKinds;
 use crate::tenancy::Tenant;
 use crate::value::Value;
 
@@ -50,8 +50,8 @@ struct Columns<'a> {
     /// The already quoted table name; `None` for bare column names.
     table: Option<String>,
     contract: Contract,
-    /// Date-time fields (two-valued filters only): a bare-day upper bound covers the day.
-    datetime: Option<&'a FastSet<String>>,
+    /// The object's declared fields: how a comparand of each is spelt in storage.
+    fields: Option<&'a FieldKinds>,
     /// The tenant condition every statement of this scope carries.
     tenant: Option<TenantScope<'a>>,
 }
@@ -64,13 +64,15 @@ struct Columns<'a> {
 /// matches nothing, a `{}` branch makes its `$or` match everything, and `$not {}` matches
 /// nothing. The 4.2.2 API keeps SQL's answers. A bare `&str` is a 4.2.2 scope.
 ///
-/// On a date-time field the kernel also reads a bare-day upper bound (`$lte '2026-07-31'`,
-/// the max of `$between`) as the whole day: before the next midnight.
+/// Under the kernel contract a comparand takes the stored form of its field's kind (a
+/// date's `YYYY-MM-DD`, a date-time's UTC ISO text, ...), and on a date-time field a
+/// bare-day upper bound (`$lte '2026-07-31'`, the max of `$between`) means the whole day:
+/// before the next midnight.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope<'a> {
     pub object: &'a str,
     pub contract: Contract,
-    pub datetime: Option<&'a FastSet<String>>,
+    pub fields: Option<&'a FieldKinds>,
     pub tenant: Option<TenantScope<'a>>,
     /// The driver made this table (it has an `"id"` primary key to end sorts on).
     pub managed: bool,
@@ -122,9 +124,7 @@ impl<'a> Columns<'a> {
         Ok(Columns {
             table: Some(quote_identifier(scope.object)?),
             contract: scope.contract,
-            datetime: scope
-                .datetime
-                .filter(|_| scope.contract.two_valued_filters()),
+            fields: scope.fields,
             tenant: scope.tenant,
         })
     }
@@ -136,6 +136,11 @@ impl<'a> Columns<'a> {
         } else {
             Limit::Bound
         }
+    }
+
+    /// The kernel temporal kind of `field`, if declared as one.
+    fn temporal(&self, field: &str) -> Option<crate::temporal::Temporal> {
+        self.fields.and_then(|f| f.temporal(field))
     }
 
     fn two_valued(&self) -> bool {

@@ -301,6 +301,8 @@ fn quote_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::Kind;
+    use crate::temporal::Temporal;
 
     fn object(json: &str) -> ObjectDef {
         ObjectDef::from_value(&Value::parse_json(json).unwrap()).unwrap()
@@ -319,7 +321,8 @@ mod tests {
              \"n\" INTEGER DEFAULT 3, \"done\" INTEGER DEFAULT 0, \"meta\" TEXT DEFAULT '{\"a\":\"b''c\"}')"
         );
         let kinds = def.kinds(Contract::ObjectQl);
-        assert!(kinds.json.contains("meta") && kinds.boolean.contains("done"));
+        assert_eq!(kinds.kind("meta"), Kind::Json);
+        assert_eq!(kinds.kind("done"), Kind::Boolean);
     }
 
     #[test]
@@ -335,8 +338,10 @@ mod tests {
              \"where\" TEXT, \"stars\" NUMERIC, \"n\" INTEGER, \"pic\" TEXT, \"updated_at\" TEXT)"
         );
         let kinds = def.kinds(Contract::ObjectStack);
-        assert!(kinds.json.contains("where") && kinds.json.contains("pic"));
-        assert!(kinds.numeric.contains("stars") && kinds.datetime.contains("updated_at"));
+        assert_eq!(kinds.kind("where"), Kind::JsonStrict);
+        assert_eq!(kinds.kind("pic"), Kind::JsonStrict);
+        assert_eq!(kinds.kind("stars"), Kind::Number);
+        assert_eq!(kinds.temporal("updated_at"), Some(Temporal::DateTime));
         // 4.2.2 keeps its types: an image is bytes there, and no audit columns.
         assert_eq!(
             def.create_table_sql(Contract::ObjectQl).unwrap(),

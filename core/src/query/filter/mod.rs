@@ -3,9 +3,12 @@
 
 mod array;
 
+use std::borrow::Cow;
+
 use crate::dates::end_of_day;
 use crate::error::{Error, Result};
 use crate::query::{join, Columns, Compiled, Conj, Part, Scope};
+use crate::temporal::Temporal;
 use crate::value::Value;
 
 const OPERATORS: &str =
@@ -132,7 +135,8 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
     let quoted = cols.column(field)?;
     let Value::Object(ops) = value else {
         // Arrays and nulls included: an array binds as its JSON text.
-        return Ok(Some(compile_op(field, &quoted, Op::Eq, value)?));
+        let value = stored_form(cols, field, Op::Eq, value);
+        return Ok(Some(compile_op(field, &quoted, Op::Eq, &value)?));
     };
     if ops.is_empty() {
         // Almost always a caller's bug, and read as "no condition" it widened a
@@ -174,7 +178,7 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
         };
         let part = match whole_day_bound(cols, field, op, operand) {
             Some(part) => part,
-            None => compile_op(field, &quoted, op, operand)?,
+            None => compile_op(field, &quoted, op, &stored_form(cols, field, op, operand))?,
         };
         parts.push(if cols.two_valued() {
             null_safe(&quoted, op, operand, part)
@@ -188,26 +192,56 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
 /// On a kernel date-time field, `$lte 'YYYY-MM-DD'` and a bare-day max of `$between`
 /// mean "before the next midnight"; `None` for everything else.
 fn whole_day_bound(cols: &Columns, field: &str, op: Op, operand: &Value) -> Option<Part> {
-    if !cols.datetime.is_some_and(|fields| fields.contains(field)) {
+    if cols.temporal(field) != Some(Temporal::DateTime) {
         return None;
     }
+    let next_midnight = |day: &Value| match day {
+        Value::Text(day) => end_of_day(day.trim()).map(Value::Text),
+        _ => None,
+    };
     let quoted = cols.column(field).ok()?;
     match (op, operand) {
-        (Op::Lte, Value::Text(day)) => {
-            let end = end_of_day(day)?;
-            Some(Part::atom(format!("{quoted} < ?"), vec![Value::Text(end)]))
+        (Op::Lte, day) => {
+            let end = next_midnight(day)?;
+            Some(Part::atom(format!("{quoted} < ?"), vec![end]))
         }
         (Op::Between, Value::Array(bounds)) => match bounds.as_slice() {
-            [low, Value::Text(day)] => {
-                let end = end_of_day(day)?;
+            [low, day] => {
+                let end = next_midnight(day)?;
+                let low = Temporal::DateTime
+                    .canonical(low)
+                    .unwrap_or_else(|| low.clone());
                 Some(Part::atom(
                     format!("({quoted} >= ? AND {quoted} < ?)"),
-                    vec![low.clone(), Value::Text(end)],
+                    vec![low, end],
                 ))
             }
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// A comparand as its field stores values: a date, date-time or time comparand (or each
+/// member of a list) in the stored form of its kind, so both sides of the comparison have
+/// one shape. Text operators compare the text as given.
+fn stored_form<'v>(cols: &Columns, field: &str, op: Op, operand: &'v Value) -> Cow<'v, Value> {
+    let Some(kind) = cols.temporal(field) else {
+        return Cow::Borrowed(operand);
+    };
+    let comparison = matches!(
+        op,
+        Op::Eq | Op::Ne | Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::In | Op::Nin | Op::Between
+    );
+    match operand {
+        _ if !comparison => Cow::Borrowed(operand),
+        Value::Array(items) => Cow::Owned(Value::Array(
+            items
+                .iter()
+                .map(|v| kind.canonical(v).unwrap_or_else(|| v.clone()))
+                .collect(),
+        )),
+        v => kind.canonical(v).map_or(Cow::Borrowed(operand), Cow::Owned),
     }
 }
 
