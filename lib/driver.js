@@ -487,6 +487,30 @@ class TursoDriver {
     }
   }
 
+  /**
+   * A comparand for raw SQL against `field` (the kernel's analytics hook): a date, date-time
+   * or time in the form the column stores, anything else as given.
+   */
+  temporalFilterValue(objectName, field, value) {
+    try {
+      return this.#native.temporalFilterValue(objectName, field, value);
+    } catch (err) {
+      throw this.#error(err);
+    }
+  }
+
+  /**
+   * What raw SQL should compare for `columnSql`, a reference to `field`: the column, or its
+   * stored form where rows older writers left may hold other forms.
+   */
+  temporalFilterColumnSql(objectName, field, columnSql) {
+    try {
+      return this.#native.temporalFilterColumnSql(objectName, field, columnSql);
+    } catch (err) {
+      throw this.#error(err);
+    }
+  }
+
   /** Frees the pages of deleted rows where the file allows it, and refreshes statistics. */
   reclaimSpace() {
     return this.#run(() => this.#native.reclaimSpace());

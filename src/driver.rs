@@ -122,6 +122,22 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
+    pub fn temporal_filter_value(&self, object: String, field: String, value: JsInput) -> JsOutput {
+        JsOutput(self.inner.temporal_filter_value(&object, &field, value.0))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn temporal_filter_column_sql(
+        &self,
+        object: String,
+        field: String,
+        column_sql: String,
+    ) -> String {
+        self.inner
+            .temporal_filter_column_sql(&object, &field, &column_sql)
+    }
+
+    #[napi(catch_unwind)]
     pub fn reclaim_space(&self, env: &Env) -> Result<Answer<()>, Coded> {
         let d = self.inner.clone();
         self.run(env, async move { d.reclaim_space().await }, |()| ())

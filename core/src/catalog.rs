@@ -43,6 +43,11 @@ pub struct ObjectMeta {
     pub unique: Vec<IndexSpec>,
     /// Declared through sync or registration: its table has the driver's `"id"` key.
     pub managed: bool,
+    /// A schema sync of this driver brought its dates, date-times and times into their
+    /// stored forms (or made the table): filters compare the columns as they are. Until
+    /// then (a boot that skips schema sync, an external table) they are read through
+    /// `temporal::canonical_sql`, so rows older writers left in other forms still match.
+    pub canonical_temporal: bool,
     audit: AtomicU8,
 }
 
@@ -130,10 +135,10 @@ impl Catalog {
         };
         let table = def.remote_name.clone().unwrap_or_else(|| def.name.clone());
         let mut objects = self.objects.write().unwrap_or_else(|p| p.into_inner());
-        let mut kinds = objects
-            .get(&def.name)
-            .map(|m| m.kinds.clone())
-            .unwrap_or_default();
+        let previous = objects.get(&def.name);
+        let mut kinds = previous.map(|m| m.kinds.clone()).unwrap_or_default();
+        let canonical_temporal =
+            audit == Audit::Present || previous.is_some_and(|m| m.canonical_temporal);
         kinds.merge(def, self.contract);
         let audit = if self.contract.audit_columns() {
             audit
@@ -155,6 +160,7 @@ impl Catalog {
             kinds,
             tenant_field,
             managed: def.remote_name.is_none(),
+            canonical_temporal,
             audit: AtomicU8::new(audit as u8),
         });
         objects.insert(def.name.clone(), meta.clone());

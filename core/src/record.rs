@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::identifier::check_identifier;
 use crate::record_id::{new_id, record_id};
-use crate::rows::{check_json_cell, write_cell, FieldKinds};
+use crate::rows::{check_json_cell, write_cell, Clock, FieldKinds};
 use crate::value::Value;
 
 /// One record's fields, in the caller's order.
@@ -136,6 +136,7 @@ impl Batch {
             }
         };
         let per_column: Vec<_> = self.columns.iter().map(|c| kinds.kind(c)).collect();
+        let now = Clock::default();
         for row in &mut self.rows {
             for (i, (cell, kind)) in row.iter_mut().zip(&per_column).enumerate() {
                 *cell = if i == id_col {
@@ -146,7 +147,7 @@ impl Batch {
                     }
                 } else {
                     check_json_cell(&self.columns[i], cell, *kind)?;
-                    write_cell(std::mem::take(cell), *kind)
+                    write_cell(kinds.resolve_now(std::mem::take(cell), &now), *kind)
                 };
             }
         }

@@ -13,9 +13,10 @@ use crate::value::Value;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldKinds {
     fields: FastMap<String, Field>,
-    /// The kernel contract: every value of a JSON field is stored as JSON, strings too, so
-    /// that `"123"` and `123` stay apart (the 4.2.2 API passes strings through as JSON).
-    pub strict_json: bool,
+    /// The kernel contract's value rules: every value of a JSON field is stored as JSON,
+    /// strings too, so that `"123"` and `123` stay apart (the 4.2.2 API passes strings
+    /// through as JSON), and `'NOW()'` written to any field is the time of the write.
+    pub kernel: bool,
 }
 
 /// One declared field: its kind, and the declaration the kernel's filter rules read.
@@ -67,6 +68,16 @@ impl FieldKinds {
         self.fields.values().all(|f| f.kind == Kind::Plain)
     }
 
+    /// `'NOW()'` as the time of the write under the kernel contract (the engine's
+    /// convention for "the clock at insert time"); any other value as it is.
+    pub fn resolve_now(&self, value: Value, clock: &Clock) -> Value {
+        if self.kernel && crate::temporal::is_now_token(&value) {
+            clock.now()
+        } else {
+            value
+        }
+    }
+
     /// Gives `field` a kind (what the exported helpers and aggregate groups need).
     pub fn set(&mut self, field: impl Into<String>, kind: Kind) {
         self.fields.insert(
@@ -82,10 +93,10 @@ impl FieldKinds {
     /// Takes the kind of every field `def` declares (a field may change kind); fields a
     /// later definition leaves out keep theirs.
     pub fn merge(&mut self, def: &crate::schema::ObjectDef, contract: Contract) {
-        self.strict_json = contract.strict_json();
+        self.kernel = contract.strict_json();
         for f in &def.fields {
             let kind = match field_kind(&f.field_type, f.multiple, contract) {
-                FieldKind::Json if self.strict_json => Kind::JsonStrict,
+                FieldKind::Json if self.kernel => Kind::JsonStrict,
                 FieldKind::Json => Kind::Json,
                 FieldKind::Boolean => Kind::Boolean,
                 FieldKind::Time => Kind::Time,
@@ -294,13 +305,25 @@ pub fn storable_record(
 
 /// `serializeRecord`: every entry through [`write_cell`], keys in the caller's order.
 pub fn serialize_record(record: Vec<(String, Value)>, kinds: &FieldKinds) -> Vec<(String, Value)> {
+    let now = Clock::default();
     record
         .into_iter()
         .map(|(k, v)| {
             let kind = kinds.kind(&k);
+            let v = kinds.resolve_now(v, &now);
             (k, write_cell(v, kind))
         })
         .collect()
+}
+
+/// The time of one write, read once however many `'NOW()'` values it has.
+#[derive(Default)]
+pub struct Clock(std::cell::OnceCell<String>);
+
+impl Clock {
+    fn now(&self) -> Value {
+        Value::Text(self.0.get_or_init(crate::dates::now_iso).clone())
+    }
 }
 
 #[cfg(test)]

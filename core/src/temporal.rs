@@ -354,13 +354,22 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     (days_from_civil(ny, nm, 1) - days_from_civil(year, month, 1)) as u32
 }
 
-/// The statement that rewrites `column` of `table` (both quoted) into its kind's stored
-/// form, for rows written before it was the rule (by older versions of this driver, which
-/// kept the caller's text, or by writers that bound a `Date` as epoch milliseconds).
-/// SQLite's own date functions do the reading, so a value they cannot read keeps its text.
-/// Run once per schema sync of an existing table; rows already canonical are not touched.
-pub fn backfill_sql(table: &str, column: &str, kind: Temporal) -> String {
-    let canonical = match kind {
+/// `'NOW()'` (any case, spaces around): the database clock at insert time.
+pub fn is_now_token(value: &Value) -> bool {
+    matches!(value, Value::Text(t) if t.trim().eq_ignore_ascii_case("now()"))
+}
+
+/// A `defaultValue` the engine resolves per request (`current_user`) or the clock: never a
+/// value to store as written.
+pub fn is_runtime_token(value: &Value) -> bool {
+    is_now_token(value) || matches!(value, Value::Text(t) if t == "current_user")
+}
+
+/// `column` (an SQL expression) read in its kind's stored form, whichever form older
+/// writers left in it. SQLite's own date functions do the reading, so a value they cannot
+/// read keeps its text. Dates need none: their text is compared from its start.
+pub fn canonical_sql(column: &str, kind: Temporal) -> Option<String> {
+    Some(match kind {
         Temporal::DateTime => format!(
             "(CASE WHEN typeof({column}) IN ('integer', 'real') \
              THEN strftime('%Y-%m-%dT%H:%M:%fZ', {column} / 1000.0, 'unixepoch') \
@@ -380,12 +389,22 @@ pub fn backfill_sql(table: &str, column: &str, kind: Temporal) -> String {
                 clock(column)
             )
         }
-        Temporal::Date => format!(
+        Temporal::Date => return None,
+    })
+}
+
+/// The statement that rewrites `column` of `table` (both quoted) into its kind's stored
+/// form, for rows written before it was the rule (by older versions of this driver, which
+/// kept the caller's text, or by writers that bound a `Date` as epoch milliseconds). Run
+/// once per schema sync of an existing table; rows already canonical are not touched.
+pub fn backfill_sql(table: &str, column: &str, kind: Temporal) -> String {
+    let canonical = canonical_sql(column, kind).unwrap_or_else(|| {
+        format!(
             "(CASE WHEN typeof({column}) = 'text' AND trim({column}) GLOB \
              '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' \
              THEN substr(trim({column}), 1, 10) ELSE {column} END)"
-        ),
-    };
+        )
+    });
     format!(
         "UPDATE {table} SET {column} = {canonical} \
          WHERE {column} IS NOT NULL AND {column} IS NOT {canonical}"

@@ -236,11 +236,41 @@ impl Driver {
             object: &meta.table,
             contract: self.contract(),
             fields: Some(&meta.kinds),
+            legacy_temporal: !meta.canonical_temporal,
             tenant: match (&meta.tenant_field, &call.tenant) {
                 (Some(field), Some(tenant)) => Some(TenantScope { field, tenant }),
                 _ => None,
             },
             managed: meta.managed,
+        }
+    }
+
+    /// A comparand for raw SQL against `field` of `object` (the kernel's
+    /// `temporalFilterValue`): in the field's stored form when it is a date, date-time or
+    /// time, as given otherwise.
+    pub fn temporal_filter_value(&self, object: &str, field: &str, value: Value) -> Value {
+        match self.catalog.get(object).kinds.temporal(field) {
+            Some(kind) => kind.canonical(&value).unwrap_or(value),
+            None => value,
+        }
+    }
+
+    /// The expression raw SQL should compare for `column_sql` (an SQL reference to
+    /// `field` of `object`; the kernel's `temporalFilterColumnSql`): the column itself, or
+    /// its stored form where older rows may hold other forms.
+    pub fn temporal_filter_column_sql(
+        &self,
+        object: &str,
+        field: &str,
+        column_sql: &str,
+    ) -> String {
+        let meta = self.catalog.get(object);
+        match meta.kinds.temporal(field) {
+            Some(kind) if !meta.canonical_temporal => {
+                crate::temporal::canonical_sql(column_sql, kind)
+                    .unwrap_or_else(|| column_sql.to_owned())
+            }
+            _ => column_sql.to_owned(),
         }
     }
 

@@ -52,6 +52,8 @@ struct Columns<'a> {
     contract: Contract,
     /// The object's declared fields: how a comparand of each is spelt in storage.
     fields: Option<&'a FieldKinds>,
+    /// Date-time and time columns may hold older stored forms: compare them normalised.
+    legacy_temporal: bool,
     /// The tenant condition every statement of this scope carries.
     tenant: Option<TenantScope<'a>>,
 }
@@ -73,6 +75,9 @@ pub struct Scope<'a> {
     pub object: &'a str,
     pub contract: Contract,
     pub fields: Option<&'a FieldKinds>,
+    /// Its date-time and time columns may hold forms older writers left (see
+    /// `ObjectMeta::canonical_temporal`).
+    pub legacy_temporal: bool,
     pub tenant: Option<TenantScope<'a>>,
     /// The driver made this table (it has an `"id"` primary key to end sorts on).
     pub managed: bool,
@@ -125,6 +130,7 @@ impl<'a> Columns<'a> {
             table: Some(quote_identifier(scope.object)?),
             contract: scope.contract,
             fields: scope.fields,
+            legacy_temporal: scope.legacy_temporal,
             tenant: scope.tenant,
         })
     }
@@ -181,6 +187,18 @@ impl<'a> Columns<'a> {
         column.push('.');
         push_identifier(&mut column, name)?;
         Ok(column)
+    }
+
+    /// The column a filter compares: as [`Columns::column`], read in its kind's stored form
+    /// where older rows may hold other forms.
+    fn filter_column(&self, name: &str) -> Result<String> {
+        let column = self.column(name)?;
+        Ok(match self.temporal(name) {
+            Some(kind) if self.legacy_temporal => {
+                crate::temporal::canonical_sql(&column, kind).unwrap_or(column)
+            }
+            _ => column,
+        })
     }
 
     /// `"a", "b"` (or `"t"."a", "t"."b"`): a comma-separated list of column references.

@@ -9,8 +9,9 @@ use crate::config::Contract;
 use crate::error::{Error, Result};
 use crate::identifier::quote_identifier;
 use crate::rows::FieldKinds;
+use crate::temporal::{is_now_token, is_runtime_token, Temporal};
 use crate::tenancy::Declaration;
-use crate::types::{column_type, is_boolean_field_type};
+use crate::types::{column_type, field_kind, is_boolean_field_type, FieldKind};
 use crate::value::Value;
 
 /// The audit columns every table of the kernel contract has, stamped by the driver.
@@ -191,12 +192,21 @@ impl ObjectDef {
     }
 
     pub fn add_column_sql(&self, field: &FieldDef, contract: Contract) -> Result<String> {
-        // SQLite can add a NOT NULL column only with a default for the existing rows.
-        let not_null = field.default.is_some();
+        // SQLite can add a NOT NULL column only with a constant default for the existing
+        // rows (an expression such as the clock is refused by ALTER TABLE).
+        let mut column = quote_identifier(&field.name)?;
+        column.push(' ');
+        column.push_str(column_type(&field.field_type, field.multiple, contract));
+        if let Some(ColumnDefault::Constant(default)) = field.column_default(contract) {
+            if field.required {
+                column.push_str(" NOT NULL");
+            }
+            column.push_str(" DEFAULT ");
+            column.push_str(&default);
+        }
         Ok(format!(
-            "ALTER TABLE {} ADD COLUMN {}",
-            quote_identifier(&self.name)?,
-            field.column_sql(not_null, contract)?
+            "ALTER TABLE {} ADD COLUMN {column}",
+            quote_identifier(&self.name)?
         ))
     }
 
@@ -262,11 +272,55 @@ impl FieldDef {
         if self.required && allow_not_null {
             sql.push_str(" NOT NULL");
         }
-        if let Some(default) = &self.default {
-            sql.push_str(" DEFAULT ");
-            sql.push_str(&default_literal(default, &self.field_type));
+        match self.column_default(contract) {
+            Some(ColumnDefault::Constant(default) | ColumnDefault::Clock(default)) => {
+                sql.push_str(" DEFAULT ");
+                sql.push_str(&default);
+            }
+            None => {}
         }
         Ok(sql)
+    }
+
+    /// The column's DEFAULT. Under the kernel contract `defaultValue: 'NOW()'` is the
+    /// database clock at insert time, in the stored form of the field's kind; the tokens
+    /// the engine resolves per request (`current_user`) and structured values are never a
+    /// column default: written into the DDL, a system or seed insert would store the token
+    /// itself.
+    fn column_default(&self, contract: Contract) -> Option<ColumnDefault> {
+        let default = self.default.as_ref()?;
+        if contract.spec_field_types() {
+            if is_now_token(default) {
+                let kind = field_kind(&self.field_type, self.multiple, contract);
+                return Some(ColumnDefault::Clock(now_default(kind).to_owned()));
+            }
+            if is_runtime_token(default) || matches!(default, Value::Array(_) | Value::Object(_)) {
+                return None;
+            }
+        }
+        Some(ColumnDefault::Constant(default_literal(
+            default,
+            &self.field_type,
+        )))
+    }
+}
+
+enum ColumnDefault {
+    /// A literal, quoted.
+    Constant(String),
+    /// An expression of the clock, which `ALTER TABLE ADD COLUMN` cannot take.
+    Clock(String),
+}
+
+/// `NOW()` as SQLite computes it, in the stored form of the field's kind.
+fn now_default(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Temporal(Temporal::Date) => "(strftime('%Y-%m-%d', 'now'))",
+        FieldKind::Temporal(Temporal::Time) => {
+            "(CASE WHEN strftime('%H:%M:%f', 'now') LIKE '%.000' \
+             THEN strftime('%H:%M:%S', 'now') ELSE strftime('%H:%M:%f', 'now') END)"
+        }
+        _ => "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
     }
 }
 

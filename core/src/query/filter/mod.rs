@@ -132,7 +132,7 @@ fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
 }
 
 fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Part>> {
-    let quoted = cols.column(field)?;
+    let quoted = cols.filter_column(field)?;
     let Value::Object(ops) = value else {
         // Arrays and nulls included: an array binds as its JSON text.
         let value = stored_form(cols, field, Op::Eq, value);
@@ -199,7 +199,7 @@ fn whole_day_bound(cols: &Columns, field: &str, op: Op, operand: &Value) -> Opti
         Value::Text(day) => end_of_day(day.trim()).map(Value::Text),
         _ => None,
     };
-    let quoted = cols.column(field).ok()?;
+    let quoted = cols.filter_column(field).ok()?;
     match (op, operand) {
         (Op::Lte, day) => {
             let end = next_midnight(day)?;
