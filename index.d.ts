@@ -99,6 +99,28 @@ export type SortSpec =
   | string;
 
 /** The query of `find`: every spelling the ObjectQL drivers accept. */
+/** What `analyzeQuery` (and, under the kernel contract, `explain`) answers. */
+export interface QueryAnalysis {
+  sql: string;
+  bindings: unknown[];
+  /** The SQL dialect, as knex names it: `'better-sqlite3'`. */
+  client: string;
+  /** SQLite's EXPLAIN QUERY PLAN rows (`id`, `parent`, `notused`, `detail`). */
+  plan?: DataRecord[];
+  /** Why SQLite could not plan the statement (then `note` says so and there is no `plan`). */
+  error?: string;
+  note?: string;
+}
+
+/** One ranking window function of `findWithWindowFunctions`. */
+export interface WindowFunctionSpec {
+  function: 'ROW_NUMBER' | 'RANK' | 'DENSE_RANK' | 'PERCENT_RANK' | 'CUME_DIST' | string;
+  /** The name of the column it adds to each row. */
+  alias: string;
+  partitionBy?: string[];
+  orderBy?: Array<{ field: string; order?: 'asc' | 'desc' }>;
+}
+
 export interface FindQuery {
   filters?: Filter;
   where?: Filter;
@@ -201,8 +223,13 @@ export interface AffectedResult {
 }
 
 export interface AggregateQuery {
-  groupBy?: string[];
+  groupBy?: Array<
+    | string
+    | { field: string; alias?: string; dateGranularity?: 'day' | 'week' | 'month' | 'quarter' | 'year' }
+  >;
   aggregates?: Record<string, string>;
+  /** The kernel's form: `count`, `sum`, `avg`, `min`, `max`, `count_distinct` (case-sensitive there). */
+  aggregations?: Array<{ function: string; field?: string; alias: string; filter?: Filter }>;
   filters?: Filter;
   where?: Filter;
   pipeline?: Array<Record<string, unknown>>;
@@ -272,6 +299,8 @@ export declare class TursoDriver {
     query?: FindQuery,
     options?: DriverOptions,
   ): Promise<DataRecord | null>;
+  /** The kernel's form: the first row matching `query` (its `where`, `orderBy`, ...). */
+  findOne(objectName: string, query: FindQuery, options?: DriverOptions): Promise<DataRecord | null>;
   create(objectName: string, data: DataRecord, options?: DriverOptions): Promise<DataRecord>;
   update(
     objectName: string,
@@ -311,7 +340,27 @@ export declare class TursoDriver {
     query: AggregateQuery | Array<Record<string, unknown>>,
     options?: DriverOptions,
   ): Promise<DataRecord[]>;
-  explain(objectName: string, query: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
+  /**
+   * How `find(objectName, query)` would run: the rows of SQLite's EXPLAIN QUERY PLAN (4.2.2
+   * API), or under `contract: 'objectstack'` the kernel's `analyzeQuery` shape.
+   */
+  explain(
+    objectName: string,
+    query: FindQuery,
+    options?: DriverOptions,
+  ): Promise<DataRecord[] | QueryAnalysis>;
+  /** The statement `find` would run for `query`, its arguments, and SQLite's plan for it. */
+  analyzeQuery(objectName: string, query: FindQuery, options?: DriverOptions): Promise<QueryAnalysis>;
+  /** A find whose rows also carry ranking window functions, each under its `alias`. */
+  findWithWindowFunctions(
+    objectName: string,
+    query: FindQuery & { windowFunctions?: WindowFunctionSpec[] },
+    options?: DriverOptions,
+  ): Promise<DataRecord[]>;
+  /** A comparand for raw SQL against `field`: a date, date-time or time in its stored form. */
+  temporalFilterValue(objectName: string, field: string, value: unknown): unknown;
+  /** What raw SQL should compare for `columnSql` (a reference to `field`). */
+  temporalFilterColumnSql(objectName: string, field: string, columnSql: string): string;
 
   /**
    * Raw SQL. 4.2.2 shape: `{ rows, columns, rowsAffected, lastInsertRowid }`; with

@@ -552,8 +552,31 @@ class TursoDriver {
     return this.#runIn(options, (opts) => this.#native.aggregate(objectName, query, opts), toRows);
   }
 
+  /**
+   * How `find(objectName, query)` would run. The kernel's shape (`analyzeQuery`):
+   * `{ sql, bindings, client, plan }`; the 4.2.2 API's: the rows of EXPLAIN QUERY PLAN.
+   */
   explain(objectName, query, options) {
+    if (this.#contract === CONTRACTS.objectstack) return this.analyzeQuery(objectName, query, options);
     return this.#runIn(options, (opts) => this.#native.explain(objectName, query, opts), toRows);
+  }
+
+  /** `{ sql, bindings, client, plan }` of the find `query` (`error` instead of `plan` if SQLite cannot plan it). */
+  analyzeQuery(objectName, query, options) {
+    return this.#runIn(options, (opts) => this.#native.analyzeQuery(objectName, query, opts));
+  }
+
+  /**
+   * A find whose rows also carry ranking window functions:
+   * `{ where?, orderBy?, limit?, offset?, windowFunctions: [{ function, alias, partitionBy?, orderBy? }] }`,
+   * `function` one of ROW_NUMBER, RANK, DENSE_RANK, PERCENT_RANK, CUME_DIST.
+   */
+  findWithWindowFunctions(objectName, query, options) {
+    return this.#runIn(
+      options,
+      (opts) => this.#native.findWithWindowFunctions(objectName, query, opts),
+      toRows,
+    );
   }
 
   // --- writes ---------------------------------------------------------------------------

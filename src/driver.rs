@@ -237,6 +237,41 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
+    pub fn find_with_window_functions(
+        &self,
+        env: &Env,
+        object: String,
+        query: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<JsRows>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move {
+                d.find_with_window_functions(&object, &query.0, call.0)
+                    .await
+            },
+            JsRows,
+        )
+    }
+
+    #[napi(catch_unwind)]
+    pub fn analyze_query(
+        &self,
+        env: &Env,
+        object: String,
+        query: JsInput,
+        call: JsCall,
+    ) -> Result<Answer<JsOutput>, Coded> {
+        let d = self.inner.clone();
+        self.run(
+            env,
+            async move { d.analyze_query(&object, &query.0, call.0).await },
+            JsOutput,
+        )
+    }
+
+    #[napi(catch_unwind)]
     pub fn explain(
         &self,
         env: &Env,

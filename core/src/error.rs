@@ -14,6 +14,12 @@ pub enum ErrorCode {
     /// `INVALID_REQUEST` (the JS layer decides).
     InvalidFilter,
     NotFound,
+    /// A query no backend can run (an aggregate function the Query Protocol does not
+    /// declare): the kernel's `INVALID_QUERY`, 400.
+    InvalidQuery,
+    /// A well-formed request this driver does not serve (the kernel's `NOT_IMPLEMENTED`,
+    /// 501): its engine then computes the answer another way.
+    NotImplemented,
     /// SQLite (or the server) refused a statement.
     Query,
     /// A write would repeat a value a unique index holds already. The kernel turns it
@@ -35,6 +41,8 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::InvalidFilter => "INVALID_FILTER",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::InvalidQuery => "INVALID_QUERY",
+            ErrorCode::NotImplemented => "NOT_IMPLEMENTED",
             ErrorCode::Query => "QUERY_ERROR",
             ErrorCode::UniqueViolation => "UNIQUE_VIOLATION",
             ErrorCode::Driver => "DRIVER_ERROR",

@@ -96,6 +96,19 @@ impl Batch {
         }
     }
 
+    /// Names column `from` `to` unless the records have a `to` already; then `from` is
+    /// dropped.
+    pub fn rename_unless_present(&mut self, from: &str, to: &str) {
+        if !self.columns.iter().any(|c| c == from) {
+            return;
+        }
+        if self.columns.iter().any(|c| c == to) {
+            self.remove(from);
+        } else if let Some(column) = self.columns.iter_mut().find(|c| *c == from) {
+            *column = to.to_owned();
+        }
+    }
+
     /// Removes `column` from every row.
     pub fn remove(&mut self, column: &str) {
         if let Some(i) = self.columns.iter().position(|c| c == column) {

@@ -369,9 +369,15 @@ pub fn is_runtime_token(value: &Value) -> bool {
 /// writers left in it. SQLite's own date functions do the reading, so a value they cannot
 /// read keeps its text. Dates need none: their text is compared from its start.
 pub fn canonical_sql(column: &str, kind: Temporal) -> Option<String> {
+    // Epoch milliseconds: a number, or digits kept as text by a TEXT column (how a JS
+    // number written by an older writer lands there).
+    let epoch = format!(
+        "typeof({column}) IN ('integer', 'real') OR (typeof({column}) = 'text' \
+         AND ltrim({column}, '-') <> '' AND ltrim({column}, '-') NOT GLOB '*[^0-9]*')"
+    );
     Some(match kind {
         Temporal::DateTime => format!(
-            "(CASE WHEN typeof({column}) IN ('integer', 'real') \
+            "(CASE WHEN {epoch} \
              THEN strftime('%Y-%m-%dT%H:%M:%fZ', {column} / 1000.0, 'unixepoch') \
              ELSE coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {column}), {column}) END)"
         ),
@@ -383,8 +389,7 @@ pub fn canonical_sql(column: &str, kind: Temporal) -> Option<String> {
                 )
             };
             format!(
-                "(CASE WHEN typeof({column}) IN ('integer', 'real') THEN {} \
-                 ELSE coalesce({}, {column}) END)",
+                "(CASE WHEN {epoch} THEN {} ELSE coalesce({}, {column}) END)",
                 clock(&format!("{column} / 1000.0, 'unixepoch'")),
                 clock(column)
             )

@@ -9,6 +9,9 @@ use crate::record_id::record_id;
 use crate::rows::{FieldKinds, RowSet};
 use crate::value::Value;
 
+/// The SQL dialect the kernel reads off a driver: knex's name for SQLite.
+const SQLITE_CLIENT: &str = "better-sqlite3";
+
 impl Driver {
     pub async fn find(&self, object: &str, query: &Value, call: impl Into<Call>) -> Result<RowSet> {
         let call = call.into();
@@ -148,6 +151,53 @@ impl Driver {
             compiled.args,
         )
         .await
+    }
+
+    /// `find` with ranking window functions as extra columns (see `query::window`).
+    pub async fn find_with_window_functions(
+        &self,
+        object: &str,
+        query: &Value,
+        call: impl Into<Call>,
+    ) -> Result<RowSet> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_window_find(self.scope(&meta, &call), query)?;
+        self.read(&meta, compiled, call.tx).await
+    }
+
+    /// The kernel's `analyzeQuery` / `explain`: the statement `find` would run for
+    /// `query`, its arguments, the SQL dialect, and SQLite's plan for it (or, when SQLite
+    /// cannot plan it, the error: the caller asked how a query runs, not for its rows).
+    pub async fn analyze_query(
+        &self,
+        object: &str,
+        query: &Value,
+        call: impl Into<Call>,
+    ) -> Result<Value> {
+        let call = call.into();
+        let meta = self.catalog.get(object);
+        let compiled = query::compile_find(self.scope(&meta, &call), query)?;
+        let conn = self.conn(call.tx).await?;
+        let plan = conn
+            .query(
+                &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
+                compiled.args.clone(),
+            )
+            .await;
+        let mut out = vec![
+            ("sql".to_owned(), Value::Text(compiled.sql)),
+            ("bindings".to_owned(), Value::Array(compiled.args)),
+            ("client".to_owned(), Value::from(SQLITE_CLIENT)),
+        ];
+        match plan {
+            Ok(rows) => out.push(("plan".to_owned(), Value::Array(rows.into_records()))),
+            Err(err) => {
+                out.push(("error".to_owned(), Value::Text(err.message)));
+                out.push(("note".to_owned(), Value::from("Failed to execute EXPLAIN.")));
+            }
+        }
+        Ok(Value::Object(out))
     }
 
     /// Runs a read of `meta`'s object and gives its cells their fields' kinds.

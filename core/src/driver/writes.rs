@@ -37,6 +37,11 @@ impl Driver {
     ) -> Result<RowSet> {
         let call = call.into();
         let meta = self.catalog.get(object);
+        let mut record = record;
+        if self.contract().spec_field_types() {
+            // The kernel's create takes a Mongo-style `_id` as the id when none is given.
+            record.rename_unless_present("_id", "id");
+        }
         let batch = self.prepare_insert(&meta, record, &call)?;
         let conn = self.conn(call.tx).await?;
         let read = write::select_by_rowid(&meta.table)?;

@@ -19,6 +19,7 @@ mod select;
 mod sort;
 #[cfg(test)]
 mod sql_tests;
+mod window;
 pub mod write;
 
 pub use aggregate::{
@@ -31,6 +32,7 @@ pub use select::{
     parse_find_query, parse_find_query_in, FindQuery, SelectOptions,
 };
 pub use sort::{parse_sort, Direction, SortKey};
+pub use window::compile_window_find;
 
 // `Scope` is defined below.
 
@@ -386,7 +388,13 @@ fn parse_count(name: &str, value: &Value) -> Result<i64> {
 #[cfg(test)]
 pub(crate) fn refusal(code: crate::error::ErrorCode) -> bool {
     use crate::error::ErrorCode;
-    matches!(code, ErrorCode::InvalidRequest | ErrorCode::InvalidFilter)
+    matches!(
+        code,
+        ErrorCode::InvalidRequest
+            | ErrorCode::InvalidFilter
+            | ErrorCode::InvalidQuery
+            | ErrorCode::NotImplemented
+    )
 }
 
 #[cfg(test)]

@@ -7,13 +7,47 @@
 //! `count_distinct` counts distinct non-null values; `sum` of no values is 0, not NULL;
 //! `avg`/`min`/`max` of no values are NULL; booleans aggregate as the numbers 0/1.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::quote_identifier;
 use crate::query::filter::compile_filter_with;
 use crate::query::{push_where, Columns, Compiled, Scope};
 use crate::value::Value;
 
 const FUNCTIONS: &str = "count, count_distinct, sum, avg, min, max";
+
+/// The functions the Query Protocol declares (`AggregationFunction` of the spec), each
+/// compiled here, in the order the kernel lists them.
+const DECLARED: &str = "count, sum, avg, min, max, count_distinct";
+
+/// A function the Query Protocol does not declare (names are case-sensitive there): a
+/// query no backend can run, so the caller's to fix.
+fn undeclared(function: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidQuery,
+        format!(
+            "Aggregate function {} is not a declared aggregate function. Declared functions: \
+             {DECLARED} (@objectstack/spec AggregationFunction). Fix the \"function\" key of the \
+             aggregations[] entry: the Query Protocol has no such function.",
+            Value::from(function).to_json()
+        ),
+    )
+}
+
+/// A per-aggregation `filter` (a conditional aggregate), which this driver does not
+/// compile: refused rather than aggregating the unfiltered rows; the engine computes it.
+fn filtered_aggregation(alias: &str) -> Error {
+    Error::new(
+        ErrorCode::NotImplemented,
+        format!(
+            "Per-aggregation `filter` on {} is not supported by this backend (driver-sql). The \
+             query is spelled correctly, but no conditional-aggregate expression is compiled for \
+             it here, so it is refused rather than aggregating the unfiltered rows. \
+             `engine.aggregate` lowers filtered aggregations in memory for every driver without \
+             native support: route the query through the engine, or drop the `filter` key.",
+            Value::from(alias).to_json()
+        ),
+    )
+}
 
 /// The statement, and its group columns as `(field, result name)`: they carry field
 /// values and take their field's kind; aggregation results are plain numbers.
@@ -78,15 +112,27 @@ pub fn compile_kernel_aggregate(scope: Scope, query: &Value) -> Result<KernelAgg
         .ok_or_else(|| {
             Error::invalid("\"aggregations\" must be an array of { function, field?, alias }")
         })?;
+    let kernel = scope.contract.spec_field_types();
     for agg in aggregations {
+        let function = match agg.get("function") {
+            Some(Value::Text(f)) => f.as_str(),
+            None if kernel => return Err(undeclared("undefined")),
+            _ => "",
+        };
+        if kernel && !DECLARED.split(", ").any(|d| d == function) {
+            return Err(undeclared(function));
+        }
         let alias = agg
             .get("alias")
             .and_then(Value::as_str)
             .ok_or_else(|| Error::invalid("each aggregation needs an \"alias\" string"))?;
-        let function = agg
-            .get("function")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        if kernel
+            && agg
+                .get("filter")
+                .is_some_and(|f| !f.is_null() && f.as_object().is_none_or(|e| !e.is_empty()))
+        {
+            return Err(filtered_aggregation(alias));
+        }
         let field = match agg.get("field") {
             None => None,
             Some(Value::Text(f)) if f == "*" => None,
@@ -234,6 +280,27 @@ mod tests {
                 .unwrap_or_else(|| panic!("{bad} compiled"));
             assert!(refusal(err.code), "{bad}: {err:?}");
         }
+        // The kernel's codes: a function the protocol does not declare (names are
+        // case-sensitive) is the query's fault; a conditional aggregate is ours to lack.
+        for (bad, code) in [
+            (
+                r#"{"aggregations":[{"function":"COUNT","alias":"n"}]}"#,
+                ErrorCode::InvalidQuery,
+            ),
+            (
+                r#"{"aggregations":[{"func":"sum","alias":"n"}]}"#,
+                ErrorCode::InvalidQuery,
+            ),
+            (
+                r#"{"aggregations":[{"function":"count","alias":"n","filter":{"a":1}}]}"#,
+                ErrorCode::NotImplemented,
+            ),
+        ] {
+            assert_eq!(compile(bad).err().map(|e| e.code), Some(code), "{bad}");
+        }
+        assert!(
+            compile(r#"{"aggregations":[{"function":"count","alias":"n","filter":{}}]}"#).is_ok()
+        );
         // A hostile field name stays one quoted identifier (SQLite then finds no column).
         let agg = compile(
             r#"{"aggregations":[{"function":"sum","field":"a\"; DROP TABLE x","alias":"s"}]}"#,

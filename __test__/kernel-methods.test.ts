@@ -1,0 +1,147 @@
+// The kernel SqlDriver's methods apps call beyond the engine's: findWithWindowFunctions,
+// analyzeQuery / explain, and the aggregate refusals in the kernel's codes.
+
+import { TursoDriver } from '..';
+import { useSandbox } from './util';
+
+type Row = Record<string, unknown>;
+
+const ORDERS = {
+  name: 'orders',
+  fields: {
+    customer: { type: 'text' },
+    amount: { type: 'number' },
+    status: { type: 'text' },
+  },
+};
+
+const box = useSandbox();
+
+async function seeded(): Promise<TursoDriver> {
+  const d = box.driver({ url: box.fileUrl(), contract: 'objectstack' });
+  await d.init([ORDERS as never]);
+  await d.bulkCreate('orders', [
+    { id: '1', customer: 'Alice', amount: 1200, status: 'completed' },
+    { id: '2', customer: 'Bob', amount: 25.5, status: 'completed' },
+    { id: '3', customer: 'Alice', amount: 75, status: 'pending' },
+    { id: '4', customer: 'Charlie', amount: 350, status: 'completed' },
+    { id: '5', customer: 'Bob', amount: 1200, status: 'cancelled' },
+  ]);
+  return d;
+}
+
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: { code?: string; status?: number; message: string }) => ({
+      code: e.code,
+      status: e.status,
+      message: e.message,
+    }),
+  );
+
+describe('findWithWindowFunctions', () => {
+  it('adds ranking columns, partitioned and ordered, on the filtered rows', async () => {
+    const d = await seeded();
+    const rows = await d.findWithWindowFunctions('orders', {
+      where: { status: { $ne: 'cancelled' } },
+      windowFunctions: [
+        {
+          function: 'ROW_NUMBER',
+          alias: 'nth',
+          partitionBy: ['customer'],
+          orderBy: [{ field: 'amount', order: 'desc' }],
+        },
+        { function: 'dense_rank', alias: 'place', orderBy: [{ field: 'amount', order: 'desc' }] },
+      ],
+      orderBy: [{ field: 'amount', order: 'desc' }],
+    });
+    expect(rows.map((r: Row) => [r.id, r.nth, r.place])).toEqual([
+      ['1', 1, 1],
+      ['4', 1, 2],
+      ['3', 2, 3],
+      ['2', 1, 4],
+    ]);
+    expect(rows[0]).toMatchObject({ customer: 'Alice', amount: 1200, status: 'completed' });
+  });
+
+  it('refuses functions outside its list and unquotable input instead of splicing them', async () => {
+    const d = await seeded();
+    for (const windowFunctions of [
+      [{ function: 'SUM(amount)', alias: 's' }],
+      [{ function: 'rank) OVER (); DROP TABLE orders; --', alias: 's' }],
+      [{ function: 'RANK' } as never],
+    ]) {
+      expect(await refusal(d.findWithWindowFunctions('orders', { windowFunctions }))).toMatchObject({
+        code: 'INVALID_REQUEST',
+      });
+    }
+    expect(await d.count('orders', {})).toBe(5);
+  });
+});
+
+describe('analyzeQuery and explain', () => {
+  it("answer the kernel's shape: the statement, its bindings, the dialect and SQLite's plan", async () => {
+    const d = await seeded();
+    const analysis = await d.analyzeQuery('orders', {
+      where: { $and: [{ status: 'completed' }, { amount: { $gt: 100 } }] },
+      orderBy: [{ field: 'amount', order: 'desc' }],
+      limit: 10,
+    });
+    expect(analysis.client).toBe('better-sqlite3');
+    expect(analysis.sql).toMatch(/^SELECT .* FROM "orders" WHERE .* ORDER BY .* LIMIT 10$/);
+    expect(analysis.bindings).toEqual(['completed', 100]);
+    expect(analysis.plan!.length).toBeGreaterThan(0);
+    expect(analysis.plan![0]).toHaveProperty('detail');
+    expect(await d.explain('orders', { where: { status: 'completed' } })).toMatchObject({
+      client: 'better-sqlite3',
+      bindings: ['completed'],
+    });
+  });
+
+  it('the tenant condition a find would carry is in the analysed statement', async () => {
+    const d = box.driver({ url: box.fileUrl(), contract: 'objectstack' });
+    await d.init([{ name: 'deal', fields: { organization_id: { type: 'text' }, stage: { type: 'text' } } }]);
+    const analysis = await d.analyzeQuery('deal', { where: { stage: 'won' } }, { tenantId: 'org-1' });
+    expect(analysis.sql).toContain('"organization_id"');
+    expect(analysis.bindings).toEqual(['won', 'org-1']);
+  });
+});
+
+describe('aggregate refusals in the kernel codes', () => {
+  const agg = (
+    d: TursoDriver,
+    aggregation: { function: string; field?: string; alias: string; filter?: Row },
+  ) => d.aggregate('orders', { aggregations: [aggregation] });
+
+  it('a function the Query Protocol does not declare (case-sensitive) is INVALID_QUERY 400', async () => {
+    const d = await seeded();
+    for (const fn of ['median', 'COUNT', 'group_concat']) {
+      const err = await refusal(agg(d, { function: fn, field: 'amount', alias: 'x' }));
+      expect(err).toMatchObject({ code: 'INVALID_QUERY', status: 400 });
+      expect((err as { message: string }).message).toContain(`"${fn}" is not a declared aggregate function`);
+      expect((err as { message: string }).message).toContain('count, sum, avg, min, max, count_distinct');
+    }
+  });
+
+  it('a per-aggregation filter is NOT_IMPLEMENTED 501 (the engine computes it), an empty one is none', async () => {
+    const d = await seeded();
+    expect(
+      await refusal(agg(d, { function: 'count', alias: 'n', filter: { status: 'completed' } })),
+    ).toMatchObject({
+      code: 'NOT_IMPLEMENTED',
+      status: 501,
+    });
+    expect(await agg(d, { function: 'sum', field: 'amount', alias: 'total', filter: {} })).toEqual([
+      { total: 2850.5 },
+    ]);
+  });
+});
+
+test('create takes a Mongo-style _id as the id when none is given (kernel contract)', async () => {
+  const d = await seeded();
+  const row = await d.create('orders', { _id: 'custom', customer: 'Frank' } as Row);
+  expect(row.id).toBe('custom');
+  expect(row).not.toHaveProperty('_id');
+  expect(await d.findOne('orders', { where: { id: 'custom' } })).toMatchObject({ customer: 'Frank' });
+});
