@@ -53,6 +53,11 @@ export interface TursoDriverConfig {
    * `https://` over TLS, `http://`; `ws://` and `wss://` are reached over HTTP too).
    */
   url: string;
+  /**
+   * The transport the url must make (the kernel's Turso driver option): here the url
+   * decides, and a `mode` that disagrees with it is refused with `CONFIG_ERROR`.
+   */
+  mode?: 'local' | 'remote' | 'replica';
   /** JWT auth token for a remote database (refused: `DRIVER_CONNECTION_FAILED`). */
   authToken?: string;
   /**
@@ -254,6 +259,8 @@ export declare class TursoDriver {
   readonly config: TursoDriverConfig & { client: string };
   /** How statements reach the database: a libSQL server, an embedded replica, or in process. */
   readonly transportMode: 'local' | 'remote' | 'replica';
+  /** `transportMode === 'remote'`: statements go to a libSQL server. */
+  readonly isRemote: boolean;
   /** No table is sharded by time: `rotateShards` has nothing to do. */
   readonly supportsRotation: false;
   /** Whether this is an embedded replica (`syncUrl`). */

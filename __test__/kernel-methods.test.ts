@@ -145,3 +145,57 @@ test('create takes a Mongo-style _id as the id when none is given (kernel contra
   expect(row).not.toHaveProperty('_id');
   expect(await d.findOne('orders', { where: { id: 'custom' } })).toMatchObject({ customer: 'Frank' });
 });
+
+/** The engine's in-memory ISO week (`bucketDateValue(value, 'week')` in @objectstack/objectql). */
+function isoWeek(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7) + 3);
+  const firstThursday = new Date(Date.UTC(d.getUTCFullYear(), 0, 4));
+  const week =
+    1 +
+    Math.round(
+      ((d.getTime() - firstThursday.getTime()) / 864e5 - 3 + ((firstThursday.getUTCDay() + 6) % 7)) / 7,
+    );
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+describe.each(['file', 'remote'] as const)('week buckets (%s)', (kind) => {
+  const sandbox = useSandbox(kind);
+
+  it("answer the engine's ISO weeks across year boundaries, whatever SQLite the server runs", async () => {
+    const url = kind === 'remote' ? sandbox.server().url : sandbox.fileUrl();
+    const d = sandbox.driver({ url, contract: 'objectstack' });
+    await d.init([{ name: 'ev', fields: { at: { type: 'datetime' } } }]);
+    const days: string[] = [];
+    for (let t = Date.UTC(2020, 11, 20); t <= Date.UTC(2027, 0, 10); t += 7 * 864e5 + 36e5 * 5) {
+      days.push(new Date(t).toISOString().slice(0, 10));
+    }
+    await d.bulkCreate(
+      'ev',
+      days.map((day, i) => ({ id: String(i), at: `${day}T12:00:00.000Z` })),
+    );
+    const rows = await d.aggregate('ev', {
+      groupBy: [{ field: 'at', dateGranularity: 'week', alias: 'week' }],
+      aggregations: [{ function: 'count', alias: 'n' }],
+    });
+    const expected = new Map<string, number>();
+    for (const day of days) expected.set(isoWeek(day), (expected.get(isoWeek(day)) ?? 0) + 1);
+    expect(new Map(rows.map((r) => [r.week as string, r.n as number]))).toEqual(expected);
+  });
+});
+
+describe("the kernel Turso driver's transport surface", () => {
+  it('isRemote follows the url; a mode that disagrees is refused, one that agrees is taken', () => {
+    const modes = (config: Record<string, unknown>) => {
+      const d = new TursoDriver(config as never);
+      return [d.transportMode, d.isRemote];
+    };
+    expect(modes({ url: ':memory:' })).toEqual(['local', false]);
+    expect(modes({ url: 'libsql://db.example.com', authToken: 't' })).toEqual(['remote', true]);
+    expect(modes({ url: 'http://127.0.0.1:1', mode: 'remote' })).toEqual(['remote', true]);
+    expect(modes({ url: 'file:/tmp/x.db', syncUrl: 'http://127.0.0.1:1' })).toEqual(['replica', false]);
+    expect(() => new TursoDriver({ url: 'file:/tmp/x.db', mode: 'remote' } as never)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERROR', message: expect.stringContaining('"mode"') }),
+    );
+  });
+});

@@ -176,8 +176,18 @@ class TursoDriver {
           'Turso driver option "onSyncError" must be a function (error) => void.',
         );
       }
-      this.#native = new NativeDriver(isPlainObject(config) ? rest : (config ?? {}));
+      const { mode, ...native } = isPlainObject(config) ? rest : {};
+      this.#native = new NativeDriver(isPlainObject(config) ? native : (config ?? {}));
       const transport = this.#native.transport;
+      if (mode !== undefined && mode !== transport) {
+        // The kernel's Turso driver lets `mode` force a transport; here the url decides,
+        // and a mode that disagrees with it is refused rather than ignored.
+        throw makeError(
+          'CONFIG_ERROR',
+          `Turso driver option "mode" is ${JSON.stringify(mode)}, but "url"${config.syncUrl ? ' with "syncUrl"' : ''} ` +
+            `makes a ${transport} database here; remove "mode" or change the url.`,
+        );
+      }
       this.#remote = transport !== 'local';
       this.#replica = transport === 'replica';
       this.#onSyncError = onSyncError;
@@ -193,6 +203,11 @@ class TursoDriver {
   get transportMode() {
     if (this.#replica) return 'replica';
     return this.#remote ? 'remote' : 'local';
+  }
+
+  /** Whether statements go to a libSQL server (not a replica's local file, not in process). */
+  get isRemote() {
+    return this.#remote && !this.#replica;
   }
 
   /** Whether this is an embedded replica, synced with its primary. */

@@ -200,7 +200,18 @@ fn date_bucket(column: &str, granularity: &Value) -> Result<String> {
         "year" => format("%Y"),
         "month" => format("%Y-%m"),
         "day" => format("%Y-%m-%d"),
-        "week" => format("%G-W%V"),
+        // ISO week of the week's Thursday, spelt out: `%G`/`%V` came with SQLite 3.46,
+        // and a libSQL server may run an older one (sqld 0.24 has 3.45), where they
+        // answer NULL and every row would fall into one bucket.
+        "week" => {
+            let thursday = format!(
+                "date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7) || ' days', '+3 days')"
+            );
+            format!(
+                "(strftime('%Y', {thursday}) || '-W' || \
+                 printf('%02d', (CAST(strftime('%j', {thursday}) AS INTEGER) - 1) / 7 + 1))"
+            )
+        }
         "quarter" => format!(
             "({} || '-Q' || ((CAST({} AS INTEGER) + 2) / 3))",
             format("%Y"),
