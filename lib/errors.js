@@ -7,11 +7,17 @@
 class OwnObjectQLError extends Error {
   constructor({ code, message, details } = {}) {
     super(message);
-    this.name = 'ObjectQLError';
     this.code = code;
     if (details !== undefined) this.details = details;
   }
 }
+// On the prototype, as Error's own `name` is: an error's own enumerable keys are what a
+// caller means to send (`code`, `status`), and serialising one must not add more.
+Object.defineProperty(OwnObjectQLError.prototype, 'name', {
+  value: 'ObjectQLError',
+  writable: true,
+  configurable: true,
+});
 
 function peerErrorClass() {
   try {
@@ -21,6 +27,8 @@ function peerErrorClass() {
     return undefined;
   }
 }
+
+const { authoredAt } = require('./provenance.js');
 
 const ObjectQLError = peerErrorClass() ?? OwnObjectQLError;
 
@@ -69,14 +77,36 @@ function makeError(code, message, details, status) {
 }
 
 /**
- * Any error thrown by the native binding, as an ObjectQLError in the codes of the
- * contract served (`kernel`: the ObjectStack kernel's, see CODES).
+ * A withheld filter refusal arrives as `shown NUL detail NUL steps` (src/error.rs): the
+ * text that names nothing, the full text, and where the refused subtree sits in the
+ * caller's filter (`Withheld` in core/src/error.rs). The full text is shown only when
+ * that subtree of `filter` is marked as the caller's own; otherwise it goes to `log`.
  */
-function toObjectQLError(err, { kernel = false } = {}) {
+function resolveWithheld(message, filter, log) {
+  const [shown, detail, steps] = message.split('\0');
+  const path = steps === '' ? [] : steps.split('.').map(Number);
+  if (filter !== undefined && authoredAt(filter, path)) return detail;
+  log?.(
+    'INVALID_FILTER answered without the names of fields, operators and values, because the ' +
+      'refused filter subtree is not marked as written by the caller (it may be a read-scope ' +
+      `rule). The full refusal: ${detail}`,
+  );
+  return shown;
+}
+
+/**
+ * Any error thrown by the native binding, as an ObjectQLError in the codes of the
+ * contract served (`kernel`: the ObjectStack kernel's, see CODES). `filter` is the
+ * filter the call was given and `log` where a withheld refusal's full text goes (see
+ * resolveWithheld).
+ */
+function toObjectQLError(err, { kernel = false, filter, log } = {}) {
   if (err instanceof ObjectQLError) return err;
-  const message = err && typeof err.message === 'string' ? err.message : String(err);
+  let message = err && typeof err.message === 'string' ? err.message : String(err);
   const code = err && err.code;
+  if (code === 'INVALID_FILTER' && message.includes('\0')) message = resolveWithheld(message, filter, log);
   const mapped = CODES[kernel ? 'objectstack' : 'objectql'][code];
+  if (mapped && mapped[0] === 'DATABASE_ERROR') return databaseError(err, message, log);
   if (mapped) return makeError(mapped[0], message, undefined, mapped[1]);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);
   if (code === BUSY) return makeError('DRIVER_ERROR', message);
@@ -86,6 +116,19 @@ function toObjectQLError(err, { kernel = false } = {}) {
     return makeError('INVALID_REQUEST', message);
   }
   return makeError('DRIVER_ERROR', message);
+}
+
+/**
+ * The kernel's envelope for a statement the database refused (500): SQLite's message,
+ * the native error kept as a non-enumerable `cause` (so readers that follow causes, such
+ * as the kernel's missing-table check, see the original, and serialising the error does
+ * not carry it), and a line for the operator's log.
+ */
+function databaseError(native, message, log) {
+  const err = makeError('DATABASE_ERROR', message, undefined, 500);
+  Object.defineProperty(err, 'cause', { value: native, writable: true, configurable: true });
+  log?.(`DATABASE_ERROR: the database refused a statement: ${message}`);
+  return err;
 }
 
 function isBusy(err) {
