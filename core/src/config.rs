@@ -58,6 +58,12 @@ impl Contract {
     pub fn spec_field_types(self) -> bool {
         self == Contract::ObjectStack
     }
+
+    /// A filter may compare two fields of a row (`{ a: { $gt: { $field: 'b' } } }`,
+    /// `query/filter/cross_field.rs`); the 4.2.2 API binds such an object as a value.
+    pub fn field_references(self) -> bool {
+        self == Contract::ObjectStack
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -54,6 +54,10 @@ struct Columns<'a> {
     fields: Option<&'a FieldKinds>,
     /// The tenant condition every statement of this scope carries.
     tenant: Option<TenantScope<'a>>,
+    /// The object's tenant field, with or without a tenant in the call.
+    tenant_field: Option<&'a str>,
+    /// The driver made the table (its column set is the declared fields).
+    managed: bool,
 }
 
 /// The table a driver statement is about, whose filter semantics apply, and the tenant
@@ -74,6 +78,9 @@ pub struct Scope<'a> {
     pub contract: Contract,
     pub fields: Option<&'a FieldKinds>,
     pub tenant: Option<TenantScope<'a>>,
+    /// The object's tenant field, also when the call has no tenant (a filter may not
+    /// compare it with another field).
+    pub tenant_field: Option<&'a str>,
     /// The driver made this table (it has an `"id"` primary key to end sorts on).
     pub managed: bool,
 }
@@ -126,6 +133,8 @@ impl<'a> Columns<'a> {
             contract: scope.contract,
             fields: scope.fields,
             tenant: scope.tenant,
+            tenant_field: scope.tenant_field,
+            managed: scope.managed,
         })
     }
 

@@ -2,6 +2,7 @@
 //! shared with the legacy array form.
 
 mod array;
+mod cross_field;
 
 use std::borrow::Cow;
 
@@ -171,6 +172,11 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
     }
     let mut parts = Vec::with_capacity(ops.len());
     for (name, operand) in ops {
+        // `{ $field: 'other' }` comparands: compiled (total, so no `null_safe`) or refused.
+        if let Some(part) = cross_field::compile(cols, field, name, operand)? {
+            parts.push(part);
+            continue;
+        }
         let Some(op) = Op::from_dollar(name) else {
             return Err(Error::invalid(format!(
                 "Unknown filter operator \"{name}\" on field \"{field}\"; use one of {OPERATORS}"
