@@ -71,6 +71,12 @@ export interface TursoDriverConfig {
   /** Called with each failed periodic sync (default: one process warning). */
   onSyncError?: (error: ObjectQLError) => void;
   /**
+   * Where diagnostics go (default: `console.warn`): under `contract: 'objectstack'`, the
+   * full text of a filter refusal whose field, operator and value names were withheld from
+   * the caller because the refused subtree is not marked as theirs.
+   */
+  logger?: DriverLogger;
+  /**
    * Which driver contract to serve. `'objectql'` (default): the ObjectQL 4.2.2 API, for
    * direct callers. `'objectstack'`: the shapes the ObjectStack kernel expects (`delete`
    * resolves to a boolean, `update` to the row or `null`, `updateMany`/`deleteMany` to a
@@ -218,8 +224,15 @@ export interface CommandResult {
   affected: number;
 }
 
+/** A diagnostics sink: `console` fits, and so does the kernel's logger. */
+export interface DriverLogger {
+  warn(message: string): void;
+}
+
 export declare class TursoDriver {
   constructor(config: TursoDriverConfig);
+  /** Where diagnostics go (`config.logger`, default `console.warn`); may be replaced. */
+  logger: DriverLogger;
   readonly name: 'TursoDriver';
   readonly version: string;
   readonly supports: DriverCapabilities;

@@ -50,6 +50,13 @@ const FIRST_RETRY_MS = 1;
 const MAX_RETRY_MS = 50;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Where the driver's diagnostics go unless `config.logger` or a later `driver.logger =`
+ * names another sink (`{ warn(message) }`): the full text of refusals whose details were
+ * withheld from the caller (see lib/provenance.js).
+ */
+const CONSOLE_LOGGER = Object.freeze({ warn: (message) => console.warn(message) });
 const same = (value) => value;
 
 /** A transaction handle: pass it back as `options.transaction`. */
@@ -168,8 +175,9 @@ class TursoDriver {
       this.supports = this.#contract.supports;
       this.config = isPlainObject(config) ? { ...config, client: SQLITE_CLIENT } : config;
       refuseUnservable(config);
-      // Functions stay in JS: the periodic sync's error callback is called from here.
-      const { client: _client, onSyncError, ...rest } = isPlainObject(config) ? config : {};
+      // Functions stay in JS: the periodic sync's error callback and the logger are called from here.
+      const { client: _client, onSyncError, logger, ...rest } = isPlainObject(config) ? config : {};
+      this.logger = logger ?? CONSOLE_LOGGER;
       if (onSyncError !== undefined && typeof onSyncError !== 'function') {
         throw makeError(
           'CONFIG_ERROR',
@@ -246,7 +254,7 @@ class TursoDriver {
    * until `timeout`. A remote call's Promise resolves with the value or the native
    * error, thrown here in the caller's realm.
    */
-  #run(call, then = same) {
+  #run(call, then = same, filter) {
     try {
       const result = call();
       if (!this.#remote) return Promise.resolve(then(result));
@@ -255,15 +263,17 @@ class TursoDriver {
       if (typeof result?.then !== 'function') return Promise.resolve(then(result));
       return this.#track(
         result.then((value) => {
-          if (isNativeError(value)) throw this.#error(value);
+          if (isNativeError(value)) throw this.#error(value, filter);
           return then(value);
         }),
       );
     } catch (err) {
-      if (isBusy(err)) return this.#track(this.#retryWhenUnlocked(() => then(call()), err, this.#session));
+      if (isBusy(err)) {
+        return this.#track(this.#retryWhenUnlocked(() => then(call()), err, this.#session, filter));
+      }
       // Native errors carry a code; anything else came from reading the caller's values.
       const native = typeof err?.code === 'string' || err instanceof ObjectQLError;
-      return Promise.reject(native ? this.#error(err) : this.#argumentError(err));
+      return Promise.reject(native ? this.#error(err, filter) : this.#argumentError(err));
     }
   }
 
@@ -279,7 +289,7 @@ class TursoDriver {
     return promise;
   }
 
-  async #retryWhenUnlocked(call, firstError, session) {
+  async #retryWhenUnlocked(call, firstError, session, filter) {
     const timeout = this.#native.busyTimeout;
     const deadline = Date.now() + timeout;
     let delay = FIRST_RETRY_MS;
@@ -297,7 +307,7 @@ class TursoDriver {
       try {
         return call();
       } catch (err) {
-        if (!isBusy(err)) throw this.#error(err);
+        if (!isBusy(err)) throw this.#error(err, filter);
         last = err;
       }
     }
@@ -329,9 +339,32 @@ class TursoDriver {
     );
   }
 
-  /** In the codes and envelope of the contract served (see lib/errors.js). */
-  #error(err) {
-    return toObjectQLError(err, { kernel: this.#contract === CONTRACTS.objectstack });
+  /**
+   * In the codes and envelope of the contract served (see lib/errors.js). `filter` reads
+   * the filter the call was given (only here, on failure): a withheld refusal names its
+   * subtree's fields only if that subtree is marked as the caller's own.
+   */
+  #error(err, filter) {
+    let root;
+    try {
+      root = filter?.();
+    } catch {
+      root = undefined;
+    }
+    return toObjectQLError(err, {
+      kernel: this.#contract === CONTRACTS.objectstack,
+      filter: root,
+      log: (message) => this.#warn(message),
+    });
+  }
+
+  /** A diagnostic for the operator, to `this.logger` (a logger that throws is ignored). */
+  #warn(message) {
+    try {
+      this.logger?.warn?.(message);
+    } catch {
+      // A diagnostic must never turn a refusal into another failure.
+    }
   }
 
   /**
@@ -374,15 +407,18 @@ class TursoDriver {
     return tx.id;
   }
 
-  /** Like #run, for calls that take options: a foreign transaction handle rejects too. */
-  #runIn(options, call, then) {
+  /**
+   * Like #run, for calls that take options: a foreign transaction handle rejects too.
+   * `filter` returns the call's filter, read only if the call fails (see #error).
+   */
+  #runIn(options, call, then, filter) {
     let opts;
     try {
       opts = this.#call(options);
     } catch (err) {
       return Promise.reject(this.#argumentError(err));
     }
-    return this.#run(() => call(opts), then);
+    return this.#run(() => call(opts), then, filter);
   }
 
   // --- lifecycle ------------------------------------------------------------------------
@@ -500,7 +536,12 @@ class TursoDriver {
   // --- reads ----------------------------------------------------------------------------
 
   find(objectName, query, options) {
-    return this.#runIn(options, (opts) => this.#native.find(objectName, query, opts), toRows);
+    return this.#runIn(
+      options,
+      (opts) => this.#native.find(objectName, query, opts),
+      toRows,
+      () => query?.where,
+    );
   }
 
   /** By id (`findOne(object, id, query?, options?)`) or by query (`findOne(object, query, options?)`). */
@@ -510,26 +551,41 @@ class TursoDriver {
         isPlainObject(id) && options === undefined ? query : options,
         (opts) => this.#native.findOne(objectName, id, opts),
         toRow,
+        () => (isPlainObject(id) ? id.where : undefined),
       ),
     );
   }
 
   count(objectName, filters, options) {
-    return this.#runIn(options, (opts) =>
-      this.#native.count(objectName, this.#contract.filterOf(filters), opts),
-    );
+    const filter = () => this.#contract.filterOf(filters);
+    return this.#runIn(options, (opts) => this.#native.count(objectName, filter(), opts), same, filter);
   }
 
   distinct(objectName, field, filters, options) {
-    return this.#runIn(options, (opts) => this.#native.distinct(objectName, field, filters, opts));
+    return this.#runIn(
+      options,
+      (opts) => this.#native.distinct(objectName, field, filters, opts),
+      same,
+      () => filters,
+    );
   }
 
   aggregate(objectName, query, options) {
-    return this.#runIn(options, (opts) => this.#native.aggregate(objectName, query, opts), toRows);
+    return this.#runIn(
+      options,
+      (opts) => this.#native.aggregate(objectName, query, opts),
+      toRows,
+      () => query?.where,
+    );
   }
 
   explain(objectName, query, options) {
-    return this.#runIn(options, (opts) => this.#native.explain(objectName, query, opts), toRows);
+    return this.#runIn(
+      options,
+      (opts) => this.#native.explain(objectName, query, opts),
+      toRows,
+      () => query?.where,
+    );
   }
 
   // --- writes ---------------------------------------------------------------------------
@@ -582,21 +638,25 @@ class TursoDriver {
   }
 
   updateMany(objectName, filters, data, options) {
+    const filter = () => this.#contract.filterOf(filters);
     return this.#runIn(
       options,
       (opts) => {
         const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
-        return this.#native.updateMany(objectName, this.#contract.filterOf(filters), keys, values, opts);
+        return this.#native.updateMany(objectName, filter(), keys, values, opts);
       },
       this.#contract.updatedMany,
+      filter,
     );
   }
 
   deleteMany(objectName, filters, options) {
+    const filter = () => this.#contract.filterOf(filters);
     return this.#runIn(
       options,
-      (opts) => this.#native.deleteMany(objectName, this.#contract.filterOf(filters), opts),
+      (opts) => this.#native.deleteMany(objectName, filter(), opts),
       this.#contract.deletedMany,
+      filter,
     );
   }
 

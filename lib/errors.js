@@ -22,6 +22,8 @@ function peerErrorClass() {
   }
 }
 
+const { authoredAt } = require('./provenance.js');
+
 const ObjectQLError = peerErrorClass() ?? OwnObjectQLError;
 
 const OBJECTQL_CODES = new Set([
@@ -62,13 +64,34 @@ function makeError(code, message, details, status) {
 }
 
 /**
- * Any error thrown by the native binding, as an ObjectQLError in the codes of the
- * contract served (`kernel`: the ObjectStack kernel's, see CODES).
+ * A withheld filter refusal arrives as `shown NUL detail NUL steps` (src/error.rs): the
+ * text that names nothing, the full text, and where the refused subtree sits in the
+ * caller's filter (`Withheld` in core/src/error.rs). The full text is shown only when
+ * that subtree of `filter` is marked as the caller's own; otherwise it goes to `log`.
  */
-function toObjectQLError(err, { kernel = false } = {}) {
+function resolveWithheld(message, filter, log) {
+  const [shown, detail, steps] = message.split('\0');
+  const path = steps === '' ? [] : steps.split('.').map(Number);
+  if (filter !== undefined && authoredAt(filter, path)) return detail;
+  log?.(
+    'INVALID_FILTER answered without the names of fields, operators and values, because the ' +
+      'refused filter subtree is not marked as written by the caller (it may be a read-scope ' +
+      `rule). The full refusal: ${detail}`,
+  );
+  return shown;
+}
+
+/**
+ * Any error thrown by the native binding, as an ObjectQLError in the codes of the
+ * contract served (`kernel`: the ObjectStack kernel's, see CODES). `filter` is the
+ * filter the call was given and `log` where a withheld refusal's full text goes (see
+ * resolveWithheld).
+ */
+function toObjectQLError(err, { kernel = false, filter, log } = {}) {
   if (err instanceof ObjectQLError) return err;
-  const message = err && typeof err.message === 'string' ? err.message : String(err);
+  let message = err && typeof err.message === 'string' ? err.message : String(err);
   const code = err && err.code;
+  if (code === 'INVALID_FILTER' && message.includes('\0')) message = resolveWithheld(message, filter, log);
   const mapped = CODES[kernel ? 'objectstack' : 'objectql'][code];
   if (mapped) return makeError(mapped[0], message, undefined, mapped[1]);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);

@@ -7,12 +7,13 @@ use std::ffi::c_void;
 use std::ptr;
 
 use driver_core::autonumber::Day;
+use driver_core::config::Contract;
 use driver_core::dates::iso_datetime;
 use driver_core::driver::Call;
 use driver_core::record::MAX_VALUE_BYTES;
 use driver_core::rows::RowSet;
 use driver_core::tenancy::Tenant;
-use driver_core::value::{is_safe_integer, is_safe_whole};
+use driver_core::value::{is_safe_integer, is_safe_whole, Foreign};
 use driver_core::Value;
 use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValueType};
 use napi::sys::{self, napi_env, napi_value};
@@ -25,6 +26,32 @@ const MAX_DEPTH: usize = 64;
 
 /// A caller's value, converted into a core [`Value`].
 pub struct JsInput(pub Value);
+
+/// A filter (`count`, `distinct`, `updateMany`, `deleteMany`), read once the contract is
+/// known: [`JsFilter::read`].
+pub struct JsFilter(Unread);
+
+/// A query whose `where` is a filter (`find`, `findOne`, `aggregate`, `explain`), read
+/// once the contract is known: [`JsQuery::read`].
+pub struct JsQuery(Unread);
+
+/// A JS argument not converted yet: valid while the native call runs.
+struct Unread {
+    env: napi_env,
+    value: napi_value,
+}
+
+/// How a JS value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// As a value: `undefined` is null, an instance reads as its own fields.
+    Value,
+    /// Inside a kernel-contract filter: `undefined` and instances of classes are kept
+    /// as [`Value::Foreign`], for the filter compiler to refuse where they stand.
+    Filter,
+    /// A query object: its `where` is a filter, the rest values.
+    Query,
+}
 
 /// Who a call runs for and inside what, as `lib/driver.js` sends it (the common cases
 /// cost one type check): `undefined` (nothing), a number (a transaction), a string (a
@@ -86,9 +113,69 @@ fn invalid(message: String) -> Error {
 
 impl FromNapiValue for JsInput {
     unsafe fn from_napi_value(env: napi_env, value: napi_value) -> Result<Self> {
-        from_js(env, value, 0).map(JsInput)
+        from_js(env, value, 0, Read::Value).map(JsInput)
     }
 }
+
+impl FromNapiValue for JsFilter {
+    unsafe fn from_napi_value(env: napi_env, value: napi_value) -> Result<Self> {
+        Ok(JsFilter(Unread { env, value }))
+    }
+}
+
+impl FromNapiValue for JsQuery {
+    unsafe fn from_napi_value(env: napi_env, value: napi_value) -> Result<Self> {
+        Ok(JsQuery(Unread { env, value }))
+    }
+}
+
+impl JsFilter {
+    /// The filter as `contract` reads it (the 4.2.2 API: `undefined` is null).
+    pub fn read(self, contract: Contract) -> Result<Value> {
+        let read = match contract.kernel_filter_rules() {
+            true => Read::Filter,
+            false => Read::Value,
+        };
+        // SAFETY: `Unread` lives only during the native call that received it.
+        unsafe { filter_root(self.0.env, self.0.value, 0, read) }
+    }
+}
+
+impl JsQuery {
+    /// The query as `contract` reads it: its `where` as a filter.
+    pub fn read(self, contract: Contract) -> Result<Value> {
+        let read = match contract.kernel_filter_rules() {
+            true => Read::Query,
+            false => Read::Value,
+        };
+        // SAFETY: `Unread` lives only during the native call that received it.
+        unsafe { from_js(self.0.env, self.0.value, 0, read) }
+    }
+}
+
+/// A filter's root, read as `read`: an absent filter (`undefined`) is no filter.
+unsafe fn filter_root(env: napi_env, value: napi_value, depth: usize, read: Read) -> Result<Value> {
+    match from_js(env, value, depth, read)? {
+        Value::Foreign(Foreign::Undefined) => Ok(Value::Null),
+        other => Ok(other),
+    }
+}
+
+macro_rules! unknown_type_name {
+    ($($t:ty),*) => {$(
+        impl TypeName for $t {
+            fn type_name() -> &'static str {
+                "unknown"
+            }
+
+            fn value_type() -> ValueType {
+                ValueType::Unknown
+            }
+        }
+    )*};
+}
+
+unknown_type_name!(JsFilter, JsQuery);
 
 impl TypeName for JsInput {
     fn type_name() -> &'static str {
@@ -118,7 +205,7 @@ impl FromNapiValue for JsCall {
             }),
             _ => None,
         };
-        Ok(JsCall(match from_js(env, value, 0)? {
+        Ok(JsCall(match from_js(env, value, 0, Read::Value)? {
             Value::Null => Call::default(),
             Value::Text(id) => Call {
                 tenant: tenant(Value::Text(id), Value::Null),
@@ -154,7 +241,7 @@ impl TypeName for JsCall {
     }
 }
 
-unsafe fn from_js(env: napi_env, value: napi_value, depth: usize) -> Result<Value> {
+unsafe fn from_js(env: napi_env, value: napi_value, depth: usize, read: Read) -> Result<Value> {
     if depth > MAX_DEPTH {
         return Err(invalid(format!(
             "Value nests deeper than {MAX_DEPTH} levels (does it contain a cycle?)"
@@ -163,6 +250,9 @@ unsafe fn from_js(env: napi_env, value: napi_value, depth: usize) -> Result<Valu
     let mut kind = 0;
     check(sys::napi_typeof(env, value, &mut kind), "typeof")?;
     match kind {
+        sys::ValueType::napi_undefined if read == Read::Filter => {
+            Ok(Value::Foreign(Foreign::Undefined))
+        }
         sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(Value::Null),
         sys::ValueType::napi_boolean => {
             let mut b = false;
@@ -201,14 +291,19 @@ unsafe fn from_js(env: napi_env, value: napi_value, depth: usize) -> Result<Valu
                 ))
             }
         }
-        sys::ValueType::napi_object => object_from_js(env, value, depth),
+        sys::ValueType::napi_object => object_from_js(env, value, depth, read),
         _ => Err(invalid(
             "Functions and symbols cannot be stored or used in a query".into(),
         )),
     }
 }
 
-unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Result<Value> {
+unsafe fn object_from_js(
+    env: napi_env,
+    value: napi_value,
+    depth: usize,
+    read: Read,
+) -> Result<Value> {
     let mut flag = false;
     check(sys::napi_is_array(env, value, &mut flag), "is_array")?;
     if flag {
@@ -225,7 +320,8 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
                 sys::napi_get_element(env, value, i, &mut item),
                 "array element",
             )?;
-            items.push(from_js(env, item, depth + 1).map_err(|e| at(&format!("[{i}]"), e))?);
+            let item = from_js(env, item, depth + 1, element_read(read));
+            items.push(item.map_err(|e| at(&format!("[{i}]"), e))?);
         }
         return Ok(Value::Array(items));
     }
@@ -271,6 +367,11 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
         };
         return Ok(Value::Blob(slice.to_vec()));
     }
+    if read == Read::Filter {
+        if let Some(class) = class_of(env, value)? {
+            return Ok(Value::Foreign(Foreign::Instance(class)));
+        }
+    }
     let mut keys = ptr::null_mut();
     check_user(
         env,
@@ -298,11 +399,65 @@ unsafe fn object_from_js(env: napi_env, value: napi_value, depth: usize) -> Resu
         let status = sys::napi_get_property(env, value, key, &mut item);
         let key = read_string(env, key)?;
         let item = check_user(env, status, "property")
-            .and_then(|()| from_js(env, item, depth + 1))
+            .and_then(|()| match read {
+                Read::Query if key == "where" => filter_root(env, item, depth + 1, Read::Filter),
+                _ => from_js(env, item, depth + 1, element_read(read)),
+            })
             .map_err(|e| at(&format!(".{key}"), e))?;
         entries.push((key, item));
     }
     Ok(Value::Object(entries))
+}
+
+/// How the values inside a container read as `read` are read.
+fn element_read(read: Read) -> Read {
+    match read {
+        Read::Filter => Read::Filter,
+        Read::Value | Read::Query => Read::Value,
+    }
+}
+
+/// `None` for a plain object (`{}`, `Object.create(null)`), else its class's name: a
+/// filter node must be plain, and an instance is no comparand. Plain means its prototype
+/// is null or has none itself (an `Object.prototype`, of any realm: Jest's tests and
+/// `vm` contexts have their own).
+unsafe fn class_of(env: napi_env, value: napi_value) -> Result<Option<String>> {
+    let is_null = |v: napi_value| -> Result<bool> {
+        let mut kind = 0;
+        check(sys::napi_typeof(env, v, &mut kind), "typeof")?;
+        Ok(kind == sys::ValueType::napi_null)
+    };
+    let mut proto = ptr::null_mut();
+    check(sys::napi_get_prototype(env, value, &mut proto), "prototype")?;
+    if is_null(proto)? {
+        return Ok(None);
+    }
+    let mut above = ptr::null_mut();
+    check(sys::napi_get_prototype(env, proto, &mut above), "prototype")?;
+    if is_null(above)? {
+        return Ok(None);
+    }
+    // Rare (a caller's mistake): read the name for the refusal.
+    let mut constructor = ptr::null_mut();
+    let mut name = ptr::null_mut();
+    let named = sys::napi_get_named_property(env, proto, c"constructor".as_ptr(), &mut constructor)
+        == sys::Status::napi_ok
+        && sys::napi_get_named_property(env, constructor, c"name".as_ptr(), &mut name)
+            == sys::Status::napi_ok;
+    let mut pending = false;
+    sys::napi_is_exception_pending(env, &mut pending);
+    if pending {
+        // A throwing `constructor` getter: the refusal goes on without the name.
+        let mut error = ptr::null_mut();
+        sys::napi_get_and_clear_last_exception(env, &mut error);
+    }
+    let class = match named {
+        true => read_string(env, name).ok().filter(|n| !n.is_empty()),
+        false => None,
+    };
+    Ok(Some(
+        class.unwrap_or_else(|| "object of a class".to_owned()),
+    ))
 }
 
 /// `err`, said of the value at `step` (`.key`, `[i]`) of its container: the innermost
@@ -407,7 +562,12 @@ unsafe fn has_lone_surrogate(env: napi_env, value: napi_value) -> Result<bool> {
 unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
     let mut out = ptr::null_mut();
     match value {
-        Value::Null => check(sys::napi_get_null(env, &mut out), "null")?,
+        Value::Null | Value::Foreign(Foreign::Instance(_)) => {
+            check(sys::napi_get_null(env, &mut out), "null")?
+        }
+        Value::Foreign(Foreign::Undefined) => {
+            check(sys::napi_get_undefined(env, &mut out), "undefined")?
+        }
         Value::Bool(b) => check(sys::napi_get_boolean(env, *b, &mut out), "boolean")?,
         Value::Integer(i) => {
             if is_safe_integer(*i) {

@@ -17,7 +17,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::answer::{dispatch, Answer};
-use crate::convert::{JsCall, JsInput, JsOutput, JsRow, JsRows};
+use crate::convert::{JsCall, JsFilter, JsInput, JsOutput, JsQuery, JsRow, JsRows};
 use crate::error::{coded, Coded};
 
 #[napi]
@@ -144,13 +144,14 @@ impl NativeDriver {
         &self,
         env: &Env,
         object: String,
-        query: JsInput,
+        query: JsQuery,
         call: JsCall,
     ) -> Result<Answer<JsRows>, Coded> {
+        let query = read_arg(query.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.find(&object, &query.0, call.0).await },
+            async move { d.find(&object, &query, call.0).await },
             JsRows,
         )
     }
@@ -160,13 +161,14 @@ impl NativeDriver {
         &self,
         env: &Env,
         object: String,
-        id: JsInput,
+        id: JsQuery,
         call: JsCall,
     ) -> Result<Answer<JsRow>, Coded> {
+        let id = read_arg(id.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.find_one(&object, &id.0, call.0).await },
+            async move { d.find_one(&object, &id, call.0).await },
             JsRow,
         )
     }
@@ -176,13 +178,14 @@ impl NativeDriver {
         &self,
         env: &Env,
         object: String,
-        filter: JsInput,
+        filter: JsFilter,
         call: JsCall,
     ) -> Result<Answer<f64>, Coded> {
+        let filter = read_arg(filter.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.count(&object, &filter.0, call.0).await },
+            async move { d.count(&object, &filter, call.0).await },
             |n| n as f64,
         )
     }
@@ -193,13 +196,14 @@ impl NativeDriver {
         env: &Env,
         object: String,
         field: String,
-        filter: JsInput,
+        filter: JsFilter,
         call: JsCall,
     ) -> Result<Answer<JsOutput>, Coded> {
+        let filter = read_arg(filter.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.distinct(&object, &field, &filter.0, call.0).await },
+            async move { d.distinct(&object, &field, &filter, call.0).await },
             |values| JsOutput(Value::Array(values)),
         )
     }
@@ -209,13 +213,14 @@ impl NativeDriver {
         &self,
         env: &Env,
         object: String,
-        query: JsInput,
+        query: JsQuery,
         call: JsCall,
     ) -> Result<Answer<JsRows>, Coded> {
+        let query = read_arg(query.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.aggregate(&object, &query.0, call.0).await },
+            async move { d.aggregate(&object, &query, call.0).await },
             JsRows,
         )
     }
@@ -225,13 +230,14 @@ impl NativeDriver {
         &self,
         env: &Env,
         object: String,
-        query: JsInput,
+        query: JsQuery,
         call: JsCall,
     ) -> Result<Answer<JsRows>, Coded> {
+        let query = read_arg(query.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.explain(&object, &query.0, call.0).await },
+            async move { d.explain(&object, &query, call.0).await },
             JsRows,
         )
     }
@@ -320,16 +326,17 @@ impl NativeDriver {
         &self,
         env: &Env,
         object: String,
-        filter: JsInput,
+        filter: JsFilter,
         keys: JsInput,
         values: JsInput,
         call: JsCall,
     ) -> Result<Answer<f64>, Coded> {
         let record = record(keys, values)?;
+        let filter = read_arg(filter.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.update_many(&object, &filter.0, record, call.0).await },
+            async move { d.update_many(&object, &filter, record, call.0).await },
             |n| n as f64,
         )
     }
@@ -339,13 +346,14 @@ impl NativeDriver {
         &self,
         env: &Env,
         object: String,
-        filter: JsInput,
+        filter: JsFilter,
         call: JsCall,
     ) -> Result<Answer<f64>, Coded> {
+        let filter = read_arg(filter.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
             env,
-            async move { d.delete_many(&object, &filter.0, call.0).await },
+            async move { d.delete_many(&object, &filter, call.0).await },
             |n| n as f64,
         )
     }
@@ -534,6 +542,12 @@ fn executed((rows, changes): (driver_core::rows::RowSet, driver_core::conn::Chan
 }
 
 /// The parallel `keys` / `values` lists of `lib/records.js`.
+/// An argument read inside the call (see `JsFilter`): a value it cannot hold is the
+/// caller's mistake, as when napi converts an argument.
+fn read_arg(value: napi::Result<Value>) -> Result<Value, Coded> {
+    value.map_err(|err| napi::Error::new("InvalidArg", err.reason))
+}
+
 fn record_parts(keys: JsInput, values: JsInput) -> Result<(Vec<String>, Vec<Value>), Coded> {
     let message = "Record data must be an object of field values";
     let keys = list(keys, message)?

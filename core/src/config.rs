@@ -37,6 +37,14 @@ impl Contract {
         self == Contract::ObjectStack
     }
 
+    /// The kernel's filter rules: only the object form, checked whole before it compiles;
+    /// what a column cannot answer exactly (a comparison on a JSON field, an `undefined`
+    /// or unbindable comparand) is refused, in the kernel's words and positions; `$like`
+    /// is case-exact and `$ilike` folds ASCII case.
+    pub fn kernel_filter_rules(self) -> bool {
+        self == Contract::ObjectStack
+    }
+
     /// Every value of a JSON field is stored JSON-encoded, strings included, so `"123"`
     /// and `123` stay apart (the 4.2.2 API takes a string as JSON text already).
     pub fn strict_json(self) -> bool {
@@ -56,12 +64,6 @@ impl Contract {
     /// The field types of the ObjectStack spec (numeric `rating`, JSON `location`, ...)
     /// on top of the 4.2.2 ones.
     pub fn spec_field_types(self) -> bool {
-        self == Contract::ObjectStack
-    }
-
-    /// A filter may compare two fields of a row (`{ a: { $gt: { $field: 'b' } } }`,
-    /// `query/filter/cross_field.rs`); the 4.2.2 API binds such an object as a value.
-    pub fn field_references(self) -> bool {
         self == Contract::ObjectStack
     }
 }

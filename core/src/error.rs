@@ -48,6 +48,32 @@ impl ErrorCode {
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
+    /// For a filter refusal whose full text may name what the caller did not write (a
+    /// read-scope rule the engine merged in): that text and where its subtree sits.
+    /// `message` is then the text that names nothing.
+    pub withheld: Option<Box<Withheld>>,
+}
+
+/// The withheld half of a filter refusal (the kernel contract, see
+/// [`Error::withheld_filter`]).
+///
+/// The ObjectStack kernel marks the filter subtrees a caller wrote as `'author'`
+/// (a non-enumerable symbol on the object, `markFilterSubtreeProvenance`); everything
+/// else in a `where` may be an administrator's rule. A refusal raised inside a subtree
+/// shows `detail` only when the JS layer finds that subtree positively marked
+/// `'author'` on the caller's own filter object; otherwise the caller sees `message`
+/// and `detail` goes to the driver's logger. Rust cannot see the marks, so it says
+/// where the subtree is and the JS layer (`lib/provenance.js`) decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    /// The refusal in full, naming fields, operators and values.
+    pub detail: String,
+    /// The refused subtree's position in the filter the caller passed, from its root:
+    /// each step is the position of a key among an object's own enumerable keys (the
+    /// order `Object.keys` gives, which is the order values arrive in) or an array
+    /// index. It names an object or array, never a primitive: a primitive comparand is
+    /// represented by the node that holds it, which carries its mark.
+    pub subtree: Vec<u32>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -57,6 +83,27 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            withheld: None,
+        }
+    }
+
+    /// A filter refusal (`INVALID_FILTER`) in two texts: `shown`, which names nothing
+    /// the filter said, and `detail`, which the caller sees only when `subtree` (see
+    /// [`Withheld::subtree`]) is marked as their own. Use it for every refusal whose
+    /// text would name a field, operator or value of a subtree the caller may not
+    /// have written.
+    pub fn withheld_filter(
+        shown: impl Into<String>,
+        detail: impl Into<String>,
+        subtree: Vec<u32>,
+    ) -> Self {
+        Error {
+            code: ErrorCode::InvalidFilter,
+            message: shown.into(),
+            withheld: Some(Box::new(Withheld {
+                detail: detail.into(),
+                subtree,
+            })),
         }
     }
 

@@ -21,6 +21,21 @@ pub enum Value {
     Array(Vec<Value>),
     /// Keys keep the caller's order: it decides the column order of inserts.
     Object(Vec<(String, Value)>),
+    /// A JavaScript value with no SQL meaning, read only inside a filter under the kernel
+    /// contract, where the filter compiler refuses it by position (elsewhere `undefined`
+    /// reads as null and an instance as its own fields). Never bound or stored.
+    Foreign(Foreign),
+}
+
+/// See [`Value::Foreign`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Foreign {
+    /// `undefined`: in JavaScript indistinguishable from a missing key, which means the
+    /// opposite of a null comparand.
+    Undefined,
+    /// An instance of a class (`Map`, a user's class) named by its constructor: not a
+    /// filter node, and no comparand SQL can bind.
+    Instance(String),
 }
 
 impl Value {
@@ -102,13 +117,15 @@ impl Value {
             Value::Blob(_) => "Buffer",
             Value::Array(_) => "array",
             Value::Object(_) => "object",
+            Value::Foreign(Foreign::Undefined) => "undefined",
+            Value::Foreign(Foreign::Instance(_)) => "object",
         }
     }
 
     /// The SQLite value to bind. Booleans become 0/1; arrays and objects become JSON text.
     pub fn to_sql(&self) -> libsql::Value {
         match self {
-            Value::Null => libsql::Value::Null,
+            Value::Null | Value::Foreign(_) => libsql::Value::Null,
             Value::Bool(b) => libsql::Value::Integer(i64::from(*b)),
             Value::Integer(i) => libsql::Value::Integer(*i),
             Value::Real(f) => libsql::Value::Real(*f),
@@ -195,7 +212,9 @@ impl From<bool> for Value {
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match self {
-            Value::Null => s.serialize_unit(),
+            // As JSON.stringify has them inside an array (an instance loses its class).
+            Value::Null | Value::Foreign(Foreign::Undefined) => s.serialize_unit(),
+            Value::Foreign(Foreign::Instance(_)) => s.serialize_map(Some(0))?.end(),
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Integer(i) => s.serialize_i64(*i),
             Value::Real(f) => s.serialize_f64(*f),

@@ -152,6 +152,21 @@ impl<'a> Columns<'a> {
         self.fields.and_then(|f| f.temporal(field))
     }
 
+    /// See [`Contract::kernel_filter_rules`].
+    fn kernel_filters(&self) -> bool {
+        self.contract.kernel_filter_rules()
+    }
+
+    /// Whether `field` is stored as JSON text (a list, a structure).
+    fn is_json(&self, field: &str) -> bool {
+        self.fields.and_then(|f| f.field(field)).is_some_and(|f| {
+            matches!(
+                f.kind,
+                crate::rows::Kind::Json | crate::rows::Kind::JsonStrict
+            )
+        })
+    }
+
     fn two_valued(&self) -> bool {
         self.contract.two_valued_filters()
     }

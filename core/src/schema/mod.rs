@@ -274,7 +274,7 @@ impl FieldDef {
 /// single quotes doubled; nothing else from the caller reaches the statement.
 pub fn default_literal(value: &Value, field_type: &str) -> String {
     match value {
-        Value::Null => "NULL".to_owned(),
+        Value::Null | Value::Foreign(_) => "NULL".to_owned(),
         Value::Bool(b) => i64::from(*b).to_string(),
         Value::Integer(i) => i.to_string(),
         Value::Real(f) if f.is_finite() => format!("{f:?}"),

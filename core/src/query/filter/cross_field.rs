@@ -27,14 +27,17 @@
 //! kernel's evaluator does not read as an equality).
 //!
 //! The caller-visible text of these refusals names no field: the filter may be an
-//! administrator's read scope the caller never saw. The full text goes with the error as
-//! its diagnostic (see [`Withheld`]).
+//! administrator's read scope the caller never saw. The full text goes with the error
+//! ([`Error::withheld_filter`]), with the refused subtree's position, and reaches the caller
+//! only when that subtree is marked as theirs (`lib/provenance.js`).
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::query::{Columns, Part};
 use crate::rows::Kind;
 use crate::temporal::Temporal;
 use crate::value::Value;
+
+use super::path::Path;
 
 /// The operators whose `{ $field }` comparand compiles, and their SQL.
 const COMPARISONS: [(&str, &str); 6] = [
@@ -48,26 +51,30 @@ const COMPARISONS: [(&str, &str); 6] = [
 
 /// The fragment for operator `op` of `field` when it involves a field reference: the
 /// compiled comparison, or the refusal. `None` when nothing of it is a reference (or the
-/// contract has no references), so the caller compiles it as a value comparison.
+/// contract has no references), so the caller compiles it as a value comparison. `at` is
+/// the operand's position in the filter, `spec` that of the field's operator object.
 pub(super) fn compile(
     cols: &Columns,
     field: &str,
     op: &str,
     operand: &Value,
+    at: &Path,
+    spec: &Path,
 ) -> Result<Option<Part>> {
-    if !cols.contract.field_references() {
+    // The kernel's filter rules compare fields; the 4.2.2 API binds the object as a value.
+    if !cols.kernel_filters() {
         return Ok(None);
     }
     if op == "$field" {
         if let Value::Text(reference) = operand {
-            return Err(bare_reference(field, reference));
+            return Err(bare_reference(field, reference, spec));
         }
         return Ok(None);
     }
     if let Some(reference) = reference_of(operand) {
         return match COMPARISONS.iter().find(|(name, _)| *name == op) {
-            Some((_, sql_op)) => compare(cols, field, op, sql_op, reference).map(Some),
-            None => Err(uncompiled_position(field, op, reference, None)),
+            Some((_, sql_op)) => compare(cols, field, op, sql_op, reference, at).map(Some),
+            None => Err(uncompiled_position(field, op, reference, None, at)),
         };
     }
     if let Value::Array(items) = operand {
@@ -76,10 +83,26 @@ pub(super) fn compile(
             .enumerate()
             .find_map(|(i, item)| reference_of(item).map(|r| (i, r)));
         if let Some((index, reference)) = member {
-            return Err(uncompiled_position(field, op, reference, Some(index)));
+            return Err(uncompiled_position(field, op, reference, Some(index), at));
         }
     }
     Ok(None)
+}
+
+/// The check of the kernel's whole-filter walk (`validate.rs`): a reference as the
+/// comparand of an operator that does not compare two columns is refused there, ahead
+/// of the operators' own comparand checks (which would quote the reference back).
+pub(super) fn check_positions(field: &str, ops: &[(String, Value)], spec: &Path) -> Result<()> {
+    for (index, (op, operand)) in ops.iter().enumerate() {
+        if COMPARISONS.iter().any(|(name, _)| name == op) {
+            continue;
+        }
+        if let Some(reference) = reference_of(operand) {
+            let at = spec.key(op, index);
+            return Err(uncompiled_position(field, op, reference, None, &at));
+        }
+    }
+    Ok(())
 }
 
 /// The field an operand refers to: an object (not an array) with a string `$field`,
@@ -156,8 +179,15 @@ fn declared(cols: &Columns, name: &str) -> Option<std::result::Result<Class, Str
 }
 
 /// `field <op> reference`, checked against the object's declared fields, as total SQL.
-fn compare(cols: &Columns, field: &str, op: &str, sql_op: &str, reference: &str) -> Result<Part> {
-    let refuse = |reason: String| Err(uncompilable(field, op, reference, reason));
+fn compare(
+    cols: &Columns,
+    field: &str,
+    op: &str,
+    sql_op: &str,
+    reference: &str,
+    at: &Path,
+) -> Result<Part> {
+    let refuse = |reason: String| Err(uncompilable(field, op, reference, reason, at));
     if reference.contains('.') {
         return refuse(format!(
             "\"{reference}\" is a dotted path, and SQL push-down compiles same-table column \
@@ -227,97 +257,81 @@ fn compare(cols: &Columns, field: &str, op: &str, sql_op: &str, reference: &str)
     Ok(Part::atom(sql, Vec::new()))
 }
 
-/// A refusal whose caller-visible `message` names nothing the filter said (fields,
-/// operator, list index), with the full `diagnostic` for the server log and the `author`
-/// text a caller gets back when the refused subtree is marked as written by them.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Withheld {
-    pub message: String,
-    pub diagnostic: String,
-    pub author: String,
-    /// Where the refused node sits below the field's operator map: the operator
-    /// (`["$gt"]`, the `{ $field }` comparand), a list member (`["$in", 1]`), or nothing
-    /// (the operator map itself, for a bare reference).
-    pub subtree: Vec<Value>,
-}
-
-impl Withheld {
-    fn into_error(self) -> Error {
-        Error::new(ErrorCode::InvalidFilter, self.message)
-    }
-}
+// The refusals: a caller-visible text naming nothing the filter said (fields, operator,
+// list index), and the full text (`Error::withheld_filter`), which the JS layer shows only
+// when the refused subtree is marked as the caller's own and logs otherwise. The texts are
+// the kernel's SQL driver's, whose tests pin fragments of both.
 
 /// `{ field: { $field: 'other' } }`: a reference with no operator.
-fn bare_reference(field: &str, reference: &str) -> Error {
-    let diagnostic = format!(
-        "Field \"{field}\" is constrained by a bare field reference ({{ \"$field\": \"{reference}\" }}) \
-         with no operator. The spelling that compiles is \
-         {{ \"{field}\": {{ \"$eq\": {{ \"$field\": \"{reference}\" }} }} }}."
-    );
-    let why = "The bare form is refused because the in-memory evaluator does not read it as an \
-               equality (it matches no record), so compiling it here would make the two \
-               execution paths answer this filter differently.";
-    Withheld {
-        message: format!(
-            "A field in this filter is constrained by a bare field reference ({{ \"$field\": … }}) \
-             with no operator. Write the comparison explicitly — {{ \"TARGET_FIELD\": {{ \"$eq\": \
-             {{ \"$field\": \"OTHER_FIELD\" }} }} }} — which compiles to a column-to-column \
-             comparison. {why} The columns this filter named are withheld from the message \
-             (#7929); the full diagnostic is in the server log."
+fn bare_reference(field: &str, reference: &str, spec: &Path) -> Error {
+    Error::withheld_filter(
+        "A field in this filter is constrained by a bare field reference ({ \"$field\": … }) \
+         with no operator. Write the comparison explicitly — { \"TARGET_FIELD\": { \"$eq\": \
+         { \"$field\": \"OTHER_FIELD\" } } } — which compiles to a column-to-column comparison. \
+         The bare form is refused because the in-memory evaluator does not read it as an \
+         equality (it matches no record), so compiling it here would make the two execution \
+         paths answer this filter differently. The columns this filter named are withheld from \
+         the message (#7929); the full diagnostic is in the server log.",
+        format!(
+            "Field \"{field}\" is constrained by a bare field reference \
+             ({{ \"$field\": \"{reference}\" }}) with no operator. The spelling that compiles is \
+             {{ \"{field}\": {{ \"$eq\": {{ \"$field\": \"{reference}\" }} }} }}. The bare form is \
+             refused because the in-memory evaluator does not read it as an equality (it \
+             matches no record), so compiling it here would make the two execution paths \
+             answer this filter differently."
         ),
-        author: format!("{diagnostic} {why}"),
-        diagnostic,
-        subtree: Vec::new(),
-    }
-    .into_error()
+        spec.steps(),
+    )
 }
 
 /// A reference where no column-to-column comparison compiles: another operator, or a
 /// member of a list.
-fn uncompiled_position(field: &str, op: &str, reference: &str, index: Option<usize>) -> Error {
-    let position = index.map_or_else(String::new, |i| format!(" at index {i} of its value list"));
-    let diagnostic = format!(
-        "Operator \"{op}\" on field \"{field}\" compares against another field \
-         ({{ \"$field\": \"{reference}\" }}){position}, a position SQL push-down does not compile."
-    );
-    let rule = "Cross-field comparison compiles only as the whole comparand of a scalar \
-                comparison operator ($eq/$ne/$gt/$gte/$lt/$lte) between two same-table declared \
-                columns. Compare against a literal value here, or evaluate the rule in memory \
-                (matchesFilter).";
-    let mut subtree = vec![Value::Text(op.to_owned())];
-    subtree.extend(index.map(|i| Value::Integer(i as i64)));
-    Withheld {
-        message: format!(
+fn uncompiled_position(
+    field: &str,
+    op: &str,
+    reference: &str,
+    index: Option<usize>,
+    at: &Path,
+) -> Error {
+    const RULE: &str = "Cross-field comparison compiles only as the whole comparand of a scalar \
+        comparison operator ($eq/$ne/$gt/$gte/$lt/$lte) between two same-table declared columns. \
+        Compare against a literal value here, or evaluate the rule in memory (matchesFilter).";
+    let (position, subtree) = match index {
+        Some(i) => (
+            format!(" at index {i} of its value list"),
+            at.index(i).steps(),
+        ),
+        None => (String::new(), at.steps()),
+    };
+    Error::withheld_filter(
+        format!(
             "A cross-field comparison ({{ \"$field\": … }}) in this filter sits in a position SQL \
-             push-down does not compile. {rule} The columns and the operator this filter used \
+             push-down does not compile. {RULE} The columns and the operator this filter used \
              are withheld from the message (#7929); the full diagnostic is in the server log."
         ),
-        author: format!("{diagnostic} {rule}"),
-        diagnostic,
+        format!(
+            "Operator \"{op}\" on field \"{field}\" compares against another field \
+             ({{ \"$field\": \"{reference}\" }}){position}, a position SQL push-down does not \
+             compile. {RULE}"
+        ),
         subtree,
-    }
-    .into_error()
+    )
 }
 
 /// A reference at a compiling operator that fails a check (`reason` says which).
-fn uncompilable(field: &str, op: &str, reference: &str, reason: String) -> Error {
-    let diagnostic = format!(
-        "Operator \"{op}\" on field \"{field}\" compares against another field \
-         ({{ \"$field\": \"{reference}\" }}), which cannot be compiled here: {reason}"
-    );
-    Withheld {
-        message: "A cross-field comparison ({ \"$field\": … }) in this filter cannot be compiled \
-                  here. Cross-field comparison on SQL push-down supports same-table columns the \
-                  object declares, compared as the same type class, excluding the \
-                  tenant-isolation column. The columns, the operator this filter used and the \
-                  specific reason are withheld from the message (#7929); the full diagnostic is \
-                  in the server log."
-            .to_owned(),
-        author: diagnostic.clone(),
-        diagnostic,
-        subtree: vec![Value::Text(op.to_owned())],
-    }
-    .into_error()
+fn uncompilable(field: &str, op: &str, reference: &str, reason: String, at: &Path) -> Error {
+    Error::withheld_filter(
+        "A cross-field comparison ({ \"$field\": … }) in this filter cannot be compiled here. \
+         Cross-field comparison on SQL push-down supports same-table columns the object \
+         declares, compared as the same type class, excluding the tenant-isolation column. The \
+         columns, the operator this filter used and the specific reason are withheld from the \
+         message (#7929); the full diagnostic is in the server log.",
+        format!(
+            "Operator \"{op}\" on field \"{field}\" compares against another field \
+             ({{ \"$field\": \"{reference}\" }}), which cannot be compiled here: {reason}"
+        ),
+        at.steps(),
+    )
 }
 
 #[cfg(test)]
@@ -485,6 +499,7 @@ mod tests {
             r#"{"stage":{"$icontains":{"$field":"owner"}}}"#,
             r#"{"stage":{"$like":{"$field":"owner"}}}"#,
             r#"{"stage":{"$null":{"$field":"owner"}}}"#,
+            r#"{"stage":{"$exists":{"$field":"owner"}}}"#,
         ] {
             let message = refused(json);
             assert!(message.contains("sits in a position"), "{json}: {message}");
@@ -498,6 +513,47 @@ mod tests {
             message.contains("TARGET_FIELD") && !message.contains("amount"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn the_full_text_and_the_refused_subtree_travel_with_the_refusal() {
+        let kinds = deal();
+        for (json, detail, subtree) in [
+            (
+                r#"{"$and":[{"stage":"x"},{"amount":{"$gt":{"$field":"nope"}}}]}"#,
+                r#"Operator "$gt" on field "amount" compares against another field ({ "$field": "nope" }), which cannot be compiled here: "nope" is not a declared field of "deal""#,
+                vec![0, 1, 0, 0],
+            ),
+            (
+                r#"{"amount":{"$gte":1,"$in":[1,{"$field":"budget"}]}}"#,
+                r#"Operator "$in" on field "amount" compares against another field ({ "$field": "budget" }) at index 1 of its value list"#,
+                vec![0, 1, 1],
+            ),
+            (
+                r#"{"x":1,"amount":{"$field":"budget"}}"#,
+                r#"The spelling that compiles is { "amount": { "$eq": { "$field": "budget" } } }."#,
+                vec![1],
+            ),
+            (
+                r#"{"stage":{"$icontains":{"$field":"owner"}}}"#,
+                r#"Operator "$icontains" on field "stage" compares against another field ({ "$field": "owner" }), a position SQL push-down does not compile."#,
+                vec![0, 0],
+            ),
+            (
+                r#"{"organization_id":{"$eq":{"$field":"stage"}}}"#,
+                r#""organization_id" is the tenant-isolation column of "deal""#,
+                vec![0, 0],
+            ),
+        ] {
+            let err = compile_filter_in(scope(&kinds), &v(json)).unwrap_err();
+            let withheld = err.withheld.expect(json);
+            assert!(
+                withheld.detail.contains(detail),
+                "{json}: {}",
+                withheld.detail
+            );
+            assert_eq!(withheld.subtree, subtree, "{json}");
+        }
     }
 
     #[test]

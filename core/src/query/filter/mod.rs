@@ -1,8 +1,21 @@
 //! MongoDB-style object filters (`{ age: { $gt: 18 } }`) and the comparison operators
 //! shared with the legacy array form.
+//!
+//! Under the kernel contract a filter is first checked whole (`validate.rs`: shapes,
+//! `undefined`, flag and pattern comparands), then compiled; compiling refuses what
+//! depends on a field or an operator (a comparand no parameter can hold, a comparison on
+//! a JSON field, a malformed range, an unknown operator). Refusal texts live in
+//! `refusal.rs`, positions in `path.rs`. An extension that refuses a subtree the caller
+//! may not have written (a read-scope rule merged in by the engine) builds its error with
+//! [`crate::Error::withheld_filter`] and the subtree's [`Path::steps`]: the JS layer then
+//! shows the full text only to the subtree's author.
 
 mod array;
 mod cross_field;
+pub(crate) mod path;
+mod refusal;
+mod text;
+mod validate;
 
 use std::borrow::Cow;
 
@@ -10,7 +23,9 @@ use crate::dates::end_of_day;
 use crate::error::{Error, Result};
 use crate::query::{join, Columns, Compiled, Conj, Part, Scope};
 use crate::temporal::Temporal;
-use crate::value::Value;
+use crate::value::{Foreign, Value};
+
+use path::Path;
 
 const OPERATORS: &str =
     "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $like, $exists, $null, $between";
@@ -48,14 +63,28 @@ pub(super) fn compile_filter_with(cols: &Columns, filter: &Value) -> Result<Comp
         .unwrap_or_default())
 }
 
-/// The fragment for any filter form; `None` when it has no condition.
+/// The fragment for a whole filter in any form; `None` when it has no condition.
 pub(super) fn compile_part(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
-    compile_any(cols, filter).map_err(Error::in_filter)
+    compile_root(cols, filter).map_err(Error::in_filter)
 }
 
-fn compile_any(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
+fn compile_root(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
+    if !cols.kernel_filters() {
+        return compile_any(cols, filter, &Path::ROOT);
+    }
     match filter {
-        Value::Object(entries) => compile_object(cols, entries),
+        Value::Object(entries) => validate::check_node(entries, &Path::ROOT)?,
+        // The kernel's engine lowers the array form before a driver sees it.
+        Value::Array(items) if !items.is_empty() => return Err(refusal::array_filter(filter)),
+        Value::Array(_) => return Ok(None),
+        _ => {}
+    }
+    compile_any(cols, filter, &Path::ROOT)
+}
+
+fn compile_any(cols: &Columns, filter: &Value, path: &Path) -> Result<Option<Part>> {
+    match filter {
+        Value::Object(entries) => compile_object(cols, entries, path),
         Value::Array(items) => array::compile_legacy(cols, items),
         v if !v.is_truthy() => Ok(None),
         // A stray string or number would otherwise mean "no condition": for deleteMany
@@ -68,27 +97,38 @@ fn compile_any(cols: &Columns, filter: &Value) -> Result<Option<Part>> {
     }
 }
 
-fn compile_object(cols: &Columns, entries: &[(String, Value)]) -> Result<Option<Part>> {
+fn compile_object(
+    cols: &Columns,
+    entries: &[(String, Value)],
+    path: &Path,
+) -> Result<Option<Part>> {
     let mut parts = Vec::new();
-    for (key, value) in entries {
+    for (index, (key, value)) in entries.iter().enumerate() {
+        let here = path.key(key, index);
         let part = match key.as_str() {
-            "$and" => compile_logical(cols, key, value, Conj::And)?,
-            "$or" => compile_logical(cols, key, value, Conj::Or)?,
-            "$not" => compile_not(cols, value)?,
+            "$and" => compile_logical(cols, key, value, Conj::And, &here)?,
+            "$or" => compile_logical(cols, key, value, Conj::Or, &here)?,
+            "$not" => compile_not(cols, value, &here)?,
             k if k.starts_with('$') => {
                 return Err(Error::invalid(format!(
                     "Unknown filter key \"{k}\": use a field name or one of $and, $or, $not \
                      (comparison operators go inside a field: {{ \"field\": {{ \"$gt\": 1 }} }})"
                 )))
             }
-            field => compile_field(cols, field, value)?,
+            field => compile_field(cols, field, value, &here, path)?,
         };
         parts.extend(part);
     }
     Ok(join(parts, Conj::And))
 }
 
-fn compile_logical(cols: &Columns, key: &str, value: &Value, conj: Conj) -> Result<Option<Part>> {
+fn compile_logical(
+    cols: &Columns,
+    key: &str,
+    value: &Value,
+    conj: Conj,
+    path: &Path,
+) -> Result<Option<Part>> {
     let Some(items) = value.as_array() else {
         return Err(Error::invalid(format!(
             "\"{key}\" needs an array of filters, got a {}",
@@ -96,8 +136,8 @@ fn compile_logical(cols: &Columns, key: &str, value: &Value, conj: Conj) -> Resu
         )));
     };
     let mut parts = Vec::new();
-    for item in items {
-        match compile_part(cols, item)? {
+    for (i, item) in items.iter().enumerate() {
+        match compile_any(cols, item, &path.index(i))? {
             Some(part) => parts.push(part),
             // The kernel reads a `{}` branch as TRUE: it makes its whole `$or` true.
             None if cols.two_valued() && conj == Conj::Or => return Ok(None),
@@ -112,14 +152,14 @@ fn compile_logical(cols: &Columns, key: &str, value: &Value, conj: Conj) -> Resu
     Ok(join(parts, conj).map(Part::grouped))
 }
 
-fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
+fn compile_not(cols: &Columns, value: &Value, path: &Path) -> Result<Option<Part>> {
     if !matches!(value, Value::Object(_) | Value::Array(_)) {
         return Err(Error::invalid(format!(
             "\"$not\" needs a filter object, got a {}",
             value.type_name()
         )));
     }
-    let inner = compile_part(cols, value)?;
+    let inner = compile_any(cols, value, path)?;
     Ok(match inner {
         // NOT TRUE matches nothing (never "no condition", which would be everything).
         None => Some(Part::atom("1=0", vec![])),
@@ -132,9 +172,22 @@ fn compile_not(cols: &Columns, value: &Value) -> Result<Option<Part>> {
     })
 }
 
-fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Part>> {
+/// One field's constraint. `path` is the constraint's position, `node` the position of
+/// the filter object holding it (a primitive comparand's refusal points there).
+fn compile_field(
+    cols: &Columns,
+    field: &str,
+    value: &Value,
+    path: &Path,
+    node: &Path,
+) -> Result<Option<Part>> {
     let quoted = cols.column(field)?;
+    let kernel = cols.kernel_filters();
     let Value::Object(ops) = value else {
+        if kernel {
+            check_comparand(field, "=", Op::Eq, value, path, node)?;
+            check_json_field(cols, field, "=", Op::Eq, node)?;
+        }
         // Arrays and nulls included: an array binds as its JSON text.
         let value = stored_form(cols, field, Op::Eq, value);
         return Ok(Some(compile_op(field, &quoted, Op::Eq, &value)?));
@@ -148,11 +201,16 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
         )));
     }
     let dollar = ops.iter().filter(|(k, _)| k.starts_with('$')).count();
+    if dollar == 0 && kernel {
+        // A structure is no comparand a column holds (JSON fields are matched with
+        // `$contains`).
+        return Err(refusal::unbindable_comparand(field, "$eq", value, path));
+    }
     if dollar == 0 {
         // A plain object is a value to compare with, stored as JSON text.
         return Ok(Some(compile_op(field, &quoted, Op::Eq, value)?));
     }
-    if dollar != ops.len() {
+    if dollar != ops.len() && !kernel {
         return Err(Error::invalid(format!(
             "Field \"{field}\" mixes operators and plain keys; use only operators ({OPERATORS}) \
              or only a value to compare with"
@@ -171,20 +229,37 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
         )));
     }
     let mut parts = Vec::with_capacity(ops.len());
-    for (name, operand) in ops {
-        // `{ $field: 'other' }` comparands: compiled (total, so no `null_safe`) or refused.
-        if let Some(part) = cross_field::compile(cols, field, name, operand)? {
+    for (index, (name, operand)) in ops.iter().enumerate() {
+        // `{ $field: 'other' }` comparands: compiled (total, so no `null_safe`) or refused,
+        // before the comparand checks below (which would refuse the reference as a value).
+        let at = path.key(name, index);
+        if let Some(part) = cross_field::compile(cols, field, name, operand, &at, path)? {
             parts.push(part);
             continue;
         }
-        let Some(op) = Op::from_dollar(name) else {
-            return Err(Error::invalid(format!(
-                "Unknown filter operator \"{name}\" on field \"{field}\"; use one of {OPERATORS}"
-            )));
+        let op = match Op::from_dollar(name) {
+            Some(Op::ILike) | None if !kernel => {
+                return Err(Error::invalid(format!(
+                    "Unknown filter operator \"{name}\" on field \"{field}\"; use one of \
+                     {OPERATORS}"
+                )))
+            }
+            Some(op) => op,
+            None => return Err(refusal::unsupported_operator(name, field)),
         };
-        let part = match whole_day_bound(cols, field, op, operand) {
+        let part = if kernel {
+            check_comparand(field, name, op, operand, &at, path)?;
+            check_json_field(cols, field, name, op, path)?;
+            compile_kernel_op(field, &quoted, op, operand, &at, path)?
+        } else {
+            None
+        };
+        let part = match part {
             Some(part) => part,
-            None => compile_op(field, &quoted, op, &stored_form(cols, field, op, operand))?,
+            None => match whole_day_bound(cols, field, op, operand) {
+                Some(part) => part,
+                None => compile_op(field, &quoted, op, &stored_form(cols, field, op, operand))?,
+            },
         };
         parts.push(if cols.two_valued() {
             null_safe(&quoted, op, operand, part)
@@ -193,6 +268,104 @@ fn compile_field(cols: &Columns, field: &str, value: &Value) -> Result<Option<Pa
         });
     }
     Ok(join(parts, Conj::And))
+}
+
+/// Under the kernel contract the comparand of one operator must be one SQL can hold for
+/// it: a bindable value for a comparison (each member, for a list), text-like for a text
+/// operator. `label` is the operator as written (`=` for a bare comparand), `path` the
+/// comparand's position and `holder` the object holding it: an object or array carries
+/// its own provenance mark, a primitive its holder's.
+fn check_comparand(
+    field: &str,
+    label: &str,
+    op: Op,
+    value: &Value,
+    path: &Path,
+    holder: &Path,
+) -> Result<()> {
+    if op.is_text() {
+        return match text::comparand_text(value) {
+            Some(_) => Ok(()),
+            None => Err(refusal::unrenderable_text(field, label, value)),
+        };
+    }
+    if let (true, Value::Array(items)) = (op.is_list(), value) {
+        return match items.iter().enumerate().find(|(_, m)| !bindable(m)) {
+            Some((i, member)) => Err(refusal::unbindable_member(field, label, member, i)),
+            None => Ok(()),
+        };
+    }
+    if op.is_scalar() && !bindable(value) {
+        let subtree = if is_structure(value) { path } else { holder };
+        return Err(refusal::unbindable_comparand(field, label, value, subtree));
+    }
+    Ok(())
+}
+
+/// A comparison with one value on a field stored as JSON text compares the whole
+/// serialization: refused under the kernel contract (`$contains` tests membership).
+/// `subtree` is the operator object, or for a bare comparand (`label` `=`) the filter
+/// object holding the field.
+fn check_json_field(
+    cols: &Columns,
+    field: &str,
+    label: &str,
+    op: Op,
+    subtree: &Path,
+) -> Result<()> {
+    if !op.compares_scalars() || !cols.is_json(field) {
+        return Ok(());
+    }
+    Err(refusal::json_column(field, label, label == "=", subtree))
+}
+
+/// What the kernel contract compiles its own way: `$like`/`$ilike` (case-exact GLOB),
+/// text operators over a primitive comparand's text, and `$between`'s arity (refused
+/// with its subtree). `None` for everything compiled as in the 4.2.2 API.
+fn compile_kernel_op(
+    field: &str,
+    quoted: &str,
+    op: Op,
+    operand: &Value,
+    path: &Path,
+    holder: &Path,
+) -> Result<Option<Part>> {
+    Ok(match (op, operand) {
+        // Shapes the filter check refused already; LIKE folds ASCII case, GLOB does not.
+        (Op::Like, Value::Text(pattern)) => Some(Part::atom(
+            format!("{quoted} GLOB ?"),
+            vec![Value::Text(text::like_to_glob(pattern))],
+        )),
+        (Op::ILike, Value::Text(pattern)) => Some(Part::atom(
+            format!("lower({quoted}) GLOB lower(?)"),
+            vec![Value::Text(text::like_to_glob(pattern))],
+        )),
+        (op, value) if op.is_text() && !matches!(value, Value::Text(_)) => {
+            let text = text::comparand_text(value).map(Value::Text);
+            Some(compile_op(field, quoted, op, &text.unwrap_or_default())?)
+        }
+        (Op::Between, value) if !matches!(value.as_array(), Some([_, _])) => {
+            let subtree = if is_structure(value) { path } else { holder };
+            return Err(refusal::between_arity(field, value, subtree));
+        }
+        _ => None,
+    })
+}
+
+/// A value SQL binds as one parameter: a primitive, or bytes.
+fn bindable(value: &Value) -> bool {
+    !matches!(
+        value,
+        Value::Array(_) | Value::Object(_) | Value::Foreign(_)
+    )
+}
+
+/// An object or array in JavaScript (what can carry a provenance mark).
+fn is_structure(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::Array(_) | Value::Object(_) | Value::Foreign(Foreign::Instance(_))
+    )
 }
 
 /// On a kernel date-time field, `$lte 'YYYY-MM-DD'` and a bare-day max of `$between`
@@ -273,6 +446,8 @@ pub(super) enum Op {
     In,
     Nin,
     Like,
+    /// `$like` folding ASCII case (the kernel contract only).
+    ILike,
     Exists,
     /// `$null: true` / `$null: false`: the ObjectStack spelling of a NULL test.
     Null,
@@ -298,6 +473,7 @@ impl Op {
             "$in" => Op::In,
             "$nin" => Op::Nin,
             "$like" => Op::Like,
+            "$ilike" => Op::ILike,
             "$exists" => Op::Exists,
             "$null" => Op::Null,
             "$between" => Op::Between,
@@ -321,6 +497,7 @@ impl Op {
             Op::In => "$in",
             Op::Nin => "$nin",
             Op::Like => "$like",
+            Op::ILike => "$ilike",
             Op::Exists => "$exists",
             Op::Null => "$null",
             Op::Between => "$between",
@@ -330,6 +507,35 @@ impl Op {
             Op::StartsWith => "$startsWith",
             Op::EndsWith => "$endsWith",
         }
+    }
+
+    /// Matches its comparand as literal text.
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            Op::Contains | Op::NotContains | Op::IContains | Op::StartsWith | Op::EndsWith
+        )
+    }
+
+    /// Takes a list of comparands.
+    fn is_list(self) -> bool {
+        matches!(self, Op::In | Op::Nin | Op::Between)
+    }
+
+    /// Takes one value to bind.
+    fn is_scalar(self) -> bool {
+        matches!(
+            self,
+            Op::Eq | Op::Ne | Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::Like | Op::ILike
+        )
+    }
+
+    /// Compares the stored value as one scalar (meaningless on a JSON-text column).
+    fn compares_scalars(self) -> bool {
+        matches!(
+            self,
+            Op::Eq | Op::Ne | Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::In | Op::Nin | Op::Between
+        )
     }
 }
 
@@ -346,7 +552,7 @@ pub(super) fn compile_op(field: &str, quoted: &str, op: Op, value: &Value) -> Re
         Op::Gte => bind(">="),
         Op::Lt => bind("<"),
         Op::Lte => bind("<="),
-        Op::Like => bind("LIKE"),
+        Op::Like | Op::ILike => bind("LIKE"),
         Op::Exists if value.is_truthy() => Part::atom(format!("{quoted} IS NOT NULL"), vec![]),
         Op::Exists => Part::atom(format!("{quoted} IS NULL"), vec![]),
         Op::Null => match value {
