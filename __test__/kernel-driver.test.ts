@@ -37,7 +37,7 @@ describe("given a driver serving the kernel (contract: 'objectstack')", () => {
     });
     const missing = d.find('contact', { where: { nope: 1 } });
     await expect(missing).rejects.toMatchObject({ code: 'INVALID_FILTER', status: 400 });
-    await expect(missing).rejects.toThrow(/"nope"/);
+    await expect(missing).rejects.toThrow(/'nope'/);
     const broken = d.execute('SELECT * FROM no_such_table');
     await expect(broken).rejects.toMatchObject({ code: 'DATABASE_ERROR', status: 500 });
     await expect(broken).rejects.not.toThrow(/SELECT/);

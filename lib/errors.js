@@ -7,11 +7,17 @@
 class OwnObjectQLError extends Error {
   constructor({ code, message, details } = {}) {
     super(message);
-    this.name = 'ObjectQLError';
     this.code = code;
     if (details !== undefined) this.details = details;
   }
 }
+// On the prototype, as Error's own `name` is: an error's own enumerable keys are what a
+// caller means to send (`code`, `status`), and serialising one must not add more.
+Object.defineProperty(OwnObjectQLError.prototype, 'name', {
+  value: 'ObjectQLError',
+  writable: true,
+  configurable: true,
+});
 
 function peerErrorClass() {
   try {
@@ -93,6 +99,7 @@ function toObjectQLError(err, { kernel = false, filter, log } = {}) {
   const code = err && err.code;
   if (code === 'INVALID_FILTER' && message.includes('\0')) message = resolveWithheld(message, filter, log);
   const mapped = CODES[kernel ? 'objectstack' : 'objectql'][code];
+  if (mapped && mapped[0] === 'DATABASE_ERROR') return databaseError(err, message, log);
   if (mapped) return makeError(mapped[0], message, undefined, mapped[1]);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);
   if (code === BUSY) return makeError('DRIVER_ERROR', message);
@@ -102,6 +109,19 @@ function toObjectQLError(err, { kernel = false, filter, log } = {}) {
     return makeError('INVALID_REQUEST', message);
   }
   return makeError('DRIVER_ERROR', message);
+}
+
+/**
+ * The kernel's envelope for a statement the database refused (500): SQLite's message,
+ * the native error kept as a non-enumerable `cause` (so readers that follow causes, such
+ * as the kernel's missing-table check, see the original, and serialising the error does
+ * not carry it), and a line for the operator's log.
+ */
+function databaseError(native, message, log) {
+  const err = makeError('DATABASE_ERROR', message, undefined, 500);
+  Object.defineProperty(err, 'cause', { value: native, writable: true, configurable: true });
+  log?.(`DATABASE_ERROR: the database refused a statement: ${message}`);
+  return err;
 }
 
 function isBusy(err) {

@@ -179,12 +179,15 @@ impl Driver {
         }
         if self.contract() == Contract::ObjectStack && filtered {
             if let Some(column) = err.missing_column() {
+                // Single quotes: nothing in the answer looks like a quoted SQL reference.
                 return Error::new(
                     ErrorCode::InvalidFilter,
                     format!(
-                        "The query names field \"{column}\" (in a filter, sort or field list), which \
-                         object \"{}\" has no column for; check the name against the object's \
-                         fields (a field declared since the last schema sync needs one first)",
+                        "Filter on '{column}' names a column that object '{}' has no column \
+                         for, so the predicate never ran (a filter on a field that does not \
+                         exist can only match nothing). Check the name against the object's \
+                         fields; a field declared since the last schema sync needs the sync \
+                         first.",
                         meta.name
                     ),
                 );

@@ -43,9 +43,10 @@ impl Driver {
         }
     }
 
-    /// Runs a `find` query. A projection naming a column the table lacks (an audit
-    /// column of an object that never had one) is retried without it; under the kernel
-    /// contract a filter on a missing column is refused with `INVALID_FILTER`.
+    /// Runs a `find` query. Under the kernel contract a projection or sort naming a
+    /// column the table lacks (an audit column of an object that never had one, a field
+    /// not synced yet) is retried without it, and a filter on a missing column is refused
+    /// with `INVALID_FILTER`.
     async fn select(
         &self,
         meta: &ObjectMeta,
@@ -60,12 +61,15 @@ impl Driver {
                 Ok(rows) => return Ok(rows.map_kinds(&meta.kinds)),
                 Err(err) => {
                     let missing = err.missing_column().map(str::to_owned);
+                    let kernel = self.contract() == Contract::ObjectStack;
                     match missing {
-                        Some(column)
-                            if self.contract() == Contract::ObjectStack
-                                && q.fields.contains(&column) =>
-                        {
+                        Some(column) if kernel && q.fields.contains(&column) => {
                             q.fields.retain(|f| *f != column);
+                        }
+                        // Rows matter more than their order: the kernel's driver drops a
+                        // sort key the table lacks (never a filter, which would widen).
+                        Some(column) if kernel && q.sort.iter().any(|k| k.field == column) => {
+                            q.sort.retain(|k| k.field != column);
                         }
                         _ => {
                             let sorted = q

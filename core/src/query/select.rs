@@ -124,17 +124,45 @@ fn parse_find(cols: &Columns, query: &Value) -> Result<FindQuery> {
             query.type_name()
         )));
     }
-    let filter = first_truthy(query, &["filters", "where", "filter"]);
-    let sort = first_truthy(query, &["sort", "orderBy"]);
+    // The kernel's query names each part once; the 4.2.2 API took older spellings too.
+    let keys = match cols.kernel_filters() {
+        true => KERNEL_QUERY_KEYS,
+        false => QUERY_KEYS,
+    };
+    let filter = first_truthy(query, keys.filter);
+    let sort = first_truthy(query, keys.sort);
     Ok(FindQuery {
         filter: compile_filter_with(cols, filter)?,
         sort: parse_sort(sort)?,
         fields: parse_fields(query.get("fields"))?,
-        limit: first_count(query, &["limit", "top", "pageSize"])?,
-        offset: first_count(query, &["offset", "skip"])?,
+        limit: first_count(query, keys.limit)?,
+        offset: first_count(query, keys.offset)?,
         single_row: false,
     })
 }
+
+/// Where a query keeps each of its parts, in order of precedence.
+struct QueryKeys {
+    filter: &'static [&'static str],
+    sort: &'static [&'static str],
+    limit: &'static [&'static str],
+    offset: &'static [&'static str],
+}
+
+const QUERY_KEYS: QueryKeys = QueryKeys {
+    filter: &["filters", "where", "filter"],
+    sort: &["sort", "orderBy"],
+    limit: &["limit", "top", "pageSize"],
+    offset: &["offset", "skip"],
+};
+
+/// The kernel's `QueryAST`: a `filters`, `sort`, `skip` or `top` there is not the query's.
+const KERNEL_QUERY_KEYS: QueryKeys = QueryKeys {
+    filter: &["where"],
+    sort: &["orderBy"],
+    limit: &["limit"],
+    offset: &["offset"],
+};
 
 fn first_truthy<'a>(query: &'a Value, keys: &[&str]) -> &'a Value {
     keys.iter()
