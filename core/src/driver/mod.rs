@@ -244,6 +244,7 @@ impl Driver {
                 (Some(field), Some(tenant)) => Some(TenantScope { field, tenant }),
                 _ => None,
             },
+            tenant_field: meta.tenant_field.as_deref(),
             managed: meta.managed,
         }
     }

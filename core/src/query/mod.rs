@@ -58,6 +58,10 @@ struct Columns<'a> {
     legacy_temporal: bool,
     /// The tenant condition every statement of this scope carries.
     tenant: Option<TenantScope<'a>>,
+    /// The object's tenant field, with or without a tenant in the call.
+    tenant_field: Option<&'a str>,
+    /// The driver made the table (its column set is the declared fields).
+    managed: bool,
 }
 
 /// The table a driver statement is about, whose filter semantics apply, and the tenant
@@ -81,6 +85,9 @@ pub struct Scope<'a> {
     /// `ObjectMeta::canonical_temporal`).
     pub legacy_temporal: bool,
     pub tenant: Option<TenantScope<'a>>,
+    /// The object's tenant field, also when the call has no tenant (a filter may not
+    /// compare it with another field).
+    pub tenant_field: Option<&'a str>,
     /// The driver made this table (it has an `"id"` primary key to end sorts on).
     pub managed: bool,
 }
@@ -134,6 +141,8 @@ impl<'a> Columns<'a> {
             fields: scope.fields,
             legacy_temporal: scope.legacy_temporal,
             tenant: scope.tenant,
+            tenant_field: scope.tenant_field,
+            managed: scope.managed,
         })
     }
 

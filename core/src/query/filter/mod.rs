@@ -11,6 +11,7 @@
 //! shows the full text only to the subtree's author.
 
 mod array;
+mod cross_field;
 pub(crate) mod path;
 mod refusal;
 mod text;
@@ -203,7 +204,7 @@ fn compile_field(
     if dollar == 0 && kernel {
         // A structure is no comparand a column holds (JSON fields are matched with
         // `$contains`).
-        return Err(refusal::unbindable_comparand(field, "$eq", value, path));
+        return Err(refusal::unbindable_comparand(field, "=", value, path));
     }
     if dollar == 0 {
         // A plain object is a value to compare with, stored as JSON text.
@@ -229,6 +230,13 @@ fn compile_field(
     }
     let mut parts = Vec::with_capacity(ops.len());
     for (index, (name, operand)) in ops.iter().enumerate() {
+        // `{ $field: 'other' }` comparands: compiled (total, so no `null_safe`) or refused,
+        // before the comparand checks below (which would refuse the reference as a value).
+        let at = path.key(name, index);
+        if let Some(part) = cross_field::compile(cols, field, name, operand, &at, path)? {
+            parts.push(part);
+            continue;
+        }
         let op = match Op::from_dollar(name) {
             Some(Op::ILike) | None if !kernel => {
                 return Err(Error::invalid(format!(
@@ -240,7 +248,6 @@ fn compile_field(
             None => return Err(refusal::unsupported_operator(name, field)),
         };
         let part = if kernel {
-            let at = path.key(name, index);
             check_comparand(field, name, op, operand, &at, path)?;
             check_json_field(cols, field, name, op, path)?;
             compile_kernel_op(field, &quoted, op, operand, &at, path)?
@@ -893,6 +900,76 @@ mod tests {
         assert_eq!(qualified("null"), (String::new(), "[]".into()));
         // The bare helper is untouched.
         assert_eq!(c(r#"{"a":1}"#).sql, r#""a" = ?"#);
+    }
+
+    fn kernel(json: &str, kinds: &crate::rows::FieldKinds) -> Result<Compiled> {
+        let scope = Scope {
+            fields: Some(kinds),
+            ..Scope::kernel("t")
+        };
+        compile_filter_in(scope, &v(json))
+    }
+
+    fn json_kinds() -> crate::rows::FieldKinds {
+        let mut kinds = crate::rows::FieldKinds::default();
+        kinds.set("tags", crate::rows::Kind::JsonStrict);
+        kinds
+    }
+
+    #[test]
+    fn kernel_comparisons_on_json_fields_are_withheld_refusals_pointing_at_their_subtree() {
+        let kinds = json_kinds();
+        let err = kernel(r#"{"$and":[{"a":1},{"tags":{"$nin":["x"]}}]}"#, &kinds).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidFilter);
+        let withheld = err.withheld.unwrap();
+        assert_eq!(withheld.subtree, vec![0, 1, 0]);
+        assert!(withheld
+            .detail
+            .contains(r#"Operator "$nin" on field "tags""#));
+        assert!(!err.message.contains("tags"));
+        // A bare comparand points at the object holding it.
+        let bare = kernel(r#"{"b":2,"tags":"x"}"#, &kinds).unwrap_err();
+        assert_eq!(bare.withheld.unwrap().subtree, Vec::<u32>::new());
+        // Membership and presence still compile.
+        for ok in [
+            r#"{"tags":{"$contains":"x"}}"#,
+            r#"{"tags":{"$null":true}}"#,
+        ] {
+            kernel(ok, &kinds).unwrap();
+        }
+    }
+
+    #[test]
+    fn kernel_comparands_must_be_what_sql_holds() {
+        let kinds = crate::rows::FieldKinds::default();
+        let refusal = |json: &str| {
+            let err = kernel(json, &kinds).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidFilter, "{json}");
+            err.withheld.map_or(err.message, |w| w.detail)
+        };
+        assert!(refusal(r#"{"n":{"$gt":{"a":1}}}"#).contains("cannot be bound"));
+        assert!(refusal(r#"{"n":{"$in":[1,[2]]}}"#).contains("index 1"));
+        assert!(refusal(r#"{"n":{"$contains":{}}}"#).contains("[object Object]"));
+        assert!(refusal(r#"{"n":{"$between":[1]}}"#).contains("[min, max]"));
+        assert!(refusal(r#"{"n":{"$near":1}}"#).contains("Unsupported filter operator"));
+        assert!(refusal(r#"["n","=",1]"#).contains("A filter ARRAY"));
+        assert!(refusal(r#"{"meta":{"k":1}}"#).contains(r#"Operator "=" on field "meta""#));
+    }
+
+    #[test]
+    fn kernel_patterns_and_text_comparands() {
+        let kinds = crate::rows::FieldKinds::default();
+        let got = kernel(r#"{"s":{"$like":"a\\_b%"}}"#, &kinds).unwrap();
+        assert_eq!(got.sql, r#""t"."s" GLOB ?"#);
+        assert_eq!(Value::Array(got.args).to_json(), r#"["a_b*"]"#);
+        let got = kernel(r#"{"s":{"$ilike":"A%"}}"#, &kinds).unwrap();
+        assert_eq!(got.sql, r#"lower("t"."s") GLOB lower(?)"#);
+        let got = kernel(r#"{"s":{"$contains":5}}"#, &kinds).unwrap();
+        assert_eq!(Value::Array(got.args).to_json(), r#"["5"]"#);
+        assert_eq!(kernel("[]", &kinds).unwrap(), Compiled::default());
+        // The 4.2.2 contract keeps LIKE and knows no $ilike.
+        assert_eq!(c(r#"{"s":{"$like":"a%"}}"#).sql, r#""s" LIKE ?"#);
+        refused(r#"{"s":{"$ilike":"a%"}}"#);
     }
 
     #[test]

@@ -78,6 +78,8 @@ fn check_field(field: &str, spec: &Value, path: &Path) -> Result<()> {
             _ => {}
         }
     }
+    // A `{ $field }` reference where no column comparison compiles, before the gates below.
+    super::cross_field::check_positions(field, ops, path)?;
     for (index, (op, comparand)) in ops.iter().enumerate() {
         let at = path.key(op, index);
         match op.as_str() {
