@@ -199,3 +199,12 @@ describe("the kernel Turso driver's transport surface", () => {
     );
   });
 });
+
+test('after disconnect() the kernel health probe answers false until the database is used again', async () => {
+  const d = await seeded();
+  expect(await d.checkHealth()).toBe(true);
+  await d.disconnect();
+  expect(await d.checkHealth()).toBe(false);
+  expect(await d.count('orders', {})).toBe(5);
+  expect(await d.checkHealth()).toBe(true);
+});

@@ -292,6 +292,9 @@ class TursoDriver {
     }
   }
 
+  /** `disconnect()` was called and `connect()` not since. */
+  #disconnected = false;
+
   /** Calls waiting to retry: `disconnect()` settles them before it resolves. */
   #waiting = new Set();
   /** Bumped by `disconnect()`: a call that waited across it must not run afterwards. */
@@ -439,6 +442,7 @@ class TursoDriver {
   // --- lifecycle ------------------------------------------------------------------------
 
   connect() {
+    this.#disconnected = false;
     return this.#run(() => this.#native.connect());
   }
 
@@ -449,6 +453,7 @@ class TursoDriver {
    */
   async disconnect() {
     this.#session++;
+    this.#disconnected = true;
     clearInterval(this.#syncTimer);
     this.#syncTimer = undefined;
     const waiting = [...this.#waiting];
@@ -466,6 +471,11 @@ class TursoDriver {
 
   /** Never rejects: a database that cannot answer (in time) is not healthy. */
   checkHealth() {
+    // The kernel's health probe after `disconnect()` answers false; reopening the database
+    // to say "healthy" would report on a connection the app closed.
+    if (this.#disconnected && this.#contract === CONTRACTS.objectstack && !this.#native.connected) {
+      return Promise.resolve(false);
+    }
     return this.#run(() => this.#native.checkHealth()).catch(() => false);
   }
 

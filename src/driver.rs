@@ -121,6 +121,12 @@ impl NativeDriver {
         ]))
     }
 
+    /// Whether the database is open (a later call would reopen it if not).
+    #[napi(getter, catch_unwind)]
+    pub fn connected(&self) -> bool {
+        self.inner.is_connected()
+    }
+
     #[napi(catch_unwind)]
     pub fn temporal_filter_value(&self, object: String, field: String, value: JsInput) -> JsOutput {
         JsOutput(self.inner.temporal_filter_value(&object, &field, value.0))
