@@ -41,13 +41,35 @@ const OBJECTQL_CODES = new Set([
  * `DATABASE_ERROR` envelope (500).
  */
 const CODES = {
-  objectql: { INVALID_FILTER: ['INVALID_REQUEST'], UNIQUE_VIOLATION: ['QUERY_ERROR'] },
+  objectql: {
+    INVALID_FILTER: ['INVALID_REQUEST'],
+    UNIQUE_VIOLATION: ['QUERY_ERROR'],
+    VALIDATION_ERROR: ['INVALID_REQUEST'],
+    EXTERNAL_SCHEMA_MODE_VIOLATION: ['EXTERNAL_SCHEMA_MODE_VIOLATION', 403],
+  },
   objectstack: {
     INVALID_FILTER: ['INVALID_FILTER', 400],
     UNIQUE_VIOLATION: ['UNIQUE_VIOLATION', 409],
     QUERY_ERROR: ['DATABASE_ERROR', 500],
+    VALIDATION_ERROR: ['VALIDATION_ERROR', 400],
+    EXTERNAL_SCHEMA_MODE_VIOLATION: ['EXTERNAL_SCHEMA_MODE_VIOLATION', 403],
   },
 };
+
+/**
+ * The kernel's own class for DDL refused by `schemaMode` (`@objectstack/spec/shared`), when
+ * the app has it, so its `instanceof` checks hold; else an ObjectQLError with its code.
+ */
+function peerSchemaModeClass() {
+  try {
+    const peer = require('@objectstack/spec/shared').ExternalSchemaModeViolationError;
+    return typeof peer === 'function' ? peer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const SchemaModeViolation = peerSchemaModeClass();
 
 /** The native code for "another connection holds the lock": retried, never shown. */
 const BUSY = 'SQLITE_BUSY';
@@ -70,7 +92,9 @@ function toObjectQLError(err, { kernel = false } = {}) {
   const message = err && typeof err.message === 'string' ? err.message : String(err);
   const code = err && err.code;
   const mapped = CODES[kernel ? 'objectstack' : 'objectql'][code];
-  if (mapped) return makeError(mapped[0], message, undefined, mapped[1]);
+  if (code === 'EXTERNAL_SCHEMA_MODE_VIOLATION' && SchemaModeViolation)
+    return new SchemaModeViolation(message);
+  if (mapped) return withCause(makeError(mapped[0], message, undefined, mapped[1]), err);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);
   if (code === BUSY) return makeError('DRIVER_ERROR', message);
   // napi's own argument checks (StringExpected, NumberExpected, InvalidArg, ...) are the
@@ -79,6 +103,18 @@ function toObjectQLError(err, { kernel = false } = {}) {
     return makeError('INVALID_REQUEST', message);
   }
   return makeError('DRIVER_ERROR', message);
+}
+
+/**
+ * What the database said beneath the driver's message (a native error's `cause`): kept on
+ * `cause`, which error mappers do not put on the wire.
+ */
+function withCause(error, native) {
+  const cause = native?.cause;
+  if (cause !== undefined && cause !== null) {
+    error.cause = cause instanceof Error ? new Error(cause.message) : new Error(String(cause));
+  }
+  return error;
 }
 
 function isBusy(err) {

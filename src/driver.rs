@@ -57,6 +57,31 @@ impl NativeDriver {
         transport.to_owned()
     }
 
+    /// Whether `sqliteAbsentFile: 'empty-in-memory'` opened an empty in-memory database
+    /// because the file did not exist.
+    #[napi(getter)]
+    pub fn opened_empty_in_memory(&self) -> bool {
+        self.inner.opened_empty_in_memory()
+    }
+
+    /// What the driver reported since the last call, for the JS logger:
+    /// `[{ level: 'warn' | 'error', message }]`, oldest first.
+    #[napi(catch_unwind)]
+    pub fn take_notices(&self) -> JsOutput {
+        JsOutput(Value::Array(
+            self.inner
+                .take_notices()
+                .into_iter()
+                .map(|n| {
+                    Value::Object(vec![
+                        ("level".into(), Value::from(n.level.as_str())),
+                        ("message".into(), Value::Text(n.message)),
+                    ])
+                })
+                .collect(),
+        ))
+    }
+
     /// Milliseconds a write may wait for another connection's transaction.
     #[napi(getter)]
     pub fn busy_timeout(&self) -> f64 {

@@ -7,5 +7,9 @@ use driver_core::Error;
 pub type Coded = napi::Error<&'static str>;
 
 pub fn coded(err: Error) -> Coded {
-    napi::Error::new(err.code.as_str(), err.message)
+    let mut coded = napi::Error::new(err.code.as_str(), err.message);
+    if let Some(cause) = err.cause {
+        coded.set_cause(napi::Error::from_reason(cause));
+    }
+    coded
 }

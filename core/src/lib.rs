@@ -13,6 +13,8 @@ pub mod error;
 pub mod fast_hash;
 pub mod fence;
 pub mod identifier;
+pub mod journal;
+pub mod notice;
 pub mod pcache;
 pub mod poll;
 pub mod query;

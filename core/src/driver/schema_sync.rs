@@ -4,6 +4,7 @@
 use super::{atomically, Driver, SyncStats};
 use crate::autonumber::CREATE_SEQUENCES_SQL;
 use crate::catalog::Audit;
+use crate::config::SchemaMode;
 use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::{push_identifier, quote_identifier};
@@ -17,6 +18,7 @@ impl Driver {
     /// columns) and brings the indexes in line with the definitions, all in one
     /// transaction; then the driver knows the objects.
     pub async fn sync_schema(&self, objects: &[Value]) -> Result<()> {
+        self.schema_mutable("initObjects")?;
         let defs = parse_defs(objects)?;
         let contract = self.contract();
         let database = self.connect().await?;
@@ -137,11 +139,29 @@ impl Driver {
         Ok(())
     }
 
+    /// Refuses schema DDL on a database the driver does not own (`schemaMode` other than
+    /// `managed`): the one place every DDL entry point asks.
+    fn schema_mutable(&self, operation: &str) -> Result<()> {
+        let mode = self.config.schema_mode;
+        if mode == SchemaMode::Managed {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::SchemaModeViolation,
+            format!(
+                "DDL operation '{operation}' is forbidden: datasource schemaMode='{}'. \
+                 ObjectStack never mutates the schema of an external database.",
+                mode.as_str()
+            ),
+        ))
+    }
+
     pub fn sync_stats(&self) -> SyncStats {
         self.lock_stats().clone()
     }
 
     pub async fn drop_table(&self, object: &str) -> Result<()> {
+        self.schema_mutable("dropTable")?;
         let sql = format!("DROP TABLE IF EXISTS {}", quote_identifier(object)?);
         let database = self.connect().await?;
         database.main().batch(&sql).await?;
