@@ -526,7 +526,9 @@ class TursoDriver {
   // --- schema ---------------------------------------------------------------------------
 
   init(objects) {
-    return this.#reporting(this.#run(() => this.#native.syncSchema(objects)));
+    // Read at each sync, as the kernel does: production schema only ever grows.
+    const production = process.env.NODE_ENV === 'production';
+    return this.#reporting(this.#run(() => this.#native.syncSchema(objects, production)));
   }
 
   /** `syncSchema(objects)` (4.2.2) or `syncSchema(name, schema)` (the kernel). */

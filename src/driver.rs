@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use driver_core::config::DriverConfig;
+use driver_core::config::{Deployment, DriverConfig};
 use driver_core::driver::{Driver, Updated};
 use driver_core::record::{record_from_parts, Batch, Record};
 use driver_core::remote::Limits;
@@ -113,10 +113,25 @@ impl NativeDriver {
         self.run(env, async move { Ok(d.check_health().await) }, |ok| ok)
     }
 
+    /// `production`: the caller runs with `NODE_ENV=production` (no `autoMigrate`).
     #[napi(catch_unwind)]
-    pub fn sync_schema(&self, env: &Env, objects: JsInput) -> Result<Answer<()>, Coded> {
+    pub fn sync_schema(
+        &self,
+        env: &Env,
+        objects: JsInput,
+        production: bool,
+    ) -> Result<Answer<()>, Coded> {
         let (d, objects) = (self.inner.clone(), object_list(objects)?);
-        self.run(env, async move { d.sync_schema(&objects).await }, |()| ())
+        let deployment = if production {
+            Deployment::Production
+        } else {
+            Deployment::Development
+        };
+        self.run(
+            env,
+            async move { d.sync_schema_in(&objects, deployment).await },
+            |()| (),
+        )
     }
 
     /// Learns object definitions without touching the database (`registerObjectMetadata`).

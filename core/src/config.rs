@@ -53,6 +53,12 @@ impl Contract {
         self == Contract::ObjectStack
     }
 
+    /// A `required` field's column is `NOT NULL` (the kernel's engine checks `required`
+    /// itself and keeps the column nullable; `storage.notNull` asks for the constraint).
+    pub fn required_is_not_null(self) -> bool {
+        self == Contract::ObjectQl
+    }
+
     /// The field types of the ObjectStack spec (numeric `rating`, JSON `location`, ...)
     /// on top of the 4.2.2 ones.
     pub fn spec_field_types(self) -> bool {
@@ -120,6 +126,15 @@ pub enum AutoMigrate {
     #[default]
     Off,
     Safe,
+}
+
+/// Where the driver runs, as the caller's environment says (`NODE_ENV`): production
+/// schema is never changed beyond adding, whatever `autoMigrate` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deployment {
+    #[default]
+    Development,
+    Production,
 }
 
 #[derive(Debug, Clone, PartialEq)]

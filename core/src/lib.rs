@@ -25,6 +25,7 @@ pub mod remote;
 pub mod rows;
 pub mod schema;
 pub mod schema_diff;
+pub mod sha1;
 pub mod sha256;
 pub mod tenancy;
 pub mod types;

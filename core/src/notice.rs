@@ -40,6 +40,10 @@ impl Notices {
         self.push(Level::Error, message.into());
     }
 
+    pub fn say(&self, level: Level, message: String) {
+        self.push(level, message);
+    }
+
     fn push(&self, level: Level, message: String) {
         self.0
             .lock()

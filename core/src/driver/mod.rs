@@ -72,6 +72,8 @@ pub struct Driver {
     stats: Mutex<SyncStats>,
     /// What the driver reports without failing a call (see `notice.rs`).
     notices: Notices,
+    /// Schema drift already reported: each difference is said once per driver.
+    drift_warned: Mutex<HashSet<String>>,
 }
 
 impl Driver {
@@ -82,7 +84,12 @@ impl Driver {
             database: Mutex::default(),
             stats: Mutex::default(),
             notices: Notices::default(),
+            drift_warned: Mutex::default(),
         }
+    }
+
+    fn lock_drift_warned(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.drift_warned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The notices since the last call of this, oldest first.
