@@ -647,8 +647,11 @@ class TursoDriver {
     return this.#guard(() => {
       const keyed = Array.isArray(conflictKeys);
       const conflict = keyed ? conflictKeys.filter((k) => typeof k === 'string') : [];
+      // The kernel's form with no keys (`upsert(object, data, undefined, options)`) still
+      // has its options in fourth place.
+      const kernelForm = keyed || (conflictKeys == null && options !== undefined);
       return this.#runIn(
-        keyed ? options : conflictKeys,
+        kernelForm ? options : conflictKeys,
         (opts) => {
           const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
           return this.#native.upsert(objectName, keys, values, conflict, opts);

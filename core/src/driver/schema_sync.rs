@@ -2,7 +2,7 @@
 //! the driver learns without DDL, and what the database holds.
 
 use super::{atomically, Driver, SyncStats};
-use crate::autonumber::CREATE_SEQUENCES_SQL;
+use crate::autonumber::ensure_sequences;
 use crate::catalog::Audit;
 use crate::config::SchemaMode;
 use crate::config::{AutoMigrate, Deployment};
@@ -57,7 +57,7 @@ impl Driver {
                 self.sync_indexes(conn, def, deployment, &mut said).await?;
                 if def.fields.iter().any(|f| f.autonumber.is_some()) && contract.spec_field_types()
                 {
-                    conn.batch(CREATE_SEQUENCES_SQL).await?;
+                    ensure_sequences(conn).await?;
                 }
             }
             Ok(created)

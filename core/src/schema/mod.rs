@@ -110,7 +110,10 @@ impl ObjectDef {
                         )))
                     }
                 };
-                let autonumber = field_type.eq_ignore_ascii_case("autonumber").then(|| {
+                // The spec spells it `autonumber`; older definitions `auto_number`.
+                let autonumber = (field_type.eq_ignore_ascii_case("autonumber")
+                    || field_type.eq_ignore_ascii_case("auto_number"))
+                .then(|| {
                     ["autonumberFormat", "format"]
                         .iter()
                         .find_map(|k| def.get(k).and_then(Value::as_str))
