@@ -15,6 +15,13 @@ export type ObjectQLErrorCode =
   | 'UNIQUE_VIOLATION'
   /** `contract: 'objectstack'`: the database refused a statement (`status` 500). */
   | 'DATABASE_ERROR'
+  /**
+   * `contract: 'objectstack'`: a request the target table cannot serve as given, such as an
+   * upsert on conflict keys no unique index backs (`status` 400; `INVALID_REQUEST` in 4.2.2).
+   */
+  | 'VALIDATION_ERROR'
+  /** Schema DDL on a database whose `schemaMode` is not `'managed'` (`status` 403). */
+  | 'EXTERNAL_SCHEMA_MODE_VIOLATION'
   | (string & {});
 
 /**
@@ -28,6 +35,16 @@ export declare class ObjectQLError extends Error {
   details?: unknown;
   /** The HTTP status the ObjectStack kernel answers with, for its codes. */
   status?: number;
+  /** What the database itself said, where the message is the driver's reading of it. */
+  cause?: unknown;
+}
+
+/** Where the driver reports what does not fail a call (default: the console). */
+export interface TursoDriverLogger {
+  warn(message: string, meta?: unknown): void;
+  /** A constraint the definitions ask for is not in force; `warn` is used when absent. */
+  error?(message: string, meta?: unknown): void;
+  [key: string]: unknown;
 }
 
 export interface TursoSyncConfig {
@@ -98,6 +115,40 @@ export interface TursoDriverConfig {
    * Default: 30000.
    */
   timeout?: number;
+  /**
+   * The journal of a `file:` database (a property of the file, applied at connect).
+   * `'wal'` (default): readers and the writer, in this or another process, do not wait for
+   * each other. `'delete'`: a rollback journal, for filesystems that cannot host WAL
+   * (NFS, SMB); a file already in WAL is converted back. Without the option the
+   * `OS_DATABASE_SQLITE_JOURNAL_MODE` environment variable decides (an unknown value there
+   * is reported and WAL kept). A file that refuses the mode is reported, not failed.
+   */
+  sqliteJournalMode?: 'wal' | 'delete';
+  /**
+   * Opening a `file:` database that does not exist: `'create'` (default) makes the file
+   * and its missing directories; `'empty-in-memory'` makes nothing on disk and opens an
+   * empty in-memory database instead (`sqliteOpenedEmptyInMemory` then reads true).
+   */
+  sqliteAbsentFile?: 'create' | 'empty-in-memory';
+  /**
+   * Whether the driver owns the database's schema. `'managed'` (default): schema sync
+   * creates and alters. `'external'` / `'validate-only'`: every DDL entry point
+   * (`init`/`initObjects`/`syncSchema`/`syncSchemasBatch`/`dropTable`) rejects with
+   * `EXTERNAL_SCHEMA_MODE_VIOLATION` (the kernel's `ExternalSchemaModeViolationError` when
+   * `@objectstack/spec` is installed); `registerExternalObject` still works.
+   */
+  schemaMode?: 'managed' | 'external' | 'validate-only';
+  /**
+   * What schema sync may change beyond adding. `'off'` (default): tables, columns and
+   * indexes that are missing are created, nothing is dropped or rebuilt, and an index that
+   * differs from its definition is reported to the `logger` as `[schema-drift]`. `'safe'`
+   * (development): also retires a legacy all-tenant unique index once its per-tenant
+   * replacement stands, and rebuilds a per-tenant unique index NULL-safe when no rows
+   * collide. Ignored (off) when `NODE_ENV` is `production`.
+   */
+  autoMigrate?: 'off' | 'safe' | boolean;
+  /** Where warnings go (also settable later as `driver.logger`). Default: the console. */
+  logger?: TursoDriverLogger;
 }
 
 export type Filter = Record<string, unknown> | unknown[];
@@ -268,8 +319,15 @@ export declare class TursoDriver {
   readonly name: 'TursoDriver';
   readonly version: string;
   readonly supports: DriverCapabilities;
-  /** The configuration, plus `client`: the SQL dialect name the kernel reads. */
+  /**
+   * The connection's description, plus `client`: the SQL dialect name the kernel reads
+   * (without `schemaMode`, `autoMigrate`, `sqliteJournalMode`, `sqliteAbsentFile`, `logger`).
+   */
   readonly config: TursoDriverConfig & { client: string };
+  /** Where warnings go: the `logger` option, else the console. */
+  logger: TursoDriverLogger;
+  /** Whether `sqliteAbsentFile: 'empty-in-memory'` found no file and opened memory instead. */
+  readonly sqliteOpenedEmptyInMemory: boolean;
   /** How statements reach the database: a libSQL server, an embedded replica, or in process. */
   readonly transportMode: 'local' | 'remote' | 'replica';
   /** `transportMode === 'remote'`: statements go to a libSQL server. */

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+
 import { TursoDriver, createTursoDriver, type DataRecord } from '..';
 import { DB_KINDS, PEOPLE, byKey, urlFor, useSandbox } from './util';
 
@@ -154,7 +156,9 @@ describe('given the lifecycle of a local driver', () => {
   });
 
   it('should report unhealthy, not throw, when the file cannot be opened', async () => {
-    const d = sandbox.driver({ url: `file:${sandbox.dir()}/missing/dir/x.db` });
+    // A directory cannot be made under a file (a missing one is made).
+    fs.writeFileSync(`${sandbox.dir()}/plain`, 'not a directory');
+    const d = sandbox.driver({ url: `file:${sandbox.dir()}/plain/x.db` });
     await expect(d.checkHealth()).resolves.toBe(false);
   });
 

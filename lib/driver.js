@@ -51,12 +51,6 @@ const MAX_RETRY_MS = 50;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Where the driver's diagnostics go unless `config.logger` or a later `driver.logger =`
- * names another sink (`{ warn(message) }`): the full text of refusals whose details were
- * withheld from the caller (see lib/provenance.js).
- */
-const CONSOLE_LOGGER = Object.freeze({ warn: (message) => console.warn(message) });
 const same = (value) => value;
 
 /** A transaction handle: pass it back as `options.transaction`. */
@@ -77,8 +71,13 @@ class TursoTransaction {
  * buckets `aggregate` computes in SQL (UTC; the engine buckets other time zones), and
  * autonumbers numbered by the driver (per tenant, persistent).
  */
+const { indexes: _indexes, ...KERNEL_BASE } = SUPPORTS;
+/**
+ * (The kernel's drivers dropped the `indexes` bit: materialising declared indexes is not
+ * optional for them, and nothing read the flag.)
+ */
 const KERNEL_SUPPORTS = Object.freeze({
-  ...SUPPORTS,
+  ...KERNEL_BASE,
   batchSchemaSync: true,
   autonumber: true,
   queryDateGranularity: Object.freeze({ day: true, week: true, month: true, quarter: true, year: true }),
@@ -130,6 +129,44 @@ const CONTRACTS = Object.freeze({
   }),
 });
 
+/**
+ * Options that shape what the driver does rather than where it connects: kept off
+ * `driver.config` (the kernel reads that as the connection's description).
+ */
+const BEHAVIOUR_OPTIONS = ['schemaMode', 'autoMigrate', 'sqliteJournalMode', 'sqliteAbsentFile', 'logger'];
+
+/** The environment variable a deployment sets when its filesystem cannot host WAL. */
+const JOURNAL_MODE_ENV = 'OS_DATABASE_SQLITE_JOURNAL_MODE';
+
+/**
+ * The journal mode to ask for: the driver's own `sqliteJournalMode`, else the deployment's
+ * environment. An unrecognised environment value is reported and WAL kept (a typo must not
+ * quietly serialize the database); an unrecognised option is refused by the native config.
+ */
+function journalModeFromEnv(config, notices) {
+  if (config.sqliteJournalMode !== undefined) return config;
+  const fromEnv = String(process.env[JOURNAL_MODE_ENV] ?? '')
+    .trim()
+    .toLowerCase();
+  if (fromEnv === '') return config;
+  if (fromEnv === 'wal' || fromEnv === 'delete') return { ...config, sqliteJournalMode: fromEnv };
+  notices.push({
+    level: 'warn',
+    message: `Ignoring SQLite journal mode '${fromEnv}' (expected 'wal' or 'delete') — using 'wal'`,
+  });
+  return config;
+}
+
+/**
+ * Where the driver's warnings and diagnostics go unless `config.logger` or a later
+ * `driver.logger =` names another sink: the console. Among them the full text of refusals
+ * whose details were withheld from the caller (see lib/provenance.js).
+ */
+const CONSOLE_LOGGER = Object.freeze({
+  warn: (message, meta) => console.warn(message, meta ?? ''),
+  error: (message, meta) => console.error(message, meta ?? ''),
+});
+
 /** Config the driver cannot serve yet, refused at construction rather than run local-only. */
 function refuseUnservable(config) {
   if (!isPlainObject(config)) return;
@@ -163,6 +200,15 @@ class TursoDriver {
   /** The API served: one entry of CONTRACTS. */
   #contract;
   #config;
+  /** Notices raised in JS before the native driver could (the environment's journal mode). */
+  #pending = [];
+
+  /**
+   * Where the driver reports what does not fail a call: schema drift left for a migration,
+   * a journal mode the filesystem refused, a write without a tenant on a walled deployment.
+   * `{ warn(message, meta?), error?(message, meta?) }`; the `logger` option, else the console.
+   */
+  logger = CONSOLE_LOGGER;
 
   constructor(config) {
     this.name = 'TursoDriver';
@@ -173,11 +219,30 @@ class TursoDriver {
     try {
       if (config?.contract === 'objectstack') this.#contract = CONTRACTS.objectstack;
       this.supports = this.#contract.supports;
-      this.config = isPlainObject(config) ? { ...config, client: SQLITE_CLIENT } : config;
+      if (isPlainObject(config)) {
+        const described = { ...config, client: SQLITE_CLIENT };
+        for (const key of BEHAVIOUR_OPTIONS) delete described[key];
+        this.config = described;
+      } else {
+        this.config = config;
+      }
       refuseUnservable(config);
-      // Functions stay in JS: the periodic sync's error callback and the logger are called from here.
-      const { client: _client, onSyncError, logger, ...rest } = isPlainObject(config) ? config : {};
-      this.logger = logger ?? CONSOLE_LOGGER;
+      if (isPlainObject(config) && config.logger !== undefined) {
+        if (typeof config.logger?.warn !== 'function') {
+          throw makeError(
+            'CONFIG_ERROR',
+            'Turso driver option "logger" must have a warn(message, meta?) method.',
+          );
+        }
+        this.logger = config.logger;
+      }
+      // Functions stay in JS: the periodic sync's error callback is called from here.
+      const {
+        client: _client,
+        onSyncError,
+        logger: _logger,
+        ...rest
+      } = isPlainObject(config) ? journalModeFromEnv(config, this.#pending) : {};
       if (onSyncError !== undefined && typeof onSyncError !== 'function') {
         throw makeError(
           'CONFIG_ERROR',
@@ -256,6 +321,30 @@ class TursoDriver {
   /** The configuration the driver was made with. */
   getTursoConfig() {
     return this.#config;
+  }
+
+  /** Whether `sqliteAbsentFile: 'empty-in-memory'` found no file and opened an empty memory database. */
+  get sqliteOpenedEmptyInMemory() {
+    return this.#native.openedEmptyInMemory;
+  }
+
+  /** Hands what the native driver (and this layer) reported to the logger. */
+  #report() {
+    const notices = [...this.#pending.splice(0), ...this.#native.takeNotices()];
+    for (const { level, message } of notices) {
+      const log = this.logger ?? CONSOLE_LOGGER;
+      try {
+        if (level === 'error' && typeof log.error === 'function') log.error(message);
+        else log.warn(message);
+      } catch {
+        // A logger that throws must not fail the call it reports on.
+      }
+    }
+  }
+
+  /** Runs `promise` to its end, then reports (also when it rejects). */
+  #reporting(promise) {
+    return promise.finally(() => this.#report());
   }
 
   /** No rotation shards: `rotateShards` has nothing to do. */
@@ -443,7 +532,7 @@ class TursoDriver {
 
   connect() {
     this.#disconnected = false;
-    return this.#run(() => this.#native.connect());
+    return this.#reporting(this.#run(() => this.#native.connect()));
   }
 
   /**
@@ -495,7 +584,9 @@ class TursoDriver {
   // --- schema ---------------------------------------------------------------------------
 
   init(objects) {
-    return this.#run(() => this.#native.syncSchema(objects));
+    // Read at each sync, as the kernel does: production schema only ever grows.
+    const production = process.env.NODE_ENV === 'production';
+    return this.#reporting(this.#run(() => this.#native.syncSchema(objects, production)));
   }
 
   /** `syncSchema(objects)` (4.2.2) or `syncSchema(name, schema)` (the kernel). */
@@ -687,8 +778,11 @@ class TursoDriver {
     return this.#guard(() => {
       const keyed = Array.isArray(conflictKeys);
       const conflict = keyed ? conflictKeys.filter((k) => typeof k === 'string') : [];
+      // The kernel's form with no keys (`upsert(object, data, undefined, options)`) still
+      // has its options in fourth place.
+      const kernelForm = keyed || (conflictKeys == null && options !== undefined);
       return this.#runIn(
-        keyed ? options : conflictKeys,
+        kernelForm ? options : conflictKeys,
         (opts) => {
           const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
           return this.#native.upsert(objectName, keys, values, conflict, opts);

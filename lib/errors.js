@@ -54,6 +54,8 @@ const CODES = {
     INVALID_QUERY: ['INVALID_REQUEST'],
     NOT_IMPLEMENTED: ['INVALID_REQUEST'],
     UNIQUE_VIOLATION: ['QUERY_ERROR'],
+    VALIDATION_ERROR: ['INVALID_REQUEST'],
+    EXTERNAL_SCHEMA_MODE_VIOLATION: ['EXTERNAL_SCHEMA_MODE_VIOLATION', 403],
   },
   objectstack: {
     INVALID_FILTER: ['INVALID_FILTER', 400],
@@ -61,8 +63,25 @@ const CODES = {
     NOT_IMPLEMENTED: ['NOT_IMPLEMENTED', 501],
     UNIQUE_VIOLATION: ['UNIQUE_VIOLATION', 409],
     QUERY_ERROR: ['DATABASE_ERROR', 500],
+    VALIDATION_ERROR: ['VALIDATION_ERROR', 400],
+    EXTERNAL_SCHEMA_MODE_VIOLATION: ['EXTERNAL_SCHEMA_MODE_VIOLATION', 403],
   },
 };
+
+/**
+ * The kernel's own class for DDL refused by `schemaMode` (`@objectstack/spec/shared`), when
+ * the app has it, so its `instanceof` checks hold; else an ObjectQLError with its code.
+ */
+function peerSchemaModeClass() {
+  try {
+    const peer = require('@objectstack/spec/shared').ExternalSchemaModeViolationError;
+    return typeof peer === 'function' ? peer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const SchemaModeViolation = peerSchemaModeClass();
 
 /** The native code for "another connection holds the lock": retried, never shown. */
 const BUSY = 'SQLITE_BUSY';
@@ -106,8 +125,10 @@ function toObjectQLError(err, { kernel = false, filter, log } = {}) {
   const code = err && err.code;
   if (code === 'INVALID_FILTER' && message.includes('\0')) message = resolveWithheld(message, filter, log);
   const mapped = CODES[kernel ? 'objectstack' : 'objectql'][code];
+  if (code === 'EXTERNAL_SCHEMA_MODE_VIOLATION' && SchemaModeViolation)
+    return new SchemaModeViolation(message);
   if (mapped && mapped[0] === 'DATABASE_ERROR') return databaseError(err, message, log);
-  if (mapped) return makeError(mapped[0], message, undefined, mapped[1]);
+  if (mapped) return withCause(makeError(mapped[0], message, undefined, mapped[1]), err);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);
   if (code === BUSY) return makeError('DRIVER_ERROR', message);
   // napi's own argument checks (StringExpected, NumberExpected, InvalidArg, ...) are the
@@ -129,6 +150,18 @@ function databaseError(native, message, log) {
   Object.defineProperty(err, 'cause', { value: native, writable: true, configurable: true });
   log?.(`DATABASE_ERROR: the database refused a statement: ${message}`);
   return err;
+}
+
+/**
+ * What the database said beneath the driver's message (a native error's `cause`): kept on
+ * `cause`, which error mappers do not put on the wire.
+ */
+function withCause(error, native) {
+  const cause = native?.cause;
+  if (cause !== undefined && cause !== null) {
+    error.cause = cause instanceof Error ? new Error(cause.message) : new Error(String(cause));
+  }
+  return error;
 }
 
 function isBusy(err) {

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use driver_core::config::DriverConfig;
+use driver_core::config::{Deployment, DriverConfig};
 use driver_core::driver::{Driver, Updated};
 use driver_core::record::{record_from_parts, Batch, Record};
 use driver_core::remote::Limits;
@@ -57,6 +57,31 @@ impl NativeDriver {
         transport.to_owned()
     }
 
+    /// Whether `sqliteAbsentFile: 'empty-in-memory'` opened an empty in-memory database
+    /// because the file did not exist.
+    #[napi(getter)]
+    pub fn opened_empty_in_memory(&self) -> bool {
+        self.inner.opened_empty_in_memory()
+    }
+
+    /// What the driver reported since the last call, for the JS logger:
+    /// `[{ level: 'warn' | 'error', message }]`, oldest first.
+    #[napi(catch_unwind)]
+    pub fn take_notices(&self) -> JsOutput {
+        JsOutput(Value::Array(
+            self.inner
+                .take_notices()
+                .into_iter()
+                .map(|n| {
+                    Value::Object(vec![
+                        ("level".into(), Value::from(n.level.as_str())),
+                        ("message".into(), Value::Text(n.message)),
+                    ])
+                })
+                .collect(),
+        ))
+    }
+
     /// Milliseconds a write may wait for another connection's transaction.
     #[napi(getter)]
     pub fn busy_timeout(&self) -> f64 {
@@ -88,10 +113,25 @@ impl NativeDriver {
         self.run(env, async move { Ok(d.check_health().await) }, |ok| ok)
     }
 
+    /// `production`: the caller runs with `NODE_ENV=production` (no `autoMigrate`).
     #[napi(catch_unwind)]
-    pub fn sync_schema(&self, env: &Env, objects: JsInput) -> Result<Answer<()>, Coded> {
+    pub fn sync_schema(
+        &self,
+        env: &Env,
+        objects: JsInput,
+        production: bool,
+    ) -> Result<Answer<()>, Coded> {
         let (d, objects) = (self.inner.clone(), object_list(objects)?);
-        self.run(env, async move { d.sync_schema(&objects).await }, |()| ())
+        let deployment = if production {
+            Deployment::Production
+        } else {
+            Deployment::Development
+        };
+        self.run(
+            env,
+            async move { d.sync_schema_in(&objects, deployment).await },
+            |()| (),
+        )
     }
 
     /// Learns object definitions without touching the database (`registerObjectMetadata`).

@@ -28,5 +28,9 @@ pub fn coded(err: Error) -> Coded {
             )
         }
     };
-    napi::Error::new(err.code.as_str(), message)
+    let mut coded = napi::Error::new(err.code.as_str(), message);
+    if let Some(cause) = err.cause {
+        coded.set_cause(napi::Error::from_reason(cause));
+    }
+    coded
 }

@@ -12,6 +12,9 @@
 //!
 //! The counter is bumped in the transaction that inserts the record, so a failed insert
 //! takes its number back and two writers (threads or processes) never get the same one.
+//! A counter behind its table (rows written around the driver: a seed, an import) is
+//! moved past the table's highest number when an insert collides on a number it drew,
+//! and the row numbered once more (see [`Autonumber::reseed_if_collided`]).
 
 use crate::conn::Conn;
 use crate::dates::now_iso;
@@ -33,6 +36,9 @@ pub const CREATE_SEQUENCES_SQL: &str = "CREATE TABLE IF NOT EXISTS \"_objectstac
 const BUMP_SQL: &str =
     "UPDATE \"_objectstack_sequences\" SET \"last_value\" = \"last_value\" + 1, \
      \"updated_at\" = ? WHERE \"key_hash\" = ? RETURNING \"last_value\"";
+
+const RESEED_SQL: &str = "UPDATE \"_objectstack_sequences\" SET \
+     \"last_value\" = MAX(\"last_value\", ?), \"updated_at\" = ? WHERE \"key_hash\" = ?";
 
 const START_SQL: &str = "INSERT INTO \"_objectstack_sequences\" \
      (\"key_hash\", \"object\", \"tenant_id\", \"field\", \"scope\", \"last_value\", \"updated_at\") \
@@ -132,20 +138,7 @@ impl Autonumber {
             }
         }
         let rendered = self.render(record, today)?;
-        let row_tenant = self
-            .tenant_field
-            .as_deref()
-            .and_then(|f| record.iter().find(|(c, _)| c == f))
-            .map(|(_, v)| v)
-            .and_then(|v| match v {
-                Value::Text(s) if !s.is_empty() => Some(s.clone()),
-                Value::Integer(i) => Some(i.to_string()),
-                _ => None,
-            });
-        let tenant_id = match (&self.tenant_field, row_tenant.or(tenant.map(str::to_owned))) {
-            (Some(_), Some(t)) => t,
-            _ => GLOBAL_TENANT.to_owned(),
-        };
+        let tenant_id = self.tenant_of(record, tenant);
         let seq = self.next(conn, table, &tenant_id, &rendered).await?;
         let value = match rendered.width {
             Some(width) => format!("{}{seq:0width$}{}", rendered.prefix, rendered.suffix),
@@ -156,6 +149,85 @@ impl Autonumber {
             None => record.push((self.field.clone(), Value::Text(value))),
         }
         Ok(())
+    }
+
+    /// Whether the number this field was just given (in `record`) is one the table
+    /// already holds for the row's tenant: the counter was behind the table (rows came in
+    /// around it: a seed, an import, SQL). If so the counter moves past the highest number
+    /// the table shows, and the answer is true: number the row again. A collision on a
+    /// value nobody drew from this counter is the caller's, and is left to refuse.
+    pub async fn reseed_if_collided(
+        &self,
+        conn: &Conn,
+        table: &str,
+        record: &[(String, Value)],
+        tenant: Option<&str>,
+        today: Day,
+    ) -> Result<bool> {
+        let Some(Value::Text(value)) = record
+            .iter()
+            .find(|(c, _)| *c == self.field)
+            .map(|(_, v)| v)
+        else {
+            return Ok(false);
+        };
+        let tenant_id = self.tenant_of(record, tenant);
+        let mut sql = String::from("SELECT 1 FROM ");
+        push_identifier(&mut sql, table)?;
+        sql.push_str(" WHERE ");
+        push_identifier(&mut sql, &self.field)?;
+        sql.push_str(" = ?");
+        let mut args = vec![Value::Text(value.clone())];
+        if let Some(field) = &self.tenant_field {
+            sql.push_str(" AND ");
+            push_identifier(&mut sql, field)?;
+            if tenant_id == GLOBAL_TENANT {
+                sql.push_str(" IS NULL");
+            } else {
+                sql.push_str(" = ?");
+                args.push(Value::Text(tenant_id.clone()));
+            }
+        }
+        sql.push_str(" LIMIT 1");
+        if conn.query(&sql, args).await?.rows.is_empty() {
+            return Ok(false);
+        }
+        let rendered = self.render(record, today)?;
+        let highest = self.highest(conn, table, &tenant_id, &rendered).await?;
+        conn.execute(
+            RESEED_SQL,
+            vec![
+                Value::Integer(highest),
+                Value::Text(now_iso()),
+                Value::Text(self.key(table, &tenant_id, &rendered)),
+            ],
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// The tenant a record's counter is kept under: its own tenant value, else the
+    /// caller's, else the shared one (also for objects without a tenant field).
+    fn tenant_of(&self, record: &[(String, Value)], tenant: Option<&str>) -> String {
+        let row_tenant = self
+            .tenant_field
+            .as_deref()
+            .and_then(|f| record.iter().find(|(c, _)| c == f))
+            .map(|(_, v)| v)
+            .and_then(|v| match v {
+                Value::Text(s) if !s.is_empty() => Some(s.clone()),
+                Value::Integer(i) => Some(i.to_string()),
+                _ => None,
+            });
+        match (&self.tenant_field, row_tenant.or(tenant.map(str::to_owned))) {
+            (Some(_), Some(t)) => t,
+            _ => GLOBAL_TENANT.to_owned(),
+        }
+    }
+
+    /// The counter's key, as the kernel's SQL driver derives it.
+    fn key(&self, table: &str, tenant: &str, r: &Rendered) -> String {
+        crate::sha256::hex(format!("{table}{tenant}{}{}", self.field, r.scope).as_bytes())
     }
 
     fn render(&self, record: &[(String, Value)], today: Day) -> Result<Rendered> {
@@ -227,12 +299,22 @@ impl Autonumber {
 
     /// The next counter value, bumped in the caller's transaction.
     async fn next(&self, conn: &Conn, table: &str, tenant: &str, r: &Rendered) -> Result<i64> {
-        let key =
-            crate::sha256::hex(format!("{table}{tenant}{}{}", self.field, r.scope).as_bytes());
+        let key = self.key(table, tenant, r);
         let now = Value::Text(now_iso());
-        let bumped = conn
-            .query(BUMP_SQL, vec![now.clone(), Value::Text(key.clone())])
-            .await?;
+        let bump = vec![now.clone(), Value::Text(key.clone())];
+        let bumped = match conn.query(BUMP_SQL, bump.clone()).await {
+            // Dropped since, or never made (a boot that skipped schema sync): made now, in
+            // the caller's transaction.
+            Err(err)
+                if err
+                    .message
+                    .contains(&format!("no such table: {SEQUENCES_TABLE}")) =>
+            {
+                ensure_sequences(conn).await?;
+                conn.query(BUMP_SQL, bump).await?
+            }
+            other => other?,
+        };
         if let Some(n) = bumped
             .rows
             .first()
@@ -292,6 +374,61 @@ impl Autonumber {
             .max()
             .unwrap_or(0))
     }
+}
+
+/// Makes the counters table, or brings an older one to the `key_hash` shape: the
+/// kernel's first table (keyed by object, tenant and field) and its interim one (with
+/// `scope`, no `key_hash`) are rebuilt with every counter kept, in the caller's
+/// transaction.
+pub async fn ensure_sequences(conn: &Conn) -> Result<()> {
+    conn.batch(CREATE_SEQUENCES_SQL).await?;
+    let columns = crate::schema::introspect::table_columns(conn, SEQUENCES_TABLE).await?;
+    if columns.iter().any(|c| c == "key_hash") {
+        return Ok(());
+    }
+    let scope = if columns.iter().any(|c| c == "scope") {
+        "COALESCE(\"scope\", '')"
+    } else {
+        "''"
+    };
+    let rows = conn
+        .query(
+            &format!(
+                "SELECT \"object\", \"tenant_id\", \"field\", {scope}, \"last_value\", \
+                 \"updated_at\" FROM \"{SEQUENCES_TABLE}\""
+            ),
+            Vec::new(),
+        )
+        .await?;
+    conn.batch(&format!(
+        "ALTER TABLE \"{SEQUENCES_TABLE}\" RENAME TO \"{SEQUENCES_TABLE}__legacy\""
+    ))
+    .await?;
+    conn.batch(CREATE_SEQUENCES_SQL).await?;
+    for row in rows.rows {
+        let text = |i: usize| match row.get(i) {
+            Some(Value::Text(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_json(),
+        };
+        let (object, tenant, field, scope) = (text(0), text(1), text(2), text(3));
+        let key = crate::sha256::hex(format!("{object}{tenant}{field}{scope}").as_bytes());
+        conn.execute(
+            START_SQL,
+            vec![
+                Value::Text(key),
+                Value::Text(object),
+                Value::Text(tenant),
+                Value::Text(field),
+                Value::Text(scope),
+                row.get(4).cloned().unwrap_or(Value::Integer(0)),
+                row.get(5).cloned().unwrap_or(Value::Null),
+            ],
+        )
+        .await?;
+    }
+    conn.batch(&format!("DROP TABLE \"{SEQUENCES_TABLE}__legacy\""))
+        .await
 }
 
 /// The counter in `value` rendered with `prefix` and `suffix`.

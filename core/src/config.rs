@@ -61,11 +61,88 @@ impl Contract {
         self == Contract::ObjectStack
     }
 
+    /// A `required` field's column is `NOT NULL` (the kernel's engine checks `required`
+    /// itself and keeps the column nullable; `storage.notNull` asks for the constraint).
+    pub fn required_is_not_null(self) -> bool {
+        self == Contract::ObjectQl
+    }
+
     /// The field types of the ObjectStack spec (numeric `rating`, JSON `location`, ...)
     /// on top of the 4.2.2 ones.
     pub fn spec_field_types(self) -> bool {
         self == Contract::ObjectStack
     }
+}
+
+/// The journal a database file runs with (`sqliteJournalMode`). WAL lets readers and the
+/// writer (another process, a transaction's connection) proceed together; `delete` is the
+/// way out for filesystems that cannot host WAL's shared-memory index (NFS, SMB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JournalMode {
+    #[default]
+    Wal,
+    Delete,
+}
+
+impl JournalMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalMode::Wal => "wal",
+            JournalMode::Delete => "delete",
+        }
+    }
+}
+
+/// What opening a `file:` database that does not exist does (`sqliteAbsentFile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AbsentFile {
+    /// SQLite's own answer: the file (and its missing directories) are made.
+    #[default]
+    Create,
+    /// Nothing is made on disk: an empty private in-memory database is opened instead
+    /// (a dry run, a plan, must not leave a database behind).
+    EmptyInMemory,
+}
+
+/// Whether the driver may change the database's schema (`schemaMode`, the kernel's
+/// ADR-0015): `external` and `validate-only` databases belong to someone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaMode {
+    #[default]
+    Managed,
+    External,
+    ValidateOnly,
+}
+
+impl SchemaMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemaMode::Managed => "managed",
+            SchemaMode::External => "external",
+            SchemaMode::ValidateOnly => "validate-only",
+        }
+    }
+}
+
+/// What schema sync may do beyond adding (`autoMigrate`). Sync always creates what is
+/// missing and never takes anything away on its own; `Safe` (a development setting)
+/// also applies, at sync, the index changes that cannot lose a row or a constraint: a
+/// legacy all-tenant unique index retired once its per-tenant replacement stands, and a
+/// tenant key made NULL-safe when no rows collide. Everything else is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoMigrate {
+    #[default]
+    Off,
+    Safe,
+}
+
+/// Where the driver runs, as the caller's environment says (`NODE_ENV`): production
+/// schema is never changed beyond adding, whatever `autoMigrate` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deployment {
+    #[default]
+    Development,
+    Production,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +164,10 @@ pub struct DriverConfig {
     pub sync: SyncConfig,
     pub timeout_ms: Option<u64>,
     pub contract: Contract,
+    pub journal_mode: JournalMode,
+    pub absent_file: AbsentFile,
+    pub schema_mode: SchemaMode,
+    pub auto_migrate: AutoMigrate,
 }
 
 impl DriverConfig {
@@ -125,6 +206,38 @@ impl DriverConfig {
                     .is_none_or(|v| !matches!(v, Value::Bool(false))),
             },
             timeout_ms: optional_number(config, "timeout")?.map(|ms| ms as u64),
+            journal_mode: choice(
+                config,
+                "sqliteJournalMode",
+                &[("wal", JournalMode::Wal), ("delete", JournalMode::Delete)],
+            )?,
+            absent_file: choice(
+                config,
+                "sqliteAbsentFile",
+                &[
+                    ("create", AbsentFile::Create),
+                    ("empty-in-memory", AbsentFile::EmptyInMemory),
+                ],
+            )?,
+            schema_mode: choice(
+                config,
+                "schemaMode",
+                &[
+                    ("managed", SchemaMode::Managed),
+                    ("external", SchemaMode::External),
+                    ("validate-only", SchemaMode::ValidateOnly),
+                ],
+            )?,
+            auto_migrate: match config.get("autoMigrate") {
+                // The kernel's spellings: `false`/'off' and 'safe' (true reads as 'safe').
+                Some(Value::Bool(true)) => AutoMigrate::Safe,
+                Some(Value::Bool(false)) => AutoMigrate::Off,
+                _ => choice(
+                    config,
+                    "autoMigrate",
+                    &[("off", AutoMigrate::Off), ("safe", AutoMigrate::Safe)],
+                )?,
+            },
             contract: match config.get("contract") {
                 None => Contract::ObjectQl,
                 Some(Value::Text(c)) if c == "objectstack" => Contract::ObjectStack,
@@ -274,6 +387,28 @@ fn uri_mode(url: &str) -> Result<Option<&str>> {
     Ok(None)
 }
 
+/// An option spelled as one of `choices` (absent: the default).
+fn choice<T: Copy + Default>(config: &Value, key: &str, choices: &[(&str, T)]) -> Result<T> {
+    match config.get(key) {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(Value::Text(s)) => choices
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s.trim()))
+            .map(|(_, v)| *v)
+            .ok_or_else(|| unknown_choice(key, &Value::Text(s.clone()), choices)),
+        Some(other) => Err(unknown_choice(key, other, choices)),
+    }
+}
+
+fn unknown_choice<T>(key: &str, got: &Value, choices: &[(&str, T)]) -> Error {
+    let names: Vec<String> = choices.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    Error::config(format!(
+        "Turso driver option \"{key}\" must be {}, got {}.",
+        names.join(" or "),
+        got.to_json()
+    ))
+}
+
 fn optional_string(config: &Value, key: &str) -> Result<Option<String>> {
     match config.get(key) {
         None => Ok(None),
@@ -331,6 +466,46 @@ mod tests {
             Location::Remote(_)
         ));
         assert_eq!(loc("ftp://x").unwrap_err().code, ErrorCode::Config);
+    }
+
+    #[test]
+    fn reads_the_behaviour_options_and_refuses_unknown_spellings() {
+        let c = config(vec![("url", ":memory:".into())]).unwrap();
+        assert_eq!(
+            (c.journal_mode, c.absent_file, c.schema_mode, c.auto_migrate),
+            (
+                JournalMode::Wal,
+                AbsentFile::Create,
+                SchemaMode::Managed,
+                AutoMigrate::Off
+            )
+        );
+        let c = config(vec![
+            ("url", ":memory:".into()),
+            ("sqliteJournalMode", "DELETE".into()),
+            ("sqliteAbsentFile", "empty-in-memory".into()),
+            ("schemaMode", "validate-only".into()),
+            ("autoMigrate", Value::Bool(true)),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.journal_mode, c.absent_file, c.schema_mode, c.auto_migrate),
+            (
+                JournalMode::Delete,
+                AbsentFile::EmptyInMemory,
+                SchemaMode::ValidateOnly,
+                AutoMigrate::Safe
+            )
+        );
+        for (key, bad) in [
+            ("sqliteJournalMode", Value::from("wal2")),
+            ("schemaMode", Value::Integer(1)),
+            ("autoMigrate", Value::from("always")),
+        ] {
+            let err = config(vec![("url", ":memory:".into()), (key, bad)]).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Config);
+            assert!(err.message.contains(key), "{}", err.message);
+        }
     }
 
     #[test]

@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::checkpoint::Checkpointer;
-use crate::config::{DriverConfig, Location};
+use crate::config::{AbsentFile, DriverConfig, JournalMode, Location};
 use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
+use crate::notice::Notices;
 use crate::value::Value;
 
 /// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
@@ -134,6 +135,8 @@ struct Store {
     shared: bool,
     /// Where statements run, which decides how a transaction's connection is made.
     kind: StoreKind,
+    /// The file's journal: a transaction's connection is configured to match.
+    journal: JournalMode,
     /// Declared last: removed after the connections above are closed.
     _scratch: Option<ScratchFile>,
 }
@@ -142,6 +145,8 @@ pub struct Database {
     /// Declared first: transaction connections close before the store's files go.
     txs: Mutex<Transactions>,
     store: Mutex<Store>,
+    /// `sqliteAbsentFile: 'empty-in-memory'` found no file: memory stands in for it.
+    opened_empty_in_memory: bool,
 }
 
 #[derive(Default)]
@@ -152,13 +157,35 @@ struct Transactions {
 }
 
 impl Database {
-    pub async fn open(config: &DriverConfig) -> Result<Database> {
+    /// Opens the database `config` names; what it has to report without failing (a
+    /// journal mode the file would not take) goes to `notices`.
+    pub async fn open(config: &DriverConfig, notices: &Notices) -> Result<Database> {
         config.check_servable()?;
         let key = config.encryption_key.as_deref();
+        let absent = match &config.location {
+            Location::File(path) if config.sync_url.is_none() => {
+                config.absent_file == AbsentFile::EmptyInMemory
+                    && !std::path::Path::new(path).exists()
+            }
+            _ => false,
+        };
         let store = match &config.location {
-            Location::File(path) if config.sync_url.is_some() => open_replica(path, config).await?,
-            Location::File(path) => open_file(path, None, config.read_only, key).await?,
-            Location::Memory => {
+            Location::File(path) if config.sync_url.is_some() => {
+                make_parent_dir(path)?;
+                open_replica(path, config).await?
+            }
+            Location::File(path) if !absent => {
+                if !config.read_only {
+                    make_parent_dir(path)?;
+                }
+                let file = FileOptions {
+                    read_only: config.read_only,
+                    key,
+                    journal: config.journal_mode,
+                };
+                open_file(path, None, file, notices).await?
+            }
+            Location::File(_) | Location::Memory => {
                 // `file::memory:` (not `:memory:`, which libsql opens with fixed flags)
                 // so that the connection gets `open_flags()` too.
                 let db = libsql::Builder::new_local("file::memory:")
@@ -175,6 +202,7 @@ impl Database {
                     checkpointer: None,
                     shared: false,
                     kind: StoreKind::Local,
+                    journal: JournalMode::Wal,
                     _scratch: None,
                 }
             }
@@ -183,7 +211,13 @@ impl Database {
         Ok(Database {
             txs: Mutex::default(),
             store: Mutex::new(store),
+            opened_empty_in_memory: absent,
         })
+    }
+
+    /// Whether `sqliteAbsentFile: 'empty-in-memory'` opened memory for a missing file.
+    pub fn opened_empty_in_memory(&self) -> bool {
+        self.opened_empty_in_memory
     }
 
     /// Pulls what the primary has that the replica lacks: `(frame_no, frames_synced)`.
@@ -225,7 +259,7 @@ impl Database {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let (raw, checkpointer, read_only, kind, db) = {
+                let (raw, checkpointer, read_only, kind, db, journal) = {
                     let store = self.lock_store();
                     (
                         store.db.connect().map_err(connection_failed)?,
@@ -233,12 +267,13 @@ impl Database {
                         store.read_only,
                         store.kind,
                         store.db.clone(),
+                        store.journal,
                     )
                 };
                 let conn = match kind {
                     StoreKind::Server => Conn::remote(raw),
                     StoreKind::Replica => Conn::replica(raw, db),
-                    StoreKind::Local => configure(Conn::new(raw), read_only).await?,
+                    StoreKind::Local => configure(Conn::new(raw), read_only, journal).await?,
                 };
                 match checkpointer {
                     Some(c) => conn.with_checkpointer(c),
@@ -313,7 +348,13 @@ impl Database {
         let into = format!("VACUUM INTO '{}'", scratch.path.replace('\'', "''"));
         main.batch(&into).await?;
         let path = scratch.path.clone();
-        let store = open_file(&path, Some(scratch), false, None).await?;
+        // A private file nobody else opens: WAL, whatever the configured database uses.
+        let file = FileOptions {
+            read_only: false,
+            key: None,
+            journal: JournalMode::Wal,
+        };
+        let store = open_file(&path, Some(scratch), file, &Notices::default()).await?;
         copy_temp_objects(&main, &store.main).await?;
         *self.lock_store() = store;
         Ok(())
@@ -412,31 +453,62 @@ pub fn configure_sqlite() {
     });
 }
 
-/// Opens a database file in WAL mode, which lets the main connection read while a
-/// transaction's connection writes; read-only as it is.
+/// How a database file is opened.
+#[derive(Clone, Copy)]
+struct FileOptions<'a> {
+    /// `mode=ro`: no pragma that writes, no checkpoints.
+    read_only: bool,
+    key: Option<&'a str>,
+    journal: JournalMode,
+}
+
+/// The directories a new database file goes in, made as SQLite makes the file itself
+/// (it fails with "unable to open" otherwise).
+fn make_parent_dir(path: &str) -> Result<()> {
+    let Some(parent) = std::path::Path::new(path).parent() else {
+        return Ok(());
+    };
+    if parent.as_os_str().is_empty() || parent.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(parent).map_err(|err| {
+        Error::new(
+            ErrorCode::ConnectionFailed,
+            format!("The directory of the database file \"{path}\" cannot be made: {err}"),
+        )
+    })
+}
+
+/// Opens a database file in the configured journal mode (WAL lets the main connection
+/// read while a transaction's connection writes); read-only as it is.
 async fn open_file(
     path: &str,
     scratch: Option<ScratchFile>,
-    read_only: bool,
-    key: Option<&str>,
+    file: FileOptions<'_>,
+    notices: &Notices,
 ) -> Result<Store> {
-    let flags = if read_only {
+    let flags = if file.read_only {
         read_only_flags()
     } else {
         open_flags()
     };
     let mut builder = libsql::Builder::new_local(path).flags(flags);
-    if let Some(key) = key {
+    if let Some(key) = file.key {
         builder = builder.encryption_config(encryption(key));
     }
     let db = builder.build().await.map_err(connection_failed)?;
-    let main = configure(
-        Conn::new(db.connect().map_err(connection_failed)?),
-        read_only,
-    )
-    .await
-    .map_err(|err| unreadable(err, key.is_some()))?;
-    let (main, checkpointer) = if read_only {
+    let raw = Conn::new(db.connect().map_err(connection_failed)?);
+    let journal = if file.read_only {
+        file.journal
+    } else {
+        crate::journal::apply(&raw, path, file.journal, notices)
+            .await
+            .map_err(|err| unreadable(connection_failed(err), file.key.is_some()))?
+    };
+    let main = configure(raw, file.read_only, journal)
+        .await
+        .map_err(|err| unreadable(err, file.key.is_some()))?;
+    let (main, checkpointer) = if file.read_only || journal != JournalMode::Wal {
         (main, None)
     } else {
         let checkpointer = Checkpointer::new(db.connect().map_err(connection_failed)?);
@@ -447,11 +519,12 @@ async fn open_file(
     };
     Ok(Store {
         db: Arc::new(db),
-        read_only,
+        read_only: file.read_only,
         main,
         checkpointer,
         shared: true,
         kind: StoreKind::Local,
+        journal,
         _scratch: scratch,
     })
 }
@@ -490,6 +563,7 @@ async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
         checkpointer: None,
         shared: true,
         kind: StoreKind::Replica,
+        journal: JournalMode::Wal,
         _scratch: None,
     })
 }
@@ -554,16 +628,18 @@ async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
         checkpointer: None,
         shared: true,
         kind: StoreKind::Server,
+        journal: JournalMode::Wal,
         _scratch: None,
     })
 }
 
-/// Settings of every connection to a database file. In WAL mode `synchronous = NORMAL`
-/// cannot corrupt the database; it only lets the last commits roll back on power loss
-/// (better-sqlite3's build default, and what the kernel's TypeScript driver runs with).
-/// Checkpoints run on the checkpoint worker (see `checkpoint.rs`), not inside commits;
-/// the setting must follow the switch to WAL, which resets it.
-async fn configure(conn: Conn, read_only: bool) -> Result<Conn> {
+/// Settings of every connection to a database file (its journal mode is the file's, set
+/// once by `journal::apply`). In WAL mode `synchronous = NORMAL` cannot corrupt the
+/// database; it only lets the last commits roll back on power loss (better-sqlite3's
+/// build default, and what the kernel's TypeScript driver runs with); a rollback journal
+/// needs `FULL` for that. WAL checkpoints run on the checkpoint worker (see
+/// `checkpoint.rs`), not inside commits.
+async fn configure(conn: Conn, read_only: bool, journal: JournalMode) -> Result<Conn> {
     if read_only {
         for pragma in [
             format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"),
@@ -573,11 +649,14 @@ async fn configure(conn: Conn, read_only: bool) -> Result<Conn> {
         }
         return Ok(conn);
     }
+    let synchronous = match journal {
+        JournalMode::Wal => "PRAGMA synchronous = NORMAL",
+        JournalMode::Delete => "PRAGMA synchronous = FULL",
+    };
     // One at a time: libsql's batch skips what follows a statement that returns rows.
     for pragma in [
-        "PRAGMA synchronous = NORMAL".to_owned(),
+        synchronous.to_owned(),
         format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"),
-        "PRAGMA journal_mode = WAL".to_owned(),
         "PRAGMA wal_autocheckpoint = 0".to_owned(),
         format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"),
         TEMP_STORE.to_owned(),

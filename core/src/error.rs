@@ -29,6 +29,12 @@ pub enum ErrorCode {
     /// The driver was misused or hit an internal limit (closed, unknown transaction, ...).
     Driver,
     ConnectionFailed,
+    /// A request that cannot be served as given, by the table it targets rather than by
+    /// its spelling (an upsert on conflict keys no unique index backs). The kernel's
+    /// `VALIDATION_ERROR` (400); the 4.2.2 API reports `INVALID_REQUEST`.
+    Validation,
+    /// Schema DDL on a database whose `schemaMode` is not `managed` (the kernel's 403).
+    SchemaModeViolation,
     /// Another connection holds the write lock. Never reaches users directly: the JS layer
     /// retries these asynchronously until the driver's timeout and then reports `Driver`.
     Busy,
@@ -47,6 +53,8 @@ impl ErrorCode {
             ErrorCode::UniqueViolation => "UNIQUE_VIOLATION",
             ErrorCode::Driver => "DRIVER_ERROR",
             ErrorCode::ConnectionFailed => "DRIVER_CONNECTION_FAILED",
+            ErrorCode::Validation => "VALIDATION_ERROR",
+            ErrorCode::SchemaModeViolation => "EXTERNAL_SCHEMA_MODE_VIOLATION",
             ErrorCode::Busy => "SQLITE_BUSY",
         }
     }
@@ -60,6 +68,9 @@ pub struct Error {
     /// read-scope rule the engine merged in): that text and where its subtree sits.
     /// `message` is then the text that names nothing.
     pub withheld: Option<Box<Withheld>>,
+    /// What the database itself said, when the message is the driver's reading of it:
+    /// kept for whoever debugs (the JS error's `cause`), apart from the caller-facing text.
+    pub cause: Option<String>,
 }
 
 /// The withheld half of a filter refusal (the kernel contract, see
@@ -92,6 +103,7 @@ impl Error {
             code,
             message: message.into(),
             withheld: None,
+            cause: None,
         }
     }
 
@@ -112,7 +124,14 @@ impl Error {
                 detail: detail.into(),
                 subtree,
             })),
+            cause: None,
         }
+    }
+
+    /// This error with what the database said underneath it.
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
     }
 
     pub fn config(message: impl Into<String>) -> Self {

@@ -1,7 +1,7 @@
-//! SHA-256 (FIPS 180-4), for the two keys the kernel's SQL driver derives with it and
-//! this driver must derive the same way to share a database with it: the autonumber
-//! counter key (`_objectstack_sequences.key_hash`) and shortened index names. Small
-//! inputs only; not a general-purpose hashing API.
+//! SHA-256 (FIPS 180-4), for the key the kernel's SQL driver derives with it and this
+//! driver must derive the same way to share a database with it: the autonumber counter
+//! key (`_objectstack_sequences.key_hash`). Small inputs only; not a general-purpose
+//! hashing API.
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -117,10 +117,16 @@ fn an_encryption_key_is_refused_at_connect() {
 }
 
 #[test]
-fn a_file_in_a_missing_directory_fails_to_connect() {
+fn a_file_in_a_missing_directory_gets_its_directories_unless_they_cannot_be_made() {
     let dir = TempDir::new("missing-dir");
     let d = driver(&dir.url("no/such/dir/db.sqlite"));
-    expect_err(run(d.connect()).map(|_| ()), ErrorCode::ConnectionFailed);
+    assert!(run(d.check_health()));
+    assert!(dir.path().join("no/such/dir/db.sqlite").exists());
+    // A directory cannot be made under a file.
+    std::fs::write(dir.path().join("plain"), b"not a directory").unwrap();
+    let d = driver(&dir.url("plain/db.sqlite"));
+    let err = expect_err(run(d.connect()).map(|_| ()), ErrorCode::ConnectionFailed);
+    assert!(err.message.contains("directory"), "{}", err.message);
     assert!(!run(d.check_health()));
 }
 

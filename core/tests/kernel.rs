@@ -1,5 +1,5 @@
 //! The duties the ObjectStack engine leaves to its driver (`contract: 'objectstack'`):
-//! row-level tenancy, unique fields (per tenant, migrated when they change), audit
+//! row-level tenancy, unique fields (per tenant, added when they appear), audit
 //! columns, the spec's field kinds, driver-owned autonumbers, one filter meaning and one
 //! order. On real files in temp dirs; the same through a real kernel is in Jest.
 
@@ -258,11 +258,40 @@ fn unique_fields_are_unique_per_tenant_and_migrate_when_they_change() {
         add(r#"{"email":"z@a","code":"5"}"#, None).unwrap_err().code,
         ErrorCode::UniqueViolation
     );
-    // Not unique any more: the index goes, duplicates are allowed.
+    // Not unique any more: sync takes no constraint away on its own; it says so.
+    d.take_notices();
     sync(
         &d,
         r#"[{"name":"contact","fields":{"email":{},"code":{"unique":"global"},"organization_id":{}}}]"#,
     );
+    let notices = d.take_notices();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.message.starts_with("[schema-drift]")
+                && n.message.contains("'uniq_contact_organization_id_email'")
+                && n.message.contains("orphaned")),
+        "{notices:?}"
+    );
+    assert_eq!(
+        add(r#"{"email":"x@a","code":"6"}"#, Some("A"))
+            .unwrap_err()
+            .code,
+        ErrorCode::UniqueViolation
+    );
+    // Said once per driver.
+    sync(
+        &d,
+        r#"[{"name":"contact","fields":{"email":{},"code":{"unique":"global"},"organization_id":{}}}]"#,
+    );
+    assert!(d.take_notices().is_empty());
+    // Dropped deliberately, duplicates go in.
+    run(d.execute(
+        "DROP INDEX uniq_contact_organization_id_email",
+        vec![],
+        None,
+    ))
+    .unwrap();
     add(r#"{"email":"x@a","code":"6"}"#, Some("A")).unwrap();
     // Unique again while duplicates exist: refused, and nothing of that sync applied.
     let err = run(d.sync_schema(&[v(
@@ -443,7 +472,7 @@ fn spec_field_kinds_round_trip_also_when_registered_without_a_sync() {
 fn autonumbers_count_per_tenant_persist_and_give_back_failed_numbers() {
     let dir = TempDir::new("autonumber");
     let schema = r#"[{"name":"ticket","fields":{"no":{"type":"autonumber","autonumberFormat":"T-{000}"},
-        "title":{"type":"text","required":true},"organization_id":{}}}]"#;
+        "title":{"type":"text","storage":{"notNull":true}},"organization_id":{}}}]"#;
     let number = |d: &Driver, tenant: &str, title: Option<&str>| {
         let json = title.map_or("{}".to_string(), |t| format!(r#"{{"title":"{t}"}}"#));
         run(d.create("ticket", rec(&json), as_tenant(tenant))).map(|rows| text(&only(rows), "no"))

@@ -22,6 +22,7 @@ use crate::config::{Contract, DriverConfig};
 use crate::conn::{Changes, Conn};
 use crate::database::Database;
 use crate::error::{Error, ErrorCode, Result};
+use crate::notice::{Notice, Notices};
 use crate::query::{Scope, TenantScope};
 use crate::rows::{FieldKinds, RowSet};
 use crate::tenancy::Tenant;
@@ -69,6 +70,10 @@ pub struct Driver {
     database: Mutex<Option<Arc<Database>>>,
     catalog: Catalog,
     stats: Mutex<SyncStats>,
+    /// What the driver reports without failing a call (see `notice.rs`).
+    notices: Notices,
+    /// Schema drift already reported: each difference is said once per driver.
+    drift_warned: Mutex<HashSet<String>>,
 }
 
 impl Driver {
@@ -78,7 +83,23 @@ impl Driver {
             config,
             database: Mutex::default(),
             stats: Mutex::default(),
+            notices: Notices::default(),
+            drift_warned: Mutex::default(),
         }
+    }
+
+    fn lock_drift_warned(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.drift_warned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The notices since the last call of this, oldest first.
+    pub fn take_notices(&self) -> Vec<Notice> {
+        self.notices.take()
+    }
+
+    /// Whether `sqliteAbsentFile: 'empty-in-memory'` opened memory for a missing file.
+    pub fn opened_empty_in_memory(&self) -> bool {
+        self.current().is_some_and(|d| d.opened_empty_in_memory())
     }
 
     pub fn config(&self) -> &DriverConfig {
@@ -94,7 +115,7 @@ impl Driver {
         if let Some(database) = self.current() {
             return Ok(database);
         }
-        let opened = Arc::new(Database::open(&self.config).await?);
+        let opened = Arc::new(Database::open(&self.config, &self.notices).await?);
         let mut slot = self.lock_database();
         // Another caller may have connected while this one was opening: keep the first.
         Ok(slot.get_or_insert(opened).clone())

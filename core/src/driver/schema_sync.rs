@@ -2,27 +2,39 @@
 //! the driver learns without DDL, and what the database holds.
 
 use super::{atomically, Driver, SyncStats};
-use crate::autonumber::CREATE_SEQUENCES_SQL;
+use crate::autonumber::ensure_sequences;
 use crate::catalog::Audit;
+use crate::config::SchemaMode;
+use crate::config::{AutoMigrate, Deployment};
 use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::{push_identifier, quote_identifier};
-use crate::schema::index::{self, Change, Key};
+use crate::notice::Level;
+use crate::schema::drift::{self, Drift, Op};
+use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
 use crate::schema::ObjectDef;
 use crate::temporal::backfill_sql;
 use crate::value::Value;
 
 impl Driver {
-    /// Creates missing tables, adds missing columns (and, for the kernel, the audit
-    /// columns) and brings the indexes in line with the definitions, all in one
-    /// transaction; then the driver knows the objects.
+    /// [`Driver::sync_schema_in`] of a development deployment.
     pub async fn sync_schema(&self, objects: &[Value]) -> Result<()> {
+        self.sync_schema_in(objects, Deployment::Development).await
+    }
+
+    /// Creates missing tables, columns (and, for the kernel, the audit columns) and
+    /// indexes, all in one transaction, and reports indexes that differ from their
+    /// definitions (see `schema::drift`); then the driver knows the objects.
+    pub async fn sync_schema_in(&self, objects: &[Value], deployment: Deployment) -> Result<()> {
+        self.schema_mutable("initObjects")?;
         let defs = parse_defs(objects)?;
         let contract = self.contract();
         let database = self.connect().await?;
         let conn = database.main();
+        let mut said = Vec::new();
         let created = atomically(&conn, async |conn: &Conn| {
+            said.clear();
             let mut created = Vec::new();
             for def in &defs {
                 let existed = table_exists(conn, &def.name).await?;
@@ -47,15 +59,22 @@ impl Driver {
                 if existed {
                     canonicalise_temporal_columns(conn, def, contract).await?;
                 }
-                self.sync_indexes(conn, def).await?;
+                self.sync_indexes(conn, def, deployment, &mut said).await?;
                 if def.fields.iter().any(|f| f.autonumber.is_some()) && contract.spec_field_types()
                 {
-                    conn.batch(CREATE_SEQUENCES_SQL).await?;
+                    ensure_sequences(conn).await?;
                 }
             }
             Ok(created)
         })
         .await?;
+        let mut warned = self.lock_drift_warned();
+        for said in said {
+            if warned.insert(said.key) {
+                self.notices.say(said.level, said.message);
+            }
+        }
+        drop(warned);
         for def in &defs {
             self.catalog.register(def, Audit::Present);
         }
@@ -70,58 +89,179 @@ impl Driver {
         Ok(())
     }
 
-    /// Creates, replaces and drops indexes so the table has the ones `def` asks for.
-    async fn sync_indexes(&self, conn: &Conn, def: &ObjectDef) -> Result<()> {
+    /// Creates the indexes `def` asks for that the table lacks (sync only adds), then
+    /// reports how the rest differ (see `schema::drift`); with `autoMigrate: 'safe'`
+    /// outside production it first applies the differences that are safe. What it has to
+    /// say goes to `said`, for the notices once the sync has committed.
+    async fn sync_indexes(
+        &self,
+        conn: &Conn,
+        def: &ObjectDef,
+        deployment: Deployment,
+        said: &mut Vec<Said>,
+    ) -> Result<()> {
         let tenant = self.catalog.tenant_field_for(def);
-        let expected = index::expected(def, &def.name, tenant.as_deref());
-        // SQLite reads an unknown "name" in CREATE INDEX as a string constant: an index
-        // on a misspelt field would index one value, and a unique one hold one row.
         let columns = table_columns(conn, &def.name).await?;
-        for spec in &expected {
-            if let Some(missing) = spec
+        let mut expected = Vec::new();
+        for spec in index::expected(def, &def.name, tenant.as_deref()) {
+            let missing = spec
                 .keys
                 .iter()
                 .filter_map(Key::column)
-                .find(|k| !columns.iter().any(|c| c == k))
-            {
-                return Err(Error::invalid(format!(
-                    "Index \"{}\" of \"{}\" names \"{missing}\", which is not a field of the \
-                     object (its columns: {}); nothing of this sync was applied",
-                    spec.name,
-                    def.name,
-                    columns.join(", ")
-                )));
-            }
-        }
-        let existing = introspect::table_indexes(conn, &def.name).await?;
-        let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-        for change in index::plan(&def.name, &expected, &existing, &fields) {
-            match change {
-                Change::Drop(name) => conn.batch(&index::drop_sql(&name)?).await?,
-                Change::Create(spec) => {
-                    let created = conn.batch(&spec.create_sql(&def.name)?).await;
-                    if let Err(err) = created {
-                        if err.code != ErrorCode::UniqueViolation {
-                            return Err(err);
-                        }
-                        // Refused rather than dropped silently: the rows must be fixed.
-                        return Err(Error::query(format!(
-                            "Cannot make {} of \"{}\" unique: rows already hold duplicate values \
-                             ({}). Remove the duplicates, then sync the schema again; nothing of \
-                             this sync was applied.",
-                            spec.fields()
-                                .iter()
-                                .map(|f| format!("\"{f}\""))
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            def.name,
-                            err.message
-                        )));
-                    }
+                .find(|k| !columns.iter().any(|c| c == k));
+            match missing {
+                None => expected.push(spec),
+                // A field without a column (a formula the engine computes) has nothing to
+                // index: skipped, and said.
+                Some(field) if def.field(field).is_some() => said.push(Said::once(
+                    Level::Warn,
+                    format!("skip:{}:{}", def.name, spec.name),
+                    format!(
+                        "[sql-driver] skipping declared index \"{}\" on \"{}\" — column(s) not \
+                         materialized: {field}",
+                        spec.name, def.name
+                    ),
+                )),
+                // SQLite reads an unknown "name" in CREATE INDEX as a string constant: an
+                // index on a misspelt field would index one value, a unique one hold one row.
+                Some(field) => {
+                    return Err(Error::invalid(format!(
+                        "Index \"{}\" of \"{}\" names \"{field}\", which is not a field of the \
+                         object (its columns: {}); nothing of this sync was applied",
+                        spec.name,
+                        def.name,
+                        columns.join(", ")
+                    )))
                 }
             }
         }
+        let existing = introspect::table_indexes(conn, &def.name).await?;
+        for spec in &expected {
+            let present = existing.iter().any(|(name, have)| {
+                *name == spec.name || have.as_ref().is_some_and(|h| h.same_keys(spec))
+            });
+            if !present {
+                create_index(conn, &def.name, spec).await?;
+            }
+        }
+
+        let existing = introspect::table_indexes(conn, &def.name).await?;
+        let mut found = drift::detect(def, &def.name, tenant.as_deref(), &columns, &existing);
+        if found.is_empty() {
+            return Ok(());
+        }
+        let blocked = self.probe_tightenings(conn, &def.name, &mut found).await?;
+        match (self.config.auto_migrate, deployment) {
+            (AutoMigrate::Safe, Deployment::Production) => said.push(Said::once(
+                Level::Warn,
+                "production:autoMigrate".to_owned(),
+                "[schema-drift] autoMigrate='safe' is ignored under NODE_ENV=production — schema \
+                 is never auto-altered in production. Run 'os migrate' deliberately."
+                    .to_owned(),
+            )),
+            (AutoMigrate::Safe, Deployment::Development) => {
+                let mut applied = false;
+                for d in found.iter().filter(|d| !blocked.contains(&d.key)) {
+                    match &d.op {
+                        Op::ReplaceUnique { legacy, .. } => {
+                            for name in legacy {
+                                conn.batch(&index::drop_sql(name)?).await?;
+                            }
+                        }
+                        Op::Recreate {
+                            want,
+                            tighten_null_safe: true,
+                        } => {
+                            conn.batch(&index::drop_sql(&want.name)?).await?;
+                            conn.batch(&want.create_sql(&def.name)?).await?;
+                        }
+                        _ => continue,
+                    }
+                    applied = true;
+                }
+                if applied {
+                    let existing = introspect::table_indexes(conn, &def.name).await?;
+                    found = drift::detect(def, &def.name, tenant.as_deref(), &columns, &existing);
+                    self.probe_tightenings(conn, &def.name, &mut found).await?;
+                }
+            }
+            (AutoMigrate::Off, _) => {}
+        }
+        for d in found {
+            let level = if blocked.contains(&d.key) {
+                Level::Error
+            } else {
+                Level::Warn
+            };
+            said.push(Said::once(
+                level,
+                d.key,
+                format!("[schema-drift] {}", d.message),
+            ));
+        }
         Ok(())
+    }
+
+    /// Runs the duplicate probe of each NULL-safe tightening in `found` and says its
+    /// verdict in the drift's message; returns the keys of the ones the rows block.
+    async fn probe_tightenings(
+        &self,
+        conn: &Conn,
+        table: &str,
+        found: &mut [Drift],
+    ) -> Result<Vec<String>> {
+        let mut blocked = Vec::new();
+        for d in found.iter_mut() {
+            let Op::Recreate {
+                want,
+                tighten_null_safe: true,
+            } = &d.op
+            else {
+                continue;
+            };
+            let groups = conn
+                .query(&drift::duplicates_sql(want, table)?, Vec::new())
+                .await?;
+            if groups.rows.is_empty() {
+                d.message.push_str(
+                    " The duplicate probe found no conflicting rows: a pure tightening, applied by \
+                     \"os migrate apply\" (and at sync under autoMigrate: 'safe' outside production).",
+                );
+                continue;
+            }
+            let report: Vec<String> = groups
+                .rows
+                .iter()
+                .take(5)
+                .map(|row| {
+                    let (count, key) = row
+                        .split_last()
+                        .map_or((None, &row[..]), |(c, k)| (Some(c), k));
+                    let key: Vec<String> = want
+                        .keys
+                        .iter()
+                        .filter_map(Key::column)
+                        .zip(key)
+                        .map(|(c, v)| format!("{c}={}", v.to_json()))
+                        .collect();
+                    format!(
+                        "({}) × {} rows",
+                        key.join(", "),
+                        count.map_or_else(String::new, |c| c.to_json())
+                    )
+                })
+                .collect();
+            d.message = format!(
+                "{table}: cannot tighten '{}' — existing rows already violate the NULL-safe unique \
+                 constraint (duplicates the old NULL-distinct index admitted, #5030): {}. The op is \
+                 BLOCKED and the existing index stays in place (ADR-0120 D4). Deduplicate the \
+                 listed rows, then sync again.",
+                want.name,
+                report.join("; ")
+            );
+            blocked.push(d.key.clone());
+        }
+        Ok(blocked)
     }
 
     /// Learns object definitions without touching the database (a boot that skips
@@ -142,11 +282,29 @@ impl Driver {
         Ok(())
     }
 
+    /// Refuses schema DDL on a database the driver does not own (`schemaMode` other than
+    /// `managed`): the one place every DDL entry point asks.
+    fn schema_mutable(&self, operation: &str) -> Result<()> {
+        let mode = self.config.schema_mode;
+        if mode == SchemaMode::Managed {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::SchemaModeViolation,
+            format!(
+                "DDL operation '{operation}' is forbidden: datasource schemaMode='{}'. \
+                 ObjectStack never mutates the schema of an external database.",
+                mode.as_str()
+            ),
+        ))
+    }
+
     pub fn sync_stats(&self) -> SyncStats {
         self.lock_stats().clone()
     }
 
     pub async fn drop_table(&self, object: &str) -> Result<()> {
+        self.schema_mutable("dropTable")?;
         let sql = format!("DROP TABLE IF EXISTS {}", quote_identifier(object)?);
         let database = self.connect().await?;
         database.main().batch(&sql).await?;
@@ -184,6 +342,44 @@ async fn canonicalise_temporal_columns(
         }
     }
     Ok(())
+}
+
+/// A notice a sync has for after it commits, said once per driver (by `key`).
+struct Said {
+    key: String,
+    level: Level,
+    message: String,
+}
+
+impl Said {
+    fn once(level: Level, key: String, message: String) -> Said {
+        Said {
+            key,
+            level,
+            message,
+        }
+    }
+}
+
+/// Creates `spec`; a unique index the rows already break is refused with the fields named,
+/// and the sync rolls back (a constraint the definition asks for is not left unenforced).
+async fn create_index(conn: &Conn, table: &str, spec: &IndexSpec) -> Result<()> {
+    let Err(err) = conn.batch(&spec.create_sql(table)?).await else {
+        return Ok(());
+    };
+    if err.code != ErrorCode::UniqueViolation {
+        return Err(err);
+    }
+    Err(Error::query(format!(
+        "Cannot make {} of \"{table}\" unique: rows already hold duplicate values ({}). Remove \
+         the duplicates, then sync the schema again; nothing of this sync was applied.",
+        spec.fields()
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        err.message
+    )))
 }
 
 fn parse_defs(objects: &[Value]) -> Result<Vec<ObjectDef>> {

@@ -7,9 +7,9 @@ use crate::autonumber::Day;
 use crate::catalog::{Audit, ObjectMeta};
 use crate::conn::{Conn, ReadBack};
 use crate::dates::now_iso;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::quote_identifier;
-use crate::query::{write, Compiled};
+use crate::query::{write, Compiled, Scope};
 use crate::record::{Batch, Record};
 use crate::record_id::record_id;
 use crate::rows::{storable_record, RowSet};
@@ -49,8 +49,8 @@ impl Driver {
             self.insert_returning(&conn, &meta, batch, &read).await?
         } else {
             let numbered = atomically(&conn, async |conn: &Conn| {
-                let batch = self.number(conn, &meta, batch, &call).await?;
-                self.insert_returning(conn, &meta, batch, &read).await
+                self.number_and_insert(conn, &meta, batch, &call, &read)
+                    .await
             });
             numbered.await?
         };
@@ -113,6 +113,64 @@ impl Driver {
         Ok(batch)
     }
 
+    /// Numbers the one row of `batch` and inserts it; when the insert collides on a
+    /// number drawn from a counter that was behind the table, the counter is moved past
+    /// the table and the row numbered and inserted once more.
+    async fn number_and_insert(
+        &self,
+        conn: &Conn,
+        meta: &ObjectMeta,
+        batch: Batch,
+        call: &Call,
+        read: &str,
+    ) -> Result<RowSet> {
+        let numbered = self.number(conn, meta, batch.clone(), call).await?;
+        match self
+            .insert_returning(conn, meta, numbered.clone(), read)
+            .await
+        {
+            Err(err)
+                if err.code == ErrorCode::UniqueViolation
+                    && self.reseed(conn, meta, &batch, numbered, call).await? =>
+            {
+                let numbered = self.number(conn, meta, batch, call).await?;
+                self.insert_returning(conn, meta, numbered, read).await
+            }
+            other => other,
+        }
+    }
+
+    /// After a unique violation: moves every counter that gave `numbered` a number the
+    /// table already holds (fields `original` left empty) past the table; whether any did.
+    async fn reseed(
+        &self,
+        conn: &Conn,
+        meta: &ObjectMeta,
+        original: &Batch,
+        numbered: Batch,
+        call: &Call,
+    ) -> Result<bool> {
+        let today = call.today.unwrap_or_else(Day::today_utc);
+        let tenant = call.tenant.as_ref().map(|t| t.id.as_str());
+        let drawn = |field: &str| {
+            original
+                .columns
+                .iter()
+                .position(|c| c == field)
+                .and_then(|i| original.rows.first()?.get(i))
+                .is_none_or(|v| !v.is_truthy())
+        };
+        let mut reseeded = false;
+        for record in numbered.into_records() {
+            for autonumber in meta.autonumbers.iter().filter(|a| drawn(&a.field)) {
+                reseeded |= autonumber
+                    .reseed_if_collided(conn, &meta.table, &record, tenant, today)
+                    .await?;
+            }
+        }
+        Ok(reseeded)
+    }
+
     /// Numbers every row's autonumber fields (inside the caller's transaction).
     async fn number(
         &self,
@@ -165,11 +223,46 @@ impl Driver {
         let target = self.conflict_target(&meta, &conflict)?;
         let conn = self.conn(call.tx).await?;
         let rows = atomically(&conn, async |conn: &Conn| {
-            let batch = if meta.autonumbers.is_empty() {
-                batch
-            } else {
-                self.number(conn, &meta, batch, &call).await?
-            };
+            let original = batch;
+            let mut reseeded = false;
+            loop {
+                let batch = if meta.autonumbers.is_empty() {
+                    original.clone()
+                } else {
+                    self.number(conn, &meta, original.clone(), &call).await?
+                };
+                let attempt = self
+                    .upsert_numbered(conn, &meta, batch.clone(), &conflict, &target, scope)
+                    .await;
+                match attempt {
+                    Err(err)
+                        if err.code == ErrorCode::UniqueViolation
+                            && !reseeded
+                            && !meta.autonumbers.is_empty()
+                            && self.reseed(conn, &meta, &original, batch, &call).await? =>
+                    {
+                        reseeded = true;
+                    }
+                    other => return other,
+                }
+            }
+        })
+        .await
+        .map_err(|e| self.refine(&meta, e, false))?;
+        Ok(rows.map_kinds(&meta.kinds))
+    }
+
+    /// The upsert statement of an already numbered `batch` (one row), and the row it leaves.
+    async fn upsert_numbered(
+        &self,
+        conn: &Conn,
+        meta: &ObjectMeta,
+        batch: Batch,
+        conflict: &[String],
+        target: &[String],
+        scope: Scope<'_>,
+    ) -> Result<RowSet> {
+        {
             let insert_only = |c: &String| {
                 *c == "id" || *c == "created_at" || meta.autonumbers.iter().any(|a| a.field == *c)
             };
@@ -179,7 +272,7 @@ impl Driver {
                 .filter(|c| !insert_only(c) && !conflict.contains(c))
                 .cloned()
                 .collect();
-            let tail = write::upsert_tail(scope, &target, &merge)?;
+            let tail = write::upsert_tail(scope, target, &merge)?;
             let sql = write::insert(&meta.table, &batch.columns, 1, &tail.sql)?;
             let mut args = batch.rows.into_iter().next().unwrap_or_default();
             let id = batch
@@ -189,17 +282,17 @@ impl Driver {
                 .and_then(|i| args.get(i).cloned())
                 .unwrap_or_default();
             args.extend(tail.args);
-            let rows = conn.query(&sql, args).await?;
+            let rows = conn
+                .query(&sql, args)
+                .await
+                .map_err(|err| unbacked_conflict(err, &meta.name, conflict, &sql))?;
             if !rows.rows.is_empty() || !merge.is_empty() {
                 return Ok(rows);
             }
             // DO NOTHING returns no row: read the existing one (in scope).
             let existing = write::select_one(&meta.table, &write::where_id(scope, id)?)?;
             conn.query(&existing.sql, existing.args).await
-        })
-        .await
-        .map_err(|e| self.refine(&meta, e, false))?;
-        Ok(rows.map_kinds(&meta.kinds))
+        }
     }
 
     /// The SQL of an upsert's conflict target: the columns, or the key parts of the
@@ -386,12 +479,12 @@ impl Driver {
                 let columns = batch.columns;
                 for row in batch.rows {
                     let one = Batch::new(columns.clone(), vec![row])?;
-                    let one = if meta.autonumbers.is_empty() {
-                        one
+                    let mut inserted = if meta.autonumbers.is_empty() {
+                        self.insert_returning(conn, &meta, one, &read).await?
                     } else {
-                        self.number(conn, &meta, one, &call).await?
+                        self.number_and_insert(conn, &meta, one, &call, &read)
+                            .await?
                     };
-                    let mut inserted = self.insert_returning(conn, &meta, one, &read).await?;
                     if out.columns.is_empty() {
                         out.columns = inserted.columns.clone();
                     }
@@ -551,4 +644,30 @@ async fn insert_chunked(conn: &Conn, table: &str, batch: Batch) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// SQLite's refusal of an `ON CONFLICT` target no unique index covers, as what it is: a
+/// request the table cannot serve (`VALIDATION_ERROR`), saying how to make it servable.
+/// The statement (placeholders only, never values) and SQLite's words stay in `cause`.
+fn unbacked_conflict(err: Error, object: &str, conflict: &[String], sql: &str) -> Error {
+    if !err
+        .message
+        .contains("ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint")
+    {
+        return err;
+    }
+    let keys: Vec<String> = conflict.iter().map(|k| format!("\"{k}\"")).collect();
+    Error::new(
+        ErrorCode::Validation,
+        format!(
+        "Cannot upsert into \"{object}\" on conflict keys ({}): no PRIMARY KEY or UNIQUE index \
+         backs them, so the merge target does not exist and the database refuses the statement. \
+         Declare the column(s) \"unique: true\" and sync the schema so the unique index is \
+         created (rows that already hold duplicates must be resolved first; this driver does \
+         not rewrite stored rows to force it), or upsert on the primary key by supplying \"id\" \
+         and omitting conflictKeys.",
+        keys.join(", ")
+    ),
+    )
+    .with_cause(format!("{} (in: {sql})", err.message))
 }

@@ -4,16 +4,11 @@
 //! A field's `unique: true` (or `'organization'`) is a unique index per tenant when the
 //! object has a tenant field: `(COALESCE(tenant, '__global__'), field)`, so rows without
 //! a tenant count as one shared tenant; `'global'` is unique across tenants. Declared
-//! `indexes` keep their fields, with the tenant in front for `unique: 'organization'`.
-//! Names follow the kernel's SQL driver (`uniq_<table>_<columns>`, `idx_<table>_<columns>`)
-//! so a database it created is recognised; any index with the same keys counts as the
-//! same index, whatever its name.
-//!
-//! Drift is migrated, not ignored: an index whose name is wanted with other keys (a field
-//! that became unique, a declared index that changed) is dropped and created again, and a
-//! unique index the driver made for a field that is no longer unique is dropped. Partial
-//! indexes (`... WHERE`) and indexes named otherwise are the application's own and are
-//! left alone.
+//! `indexes` keep their fields; `unique: 'organization'` puts the tenant in front, or makes
+//! a listed tenant column NULL-safe where it stands. Names follow the kernel's SQL driver
+//! (`uniq_<table>_<columns>`, `idx_<table>_<columns>`, shortened past 60 characters with
+//! 8 hex digits of a SHA-1) so a database it created is recognised. What sync does about
+//! indexes that differ from these is in [`super::drift`].
 
 use crate::error::Result;
 use crate::identifier::{push_identifier, quote_identifier};
@@ -49,7 +44,8 @@ impl Key {
 }
 
 impl IndexSpec {
-    fn same_keys(&self, other: &IndexSpec) -> bool {
+    /// The same index, whatever its name.
+    pub fn same_keys(&self, other: &IndexSpec) -> bool {
         self.unique == other.unique && self.keys == other.keys
     }
 
@@ -102,8 +98,16 @@ impl IndexSpec {
     }
 }
 
-/// The indexes `def` asks for on `table`, given the object's tenant field.
+/// The indexes `def` asks for on `table`, given the object's tenant field: its unique
+/// fields', then its declared ones.
 pub fn expected(def: &ObjectDef, table: &str, tenant: Option<&str>) -> Vec<IndexSpec> {
+    let mut out = of_fields(def, table, tenant);
+    out.extend(declared(def, table, tenant));
+    out
+}
+
+/// The unique indexes of `def`'s unique fields.
+pub fn of_fields(def: &ObjectDef, table: &str, tenant: Option<&str>) -> Vec<IndexSpec> {
     let mut out = Vec::new();
     for field in &def.fields {
         let per_tenant = match field.unique {
@@ -118,19 +122,38 @@ pub fn expected(def: &ObjectDef, table: &str, tenant: Option<&str>) -> Vec<Index
             unique: true,
         });
     }
+    out
+}
+
+/// The indexes `def` declares (`indexes`), in its order.
+pub fn declared(def: &ObjectDef, table: &str, tenant: Option<&str>) -> Vec<IndexSpec> {
+    let mut out = Vec::new();
     for index in &def.indexes {
-        let per_tenant = match index.unique {
-            Uniqueness::Organization => tenant.filter(|t| !index.fields.iter().any(|f| f == t)),
-            _ => None,
+        let keys = match (index.unique, tenant) {
+            // A listed tenant column becomes NULL-safe where it stands (the hand-written
+            // `(organization_id, name)` spelling); otherwise the tenant goes first.
+            (Uniqueness::Organization, Some(t)) if index.fields.iter().any(|f| f == t) => index
+                .fields
+                .iter()
+                .map(|f| {
+                    if f == t {
+                        Key::Tenant(f.clone())
+                    } else {
+                        Key::Column(f.clone())
+                    }
+                })
+                .collect(),
+            (Uniqueness::Organization, Some(t)) => keyed(Some(t), &index.fields),
+            _ => keyed(None, &index.fields),
         };
-        let keys = keyed(per_tenant, &index.fields);
         let unique = index.unique != Uniqueness::None;
         out.push(IndexSpec {
             name: index
                 .name
-                .clone()
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| index_name(table, &keys, unique)),
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map_or_else(|| index_name(table, &keys, unique), str::to_owned),
             keys,
             unique,
         });
@@ -150,10 +173,16 @@ fn keyed(tenant: Option<&str>, fields: &[String]) -> Vec<Key> {
 const MAX_NAME: usize = 60;
 
 /// `uniq_<table>_<columns>` / `idx_<table>_<columns>`; past 60 characters the head of
-/// `<prefix>_<table>` and 8 hex digits of a hash of the whole name.
+/// `<prefix>_<table>` and 8 hex digits of the SHA-1 of the whole name (the kernel's
+/// `buildIndexName`, byte for byte: a database either driver made is the other's).
 pub fn index_name(table: &str, keys: &[Key], unique: bool) -> String {
-    let prefix = if unique { "uniq" } else { "idx" };
     let columns: Vec<&str> = keys.iter().filter_map(Key::column).collect();
+    name_of(table, &columns, unique)
+}
+
+/// [`index_name`] of plain columns.
+pub fn name_of(table: &str, columns: &[&str], unique: bool) -> String {
+    let prefix = if unique { "uniq" } else { "idx" };
     let name = format!("{prefix}_{table}_{}", columns.join("_"));
     if name.len() <= MAX_NAME {
         return name;
@@ -162,8 +191,32 @@ pub fn index_name(table: &str, keys: &[Key], unique: bool) -> String {
         .chars()
         .take(MAX_NAME - 9)
         .collect();
-    let hash = crate::sha256::hex(name.as_bytes());
+    let hash = crate::sha1::hex(name.as_bytes());
     format!("{head}_{}", &hash[..8])
+}
+
+/// Whether `name` is one the driver (or the kernel's SQL driver, or knex's `col.unique()`)
+/// generates for an index of `table`: the only indexes sync may call orphaned.
+pub fn is_generated_name(table: &str, name: &str, index: &IndexSpec) -> bool {
+    for prefix in ["uniq", "idx"] {
+        if name.starts_with(&format!("{prefix}_{table}_")) {
+            return true;
+        }
+        let head: String = format!("{prefix}_{table}")
+            .chars()
+            .take(MAX_NAME - 9)
+            .collect();
+        if let Some(hash) = name
+            .strip_prefix(head.as_str())
+            .and_then(|r| r.strip_prefix('_'))
+        {
+            if hash.len() == 8 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return true;
+            }
+        }
+    }
+    index.unique
+        && matches!(index.keys.as_slice(), [Key::Column(c)] if name == format!("{table}_{c}_unique"))
 }
 
 /// An index as the database holds it: `None` for a partial index (`... WHERE`) and for
@@ -289,67 +342,6 @@ fn unquote(s: &str) -> Option<String> {
     plain.then(|| s.to_owned())
 }
 
-/// One step from the indexes a table has to the ones it should have.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    Create(IndexSpec),
-    /// Drop the index of this name (stale, or about to be created with other keys).
-    Drop(String),
-}
-
-/// The changes that give `table` the `expected` indexes, given the `existing` ones
-/// (`None` entries: indexes the driver does not manage; only their names count) and the
-/// fields of the object, whose driver-made unique indexes it may drop.
-pub fn plan(
-    table: &str,
-    expected: &[IndexSpec],
-    existing: &[(String, Option<IndexSpec>)],
-    fields: &[&str],
-) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let mut kept: Vec<&str> = Vec::new();
-    for want in expected {
-        let same_name = existing.iter().find(|(n, _)| *n == want.name);
-        match same_name {
-            Some((_, Some(have))) if have.same_keys(want) => kept.push(&want.name),
-            // An index of that name the driver cannot read: leave it be.
-            Some((_, None)) => kept.push(&want.name),
-            Some((name, Some(_))) => {
-                changes.push(Change::Drop(name.clone()));
-                changes.push(Change::Create(want.clone()));
-                kept.push(&want.name);
-            }
-            None => match existing
-                .iter()
-                .find(|(_, have)| have.as_ref().is_some_and(|h| h.same_keys(want)))
-            {
-                Some((name, _)) => kept.push(name),
-                None => changes.push(Change::Create(want.clone())),
-            },
-        }
-    }
-    for (name, have) in existing {
-        let Some(have) = have else { continue };
-        let stale = have.unique
-            && !kept.contains(&name.as_str())
-            && managed_unique_name(table, name, have)
-            && have
-                .keys
-                .iter()
-                .any(|k| k.column().is_some_and(|c| fields.contains(&c)));
-        if stale {
-            changes.push(Change::Drop(name.clone()));
-        }
-    }
-    changes
-}
-
-/// Names the driver (or the kernel's SQL driver, or knex) gives a field's unique index.
-fn managed_unique_name(table: &str, name: &str, index: &IndexSpec) -> bool {
-    name == index_name(table, &index.keys, true)
-        || matches!(index.keys.as_slice(), [Key::Column(c)] if name == format!("{table}_{c}_unique"))
-}
-
 /// `DROP INDEX IF EXISTS "name"`.
 pub fn drop_sql(name: &str) -> Result<String> {
     Ok(format!("DROP INDEX IF EXISTS {}", quote_identifier(name)?))
@@ -448,63 +440,40 @@ mod tests {
     }
 
     #[test]
-    fn plans_creations_replacements_and_drops() {
-        let unique = def(
-            r#"{"name":"task","fields":{"email":{"unique":true},"n":{}},"indexes":[{"fields":["n"],"name":"by_n","unique":true}]}"#,
-        );
-        let plain = def(
-            r#"{"name":"task","fields":{"email":{},"n":{}},"indexes":[{"fields":["n"],"name":"by_n"}]}"#,
-        );
-        let have = |d: &ObjectDef| -> Vec<(String, Option<IndexSpec>)> {
-            expected(d, "task", None)
-                .into_iter()
-                .map(|s| (s.name.clone(), Some(s)))
-                .collect()
-        };
-        let fields = ["email", "n"];
-        // Nothing yet: create both.
+    fn a_listed_tenant_column_is_made_null_safe_where_it_stands() {
+        let d = def(r#"{"name":"team","fields":{"organization_id":{},"name":{}},
+               "indexes":[{"fields":["organization_id","name"],"unique":"organization"}]}"#);
         assert_eq!(
-            plan("task", &expected(&unique, "task", None), &[], &fields).len(),
-            2
-        );
-        // Up to date: nothing.
-        assert!(plan(
-            "task",
-            &expected(&unique, "task", None),
-            &have(&unique),
-            &fields
-        )
-        .is_empty());
-        // The field became unique and the named index too: create one, replace the other.
-        let changes = plan(
-            "task",
-            &expected(&unique, "task", None),
-            &have(&plain),
-            &fields,
-        );
-        assert_eq!(
-            changes,
+            sql(&expected(&d, "team", Some("organization_id"))),
             [
-                Change::Create(expected(&unique, "task", None)[0].clone()),
-                Change::Drop("by_n".into()),
-                Change::Create(expected(&unique, "task", None)[1].clone()),
+                "CREATE UNIQUE INDEX \"uniq_team_organization_id_name\" ON \"task\" \
+              (COALESCE(\"organization_id\", '__global__'), \"name\")"
             ]
         );
-        // No longer unique: the driver's unique index goes, the renamed one is replaced.
-        let changes = plan(
-            "task",
-            &expected(&plain, "task", None),
-            &have(&unique),
-            &fields,
+    }
+
+    #[test]
+    fn long_names_end_in_the_kernels_sha1_digits() {
+        let keys =
+            ["organization_id", "user_id", "topic", "channel"].map(|c| Key::Column(c.to_owned()));
+        assert_eq!(
+            index_name("sys_notification_preference", &keys, true),
+            "uniq_sys_notification_preference_a22d7d27"
         );
-        assert!(
-            changes.contains(&Change::Drop("uniq_task_email".into())),
-            "{changes:?}"
-        );
-        // The same keys under another name count as present; foreign and partial stay.
-        let mut other = have(&unique);
-        other[0].0 = "legacy_email".into();
-        other.push(("uniq_task_x".into(), None));
-        assert!(plan("task", &expected(&unique, "task", None), &other, &fields).is_empty());
+        let spec = IndexSpec {
+            name: String::new(),
+            keys: keys.to_vec(),
+            unique: true,
+        };
+        assert!(is_generated_name(
+            "sys_notification_preference",
+            "uniq_sys_notification_preference_a22d7d27",
+            &spec
+        ));
+        assert!(!is_generated_name(
+            "sys_notification_preference",
+            "by_topic",
+            &spec
+        ));
     }
 }

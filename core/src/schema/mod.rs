@@ -2,6 +2,7 @@
 //! TABLE` and `ADD COLUMN` statements for it, its indexes ([`index`]) and what the
 //! database holds ([`introspect`]).
 
+pub mod drift;
 pub mod index;
 pub mod introspect;
 
@@ -22,6 +23,8 @@ pub struct FieldDef {
     pub name: String,
     pub field_type: String,
     pub required: bool,
+    /// `storage: { notNull: true }`: the column itself refuses NULL, whatever the contract.
+    pub storage_not_null: bool,
     pub default: Option<Value>,
     /// A list of values (`multiple: true`), stored as JSON whatever the type.
     pub multiple: bool,
@@ -108,7 +111,10 @@ impl ObjectDef {
                         )))
                     }
                 };
-                let autonumber = field_type.eq_ignore_ascii_case("autonumber").then(|| {
+                // The spec spells it `autonumber`; older definitions `auto_number`.
+                let autonumber = (field_type.eq_ignore_ascii_case("autonumber")
+                    || field_type.eq_ignore_ascii_case("auto_number"))
+                .then(|| {
                     ["autonumberFormat", "format"]
                         .iter()
                         .find_map(|k| def.get(k).and_then(Value::as_str))
@@ -119,6 +125,10 @@ impl ObjectDef {
                 fields.push(FieldDef {
                     name: field.clone(),
                     required: def.get("required").is_some_and(Value::is_truthy),
+                    storage_not_null: def
+                        .get("storage")
+                        .and_then(|s| s.get("notNull"))
+                        .is_some_and(|v| matches!(v, Value::Bool(true))),
                     default: def.get("defaultValue").cloned(),
                     multiple: def.get("multiple").is_some_and(Value::is_truthy),
                     unique,
@@ -263,13 +273,20 @@ impl FieldDef {
             && self.field_type.eq_ignore_ascii_case("formula"))
     }
 
+    /// Whether the column is `NOT NULL`: `storage.notNull`, or (4.2.2) `required`. The
+    /// kernel keeps `required` a write rule its engine checks: a column made NOT NULL for
+    /// it would turn tightening a field into a table rebuild.
+    pub fn not_null(&self, contract: Contract) -> bool {
+        self.storage_not_null || (self.required && contract.required_is_not_null())
+    }
+
     fn column_sql(&self, allow_not_null: bool, contract: Contract) -> Result<String> {
         let mut sql = format!(
             "{} {}",
             quote_identifier(&self.name)?,
             column_type(&self.field_type, self.multiple, contract)
         );
-        if self.required && allow_not_null {
+        if self.not_null(contract) && allow_not_null {
             sql.push_str(" NOT NULL");
         }
         match self.column_default(contract) {
