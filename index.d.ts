@@ -419,14 +419,11 @@ export declare class TursoDriver {
     options?: DriverOptions,
   ): Promise<DataRecord[]>;
   /**
-   * How `find(objectName, query)` would run: the rows of SQLite's EXPLAIN QUERY PLAN (4.2.2
-   * API), or under `contract: 'objectstack'` the kernel's `analyzeQuery` shape.
+   * How `find(objectName, query)` would run: the rows of SQLite's EXPLAIN QUERY PLAN. Under
+   * `contract: 'objectstack'` it answers as the kernel's SqlDriver does, with
+   * `analyzeQuery`'s {@link QueryAnalysis}.
    */
-  explain(
-    objectName: string,
-    query: FindQuery,
-    options?: DriverOptions,
-  ): Promise<DataRecord[] | QueryAnalysis>;
+  explain(objectName: string, query: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
   /** The statement `find` would run for `query`, its arguments, and SQLite's plan for it. */
   analyzeQuery(objectName: string, query: FindQuery, options?: DriverOptions): Promise<QueryAnalysis>;
   /** A find whose rows also carry ranking window functions, each under its `alias`. */

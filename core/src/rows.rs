@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::Contract;
 use crate::fast_hash::FastMap;
-use crate::temporal::Temporal;
+use crate::temporal::{clock_of_instant, Temporal};
 use crate::types::{field_kind, FieldKind};
 use crate::value::Value;
 
@@ -209,7 +209,11 @@ pub fn write_cell(value: Value, kind: Kind) -> Value {
         (Kind::Json, Value::Text(text)) => Value::Text(text),
         (Kind::Json | Kind::JsonStrict, v) => Value::Text(v.to_json()),
         (Kind::Boolean, v) => Value::Integer(i64::from(v.is_truthy())),
-        (Kind::Time, Value::Text(text)) => Value::Text(time_of_day(&text).unwrap_or(text)),
+        // A JS `Date` (ISO text by now) becomes its UTC time of day; other text stays.
+        (Kind::Time, Value::Text(text)) => match clock_of_instant(&text) {
+            Some(clock) => Value::Text(clock.to_owned()),
+            None => Value::Text(text),
+        },
         (Kind::Temporal(t), v) => t.canonical(&v).unwrap_or(v),
         (Kind::Time | Kind::Plain | Kind::Number, v) => v,
     }
@@ -233,30 +237,6 @@ fn number_from_text(text: &str) -> Option<Value> {
         .ok()
         .filter(|f| f.is_finite())
         .map(Value::Real)
-}
-
-/// The UTC time of day of an ISO datetime as a JS `Date` prints it
-/// (`1970-01-01T09:00:00.000Z` -> `09:00:00`, `...T14:30:00.500Z` -> `14:30:00.500`).
-fn time_of_day(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    let shaped = b.len() == 24
-        && b[10] == b'T'
-        && b[13] == b':'
-        && b[16] == b':'
-        && b[19] == b'.'
-        && b[23] == b'Z'
-        && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22]
-            .iter()
-            .all(|&i| b[i].is_ascii_digit());
-    if !shaped {
-        return None;
-    }
-    let millis = &text[20..23];
-    Some(if millis == "000" {
-        text[11..19].to_owned()
-    } else {
-        text[11..23].to_owned()
-    })
 }
 
 /// `mapRow` for records that are already objects (the exported helper).
@@ -404,8 +384,11 @@ mod tests {
         );
         assert_eq!(out[0].1, Value::from("\"123\""));
         assert_eq!(out[1].1, Value::from("14:30:00.500"));
-        assert_eq!(time_of_day("1970-01-01T09:00:00.000Z").unwrap(), "09:00:00");
-        assert!(time_of_day("09:00").is_none());
+        assert_eq!(
+            clock_of_instant("1970-01-01T09:00:00.000Z").unwrap(),
+            "09:00:00"
+        );
+        assert!(clock_of_instant("09:00").is_none());
     }
 
     #[test]

@@ -109,12 +109,18 @@ pub fn time_of_day(value: &Value) -> Option<Value> {
             _ => return None,
         },
     };
-    if !is_canonical_instant(&instant) {
+    let clock = clock_of_instant(&instant)?;
+    (!matches!(value, Value::Text(t) if t == clock)).then(|| Value::Text(clock.to_owned()))
+}
+
+/// The UTC wall clock of a canonical instant as a time field stores it
+/// (`...T14:30:00.500Z` -> `14:30:00.500`, `...T09:00:00.000Z` -> `09:00:00`).
+pub fn clock_of_instant(iso: &str) -> Option<&str> {
+    if !is_canonical_instant(iso) {
         return None;
     }
-    let clock = &instant[11..23];
-    let clock = clock.strip_suffix(".000").unwrap_or(clock);
-    (!matches!(value, Value::Text(t) if t == clock)).then(|| Value::Text(clock.to_owned()))
+    let clock = &iso[11..23];
+    Some(clock.strip_suffix(".000").unwrap_or(clock))
 }
 
 /// A zone-less `YYYY-MM-DD[ T]HH:MM:SS[.f...]` read as UTC, as the kernel repairs its audit
