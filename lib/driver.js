@@ -54,9 +54,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Where the driver's diagnostics go unless `config.logger` or a later `driver.logger =`
  * names another sink (`{ warn(message) }`): the full text of refusals whose details were
- * withheld from the caller (see lib/provenance.js).
+ * withheld from the caller (see lib/provenance.js), and DATABASE_ERRORs. One per driver,
+ * so a test can spy on it.
  */
-const CONSOLE_LOGGER = Object.freeze({ warn: (message) => console.warn(message) });
+const consoleLogger = () => ({ warn: (message) => console.warn(message) });
 const same = (value) => value;
 
 /** A transaction handle: pass it back as `options.transaction`. */
@@ -177,7 +178,7 @@ class TursoDriver {
       refuseUnservable(config);
       // Functions stay in JS: the periodic sync's error callback and the logger are called from here.
       const { client: _client, onSyncError, logger, ...rest } = isPlainObject(config) ? config : {};
-      this.logger = logger ?? CONSOLE_LOGGER;
+      this.logger = logger ?? consoleLogger();
       if (onSyncError !== undefined && typeof onSyncError !== 'function') {
         throw makeError(
           'CONFIG_ERROR',

@@ -52,6 +52,9 @@ pub struct Error {
     /// read-scope rule the engine merged in): that text and where its subtree sits.
     /// `message` is then the text that names nothing.
     pub withheld: Option<Box<Withheld>>,
+    /// For a statement SQLite refused (`Query`): its text, with `?` for every value, for
+    /// the operator's log. Never part of `message`.
+    pub statement: Option<Box<str>>,
 }
 
 /// The withheld half of a filter refusal (the kernel contract, see
@@ -84,6 +87,7 @@ impl Error {
             code,
             message: message.into(),
             withheld: None,
+            statement: None,
         }
     }
 
@@ -104,6 +108,7 @@ impl Error {
                 detail: detail.into(),
                 subtree,
             })),
+            statement: None,
         }
     }
 
@@ -125,6 +130,14 @@ impl Error {
 
     pub fn driver(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Driver, message)
+    }
+
+    /// A statement failure, with the statement it is about (see [`Error::statement`]).
+    pub fn in_statement(mut self, sql: &str) -> Self {
+        if self.code == ErrorCode::Query && self.statement.is_none() {
+            self.statement = Some(sql.into());
+        }
+        self
     }
 
     /// This error, as the refusal of a filter.
