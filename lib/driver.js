@@ -160,9 +160,10 @@ function journalModeFromEnv(config, notices) {
 /**
  * Where the driver's warnings and diagnostics go unless `config.logger` or a later
  * `driver.logger =` names another sink: the console. Among them the full text of refusals
- * whose details were withheld from the caller (see lib/provenance.js).
+ * whose details were withheld from the caller (see lib/provenance.js), and DATABASE_ERRORs.
+ * One per driver, so a test can spy on it.
  */
-const CONSOLE_LOGGER = Object.freeze({
+const consoleLogger = () => ({
   warn: (message, meta) => console.warn(message, meta ?? ''),
   error: (message, meta) => console.error(message, meta ?? ''),
 });
@@ -208,7 +209,7 @@ class TursoDriver {
    * a journal mode the filesystem refused, a write without a tenant on a walled deployment.
    * `{ warn(message, meta?), error?(message, meta?) }`; the `logger` option, else the console.
    */
-  logger = CONSOLE_LOGGER;
+  logger = consoleLogger();
 
   constructor(config) {
     this.name = 'TursoDriver';
@@ -332,7 +333,7 @@ class TursoDriver {
   #report() {
     const notices = [...this.#pending.splice(0), ...this.#native.takeNotices()];
     for (const { level, message } of notices) {
-      const log = this.logger ?? CONSOLE_LOGGER;
+      const log = this.logger ?? consoleLogger();
       try {
         if (level === 'error' && typeof log.error === 'function') log.error(message);
         else log.warn(message);

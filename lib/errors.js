@@ -123,11 +123,17 @@ function toObjectQLError(err, { kernel = false, filter, log } = {}) {
   if (err instanceof ObjectQLError) return err;
   let message = err && typeof err.message === 'string' ? err.message : String(err);
   const code = err && err.code;
-  if (code === 'INVALID_FILTER' && message.includes('\0')) message = resolveWithheld(message, filter, log);
+  // Parts after a NUL are for this layer only (src/error.rs): a withheld refusal's full
+  // text, or the statement SQLite refused.
+  let statement;
+  if (message.includes('\0')) {
+    if (code === 'INVALID_FILTER') message = resolveWithheld(message, filter, log);
+    else [message, statement] = message.split('\0');
+  }
   const mapped = CODES[kernel ? 'objectstack' : 'objectql'][code];
   if (code === 'EXTERNAL_SCHEMA_MODE_VIOLATION' && SchemaModeViolation)
     return new SchemaModeViolation(message);
-  if (mapped && mapped[0] === 'DATABASE_ERROR') return databaseError(err, message, log);
+  if (mapped && mapped[0] === 'DATABASE_ERROR') return databaseError(err, message, statement, log);
   if (mapped) return withCause(makeError(mapped[0], message, undefined, mapped[1]), err);
   if (OBJECTQL_CODES.has(code)) return makeError(code, message);
   if (code === BUSY) return makeError('DRIVER_ERROR', message);
@@ -143,12 +149,15 @@ function toObjectQLError(err, { kernel = false, filter, log } = {}) {
  * The kernel's envelope for a statement the database refused (500): SQLite's message,
  * the native error kept as a non-enumerable `cause` (so readers that follow causes, such
  * as the kernel's missing-table check, see the original, and serialising the error does
- * not carry it), and a line for the operator's log.
+ * not carry it), and a line for the operator's log with the statement (its values are
+ * parameters, never in the text).
  */
-function databaseError(native, message, log) {
+function databaseError(native, message, statement, log) {
   const err = makeError('DATABASE_ERROR', message, undefined, 500);
+  if (native && typeof native === 'object') native.message = message;
   Object.defineProperty(err, 'cause', { value: native, writable: true, configurable: true });
-  log?.(`DATABASE_ERROR: the database refused a statement: ${message}`);
+  const sql = statement === undefined ? '' : ` (statement: ${statement})`;
+  log?.(`DATABASE_ERROR: the database refused a statement: ${message}${sql}`);
   return err;
 }
 

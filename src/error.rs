@@ -6,9 +6,10 @@ use driver_core::Error;
 /// A JS error whose `code` is one of `driver_core::ErrorCode::as_str`.
 pub type Coded = napi::Error<&'static str>;
 
-/// Separates the parts of a withheld filter refusal in the native error's message:
-/// `shown NUL detail NUL steps`, `steps` being the subtree's positions joined by `.`
-/// (see `driver_core::error::Withheld`). A NUL cannot occur in either text: field
+/// Separates the parts of a native error's message that only `lib/errors.js` reads: a
+/// withheld filter refusal is `shown NUL detail NUL steps`, `steps` being the subtree's
+/// positions joined by `.` (see `driver_core::error::Withheld`); a statement failure is
+/// `message NUL statement`. A NUL cannot occur in either text: field
 /// names and comparands holding one are refused before any refusal could quote them,
 /// and previews of values are JSON, which escapes it. Only `lib/errors.js` reads this
 /// form; no caller ever sees it.
@@ -16,7 +17,11 @@ pub const WITHHELD_SEPARATOR: char = '\0';
 
 pub fn coded(err: Error) -> Coded {
     let message = match err.withheld {
-        None => err.message,
+        // The statement is for the log: `lib/errors.js` takes it off (`message NUL sql`).
+        None => match err.statement {
+            Some(sql) => format!("{}{WITHHELD_SEPARATOR}{sql}", err.message),
+            None => err.message,
+        },
         Some(withheld) => {
             let steps: Vec<String> = withheld.subtree.iter().map(u32::to_string).collect();
             let sep = WITHHELD_SEPARATOR;

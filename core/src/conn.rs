@@ -236,12 +236,14 @@ impl Conn {
 
     /// Runs a statement that returns rows (also `... RETURNING`), through the cache.
     pub async fn query(&self, sql: &str, args: Vec<Value>) -> Result<RowSet> {
-        self.prepare(sql).await?.query(args).await
+        let result = async { self.prepare(sql).await?.query(args).await }.await;
+        result.map_err(|err| err.in_statement(sql))
     }
 
     /// Runs a statement for its effect, through the cache.
     pub async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<Changes> {
-        self.prepare(sql).await?.execute(args).await
+        let result = async { self.prepare(sql).await?.execute(args).await }.await;
+        result.map_err(|err| err.in_statement(sql))
     }
 
     /// The cached statement for `sql` (prepared now if it is not cached); it goes back to

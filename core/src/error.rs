@@ -71,6 +71,9 @@ pub struct Error {
     /// What the database itself said, when the message is the driver's reading of it:
     /// kept for whoever debugs (the JS error's `cause`), apart from the caller-facing text.
     pub cause: Option<String>,
+    /// For a statement SQLite refused (`Query`): its text, with `?` for every value, for
+    /// the operator's log. Never part of `message`.
+    pub statement: Option<Box<str>>,
 }
 
 /// The withheld half of a filter refusal (the kernel contract, see
@@ -104,6 +107,7 @@ impl Error {
             message: message.into(),
             withheld: None,
             cause: None,
+            statement: None,
         }
     }
 
@@ -125,6 +129,7 @@ impl Error {
                 subtree,
             })),
             cause: None,
+            statement: None,
         }
     }
 
@@ -152,6 +157,14 @@ impl Error {
 
     pub fn driver(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Driver, message)
+    }
+
+    /// A statement failure, with the statement it is about (see [`Error::statement`]).
+    pub fn in_statement(mut self, sql: &str) -> Self {
+        if self.code == ErrorCode::Query && self.statement.is_none() {
+            self.statement = Some(sql.into());
+        }
+        self
     }
 
     /// This error, as the refusal of a filter.
