@@ -83,6 +83,19 @@ const KERNEL_SUPPORTS = Object.freeze({
   queryDateGranularity: Object.freeze({ day: true, week: true, month: true, quarter: true, year: true }),
 });
 
+/**
+ * The 4.2.2 spellings of a query (`filters`, `sort`, `skip`, `top`, ...), which the kernel's
+ * QueryAST does not have: its driver ignores them, so a query that says both means `where`.
+ */
+const LEGACY_QUERY_KEYS = ['filters', 'filter', 'sort', 'skip', 'top', 'pageSize'];
+
+function withoutLegacyKeys(query) {
+  if (!isPlainObject(query) || !LEGACY_QUERY_KEYS.some((key) => key in query)) return query;
+  const out = { ...query };
+  for (const key of LEGACY_QUERY_KEYS) delete out[key];
+  return out;
+}
+
 /** The kernel picks its SQL dialect from `config.client`; this is knex's SQLite name. */
 const SQLITE_CLIENT = 'better-sqlite3';
 
@@ -101,6 +114,8 @@ const CONTRACTS = Object.freeze({
     supports: SUPPORTS,
     /** count/updateMany/deleteMany take the filter itself. */
     filterOf: (arg) => arg,
+    /** find/findOne/explain read every 4.2.2 spelling of a query. */
+    queryOf: same,
     /** Objects and arrays cross as JSON text; a string in a JSON field is JSON already. */
     valuesAsIs: false,
     updateMissing: (id, data) => ({ id, ...data }),
@@ -116,7 +131,10 @@ const CONTRACTS = Object.freeze({
   objectstack: Object.freeze({
     supports: KERNEL_SUPPORTS,
     /** The kernel sends a query (`{ object, where }`). */
-    filterOf: (arg) => (isPlainObject(arg) && ('where' in arg || 'object' in arg) ? arg.where : arg),
+    filterOf: (arg) =>
+      isPlainObject(arg) && ('where' in arg || 'object' in arg || 'filters' in arg) ? arg.where : arg,
+    /** The QueryAST: `where`, `orderBy`, `limit`, `offset`; the 4.2.2 spellings mean nothing. */
+    queryOf: withoutLegacyKeys,
     valuesAsIs: true,
     updateMissing: () => null,
     deleted: (deleted) => deleted,
@@ -615,7 +633,11 @@ class TursoDriver {
   // --- reads ----------------------------------------------------------------------------
 
   find(objectName, query, options) {
-    return this.#runIn(options, (opts) => this.#native.find(objectName, query, opts), toRows);
+    return this.#runIn(
+      options,
+      (opts) => this.#native.find(objectName, this.#contract.queryOf(query), opts),
+      toRows,
+    );
   }
 
   /** By id (`findOne(object, id, query?, options?)`) or by query (`findOne(object, query, options?)`). */
@@ -623,7 +645,7 @@ class TursoDriver {
     return this.#guard(() =>
       this.#runIn(
         isPlainObject(id) && options === undefined ? query : options,
-        (opts) => this.#native.findOne(objectName, id, opts),
+        (opts) => this.#native.findOne(objectName, isPlainObject(id) ? this.#contract.queryOf(id) : id, opts),
         toRow,
       ),
     );
@@ -644,7 +666,11 @@ class TursoDriver {
   }
 
   explain(objectName, query, options) {
-    return this.#runIn(options, (opts) => this.#native.explain(objectName, query, opts), toRows);
+    return this.#runIn(
+      options,
+      (opts) => this.#native.explain(objectName, this.#contract.queryOf(query), opts),
+      toRows,
+    );
   }
 
   // --- writes ---------------------------------------------------------------------------
