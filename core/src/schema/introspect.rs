@@ -38,6 +38,19 @@ pub async fn table_columns(conn: &Conn, table: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Each column of a table, and whether it is `NOT NULL`.
+pub async fn column_nullability(conn: &Conn, table: &str) -> Result<Vec<(String, bool)>> {
+    let info = conn.query(TABLE_INFO_SQL, vec![Value::from(table)]).await?;
+    Ok(info
+        .rows
+        .into_iter()
+        .filter_map(|r| {
+            let name = r.first()?.as_str()?.to_owned();
+            Some((name, r.get(2)?.as_i64() == Some(1)))
+        })
+        .collect())
+}
+
 /// The indexes of a table with their keys (`None`: one the driver does not read, such as
 /// a partial index); SQLite's automatic indexes are left out.
 pub async fn table_indexes(conn: &Conn, table: &str) -> Result<Vec<(String, Option<IndexSpec>)>> {
