@@ -59,12 +59,6 @@ impl Contract {
         self == Contract::ObjectQl
     }
 
-    /// `defaultValue` may be one of the spec's runtime tokens (`NOW()`, `current_user`),
-    /// which are not literals to store.
-    pub fn runtime_default_tokens(self) -> bool {
-        self == Contract::ObjectStack
-    }
-
     /// The field types of the ObjectStack spec (numeric `rating`, JSON `location`, ...)
     /// on top of the 4.2.2 ones.
     pub fn spec_field_types(self) -> bool {

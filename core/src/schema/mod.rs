@@ -201,22 +201,13 @@ impl ObjectDef {
     }
 
     pub fn add_column_sql(&self, field: &FieldDef, contract: Contract) -> Result<String> {
-        // SQLite can add a NOT NULL column only with a constant default for the existing
-        // rows, and no column at all with an expression default (`NOW()`'s): such a column
-        // is added without it (the engine fills `NOW()` on the writes it makes).
-        let default = field
-            .column_default(contract)
-            .filter(|d| !d.starts_with('('));
-        let mut sql = format!(
+        // SQLite can add a NOT NULL column only with a default for the existing rows.
+        let not_null = field.default.is_some();
+        Ok(format!(
             "ALTER TABLE {} ADD COLUMN {}",
             quote_identifier(&self.name)?,
-            field.column_sql_with(default.is_some(), None, contract)?
-        );
-        if let Some(default) = default {
-            sql.push_str(" DEFAULT ");
-            sql.push_str(&default);
-        }
-        Ok(sql)
+            field.column_sql(not_null, contract)?
+        ))
     }
 
     /// The field named `name`.
@@ -279,36 +270,7 @@ impl FieldDef {
         self.storage_not_null || (self.required && contract.required_is_not_null())
     }
 
-    /// The column's `DEFAULT` as SQL, if it has one. Under the kernel contract the spec's
-    /// runtime tokens are no literals: `NOW()` is the current instant (date, time of day or
-    /// ISO date-time, UTC, by the field's type) and `current_user` has no database
-    /// counterpart (the engine fills it from the request), so no default at all.
-    pub fn column_default(&self, contract: Contract) -> Option<String> {
-        let default = self.default.as_ref()?;
-        if contract.runtime_default_tokens() {
-            if let Value::Text(token) = default {
-                let token = token.trim();
-                if token.eq_ignore_ascii_case("now()") {
-                    return Some(now_default(&self.field_type).to_owned());
-                }
-                if token == "current_user" {
-                    return None;
-                }
-            }
-        }
-        Some(default_literal(default, &self.field_type))
-    }
-
     fn column_sql(&self, allow_not_null: bool, contract: Contract) -> Result<String> {
-        self.column_sql_with(allow_not_null, self.column_default(contract), contract)
-    }
-
-    fn column_sql_with(
-        &self,
-        allow_not_null: bool,
-        default: Option<String>,
-        contract: Contract,
-    ) -> Result<String> {
         let mut sql = format!(
             "{} {}",
             quote_identifier(&self.name)?,
@@ -317,24 +279,11 @@ impl FieldDef {
         if self.not_null(contract) && allow_not_null {
             sql.push_str(" NOT NULL");
         }
-        if let Some(default) = default {
+        if let Some(default) = &self.default {
             sql.push_str(" DEFAULT ");
-            sql.push_str(&default);
+            sql.push_str(&default_literal(default, &self.field_type));
         }
         Ok(sql)
-    }
-}
-
-/// `NOW()` as a column default: today (`date`), the UTC time of day without a `.000` that
-/// would not compare equal to the canonical `HH:MM:SS` (`time`), else the ISO instant.
-fn now_default(field_type: &str) -> &'static str {
-    match field_type.to_ascii_lowercase().as_str() {
-        "date" => "(strftime('%Y-%m-%d', 'now'))",
-        "time" => {
-            "(CASE WHEN strftime('%H:%M:%f', 'now') LIKE '%.000' THEN strftime('%H:%M:%S', 'now') \
-             ELSE strftime('%H:%M:%f', 'now') END)"
-        }
-        _ => "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
     }
 }
 
@@ -411,40 +360,6 @@ mod tests {
             "CREATE TABLE IF NOT EXISTS \"t\" (\"id\" TEXT PRIMARY KEY, \"where\" TEXT, \
              \"stars\" TEXT, \"n\" INTEGER, \"pic\" BLOB, \"updated_at\" TEXT, \"total\" TEXT)"
         );
-    }
-
-    #[test]
-    fn the_kernels_runtime_tokens_are_no_literal_defaults() {
-        let def = object(
-            r#"{"name":"t","fields":{"owner":{"type":"user","defaultValue":"current_user"},
-               "seen":{"type":"datetime","defaultValue":"NOW()"},"on":{"type":"date","defaultValue":"now()"},
-               "status":{"defaultValue":"open"}}}"#,
-        );
-        let sql = def.create_table_sql(Contract::ObjectStack).unwrap();
-        assert!(
-            !sql.contains("current_user") && !sql.contains("NOW()"),
-            "{sql}"
-        );
-        assert!(
-            sql.contains("\"seen\" TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"),
-            "{sql}"
-        );
-        assert!(
-            sql.contains("\"on\" TEXT DEFAULT (strftime('%Y-%m-%d', 'now'))"),
-            "{sql}"
-        );
-        assert!(sql.contains("\"status\" TEXT DEFAULT 'open'"), "{sql}");
-        // SQLite adds no column with an expression default: added without it.
-        let seen = def.field("seen").unwrap();
-        assert_eq!(
-            def.add_column_sql(seen, Contract::ObjectStack).unwrap(),
-            "ALTER TABLE \"t\" ADD COLUMN \"seen\" TEXT"
-        );
-        // The 4.2.2 API stores what it is given.
-        assert!(def
-            .create_table_sql(Contract::ObjectQl)
-            .unwrap()
-            .contains("DEFAULT 'current_user'"));
     }
 
     #[test]
