@@ -246,7 +246,7 @@ describe.each(kernelNodes())('given a kernel app ($label)', ({ path: node }) => 
     expect(await outcome(a().insert('contact', { email: 'x@a', code: '3' }))).toBe('DUPLICATE_RECORD/409');
     await k.close();
     // Sync only adds: the constraint stays until it is dropped deliberately (and is reported
-    // as schema drift, see core/tests/index_drift.rs).
+    // as schema drift, see core/tests/schema_drift.rs).
     k = await start({ objects: [plain], url });
     expect(await outcome(a().insert('contact', { email: 'x@a', code: '4' }))).toBe('DUPLICATE_RECORD/409');
   });

@@ -27,6 +27,29 @@ describe("given a driver serving the ObjectStack kernel (contract: 'objectstack'
     expect(tables.note.columns.map((c) => c.name)).toEqual(['id', 'created_at', 'updated_at', 'body']);
   });
 
+  it("should read only the QueryAST's keys: the 4.2.2 filters, sort, skip and top mean nothing", async () => {
+    await d.bulkCreate('task', [
+      { title: 'a', n: 1 },
+      { title: 'b', n: 2 },
+      { title: 'c', n: 3 },
+    ]);
+    const titles = (rows: Array<Record<string, unknown>>) => rows.map((r) => r.title);
+    expect(await d.find('task', { filters: { n: 1 }, skip: 1, top: 1 })).toHaveLength(3);
+    expect(titles(await d.find('task', { where: { n: { $gt: 1 } }, filters: { n: 1 } }))).toEqual(['b', 'c']);
+    expect(
+      titles(await d.find('task', { orderBy: [{ field: 'n', order: 'desc' }], sort: [['n', 'asc']] })),
+    ).toEqual(['c', 'b', 'a']);
+    expect(await d.count('task', { filters: { n: 1 } } as never)).toBe(3);
+    // The 4.2.2 API keeps its spellings.
+    const legacy = sandbox.driver({ url: sandbox.fileUrl('legacy.db') });
+    await legacy.init([TASK]);
+    await legacy.bulkCreate('task', [
+      { title: 'a', n: 1 },
+      { title: 'b', n: 2 },
+    ]);
+    expect(await legacy.find('task', { filters: { n: 1 } })).toHaveLength(1);
+  });
+
   it('should answer in the kernel shapes', async () => {
     const rows = (await d.bulkCreate('task', [
       { title: 'a', n: 1, done: true },

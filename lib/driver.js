@@ -10,6 +10,7 @@ const { isNativeError } = require('util').types;
 const { NativeDriver } = require('../native.js');
 const { ObjectQLError, makeError, toObjectQLError, isBusy } = require('./errors.js');
 const { encodeRecord, encodeRecords } = require('./records.js');
+const { TenantAudit } = require('./tenant-audit.js');
 const { toRow, toRows } = require('./rows.js');
 const { version } = require('../package.json');
 
@@ -109,18 +110,22 @@ const CONTRACTS = Object.freeze({
     deletedMany: (n) => ({ affected: n, deletedCount: n }),
     /** bulkCreate and bulkUpdate answer with counts. */
     returnsRows: false,
+    /** The kernel's `[tenant-audit]` of tenantless writes (its deployments have a posture). */
+    auditsTenants: false,
     executeResult: (result) => result,
   }),
   objectstack: Object.freeze({
     supports: KERNEL_SUPPORTS,
     /** The kernel sends a query (`{ object, where }`). */
-    filterOf: (arg) => (isPlainObject(arg) && ('where' in arg || 'object' in arg) ? arg.where : arg),
+    filterOf: (arg) =>
+      isPlainObject(arg) && ('where' in arg || 'object' in arg || 'filters' in arg) ? arg.where : arg,
     valuesAsIs: true,
     updateMissing: () => null,
     deleted: (deleted) => deleted,
     updatedMany: (n) => n,
     deletedMany: (n) => n,
     returnsRows: true,
+    auditsTenants: true,
     /** What knex's raw() answers: the rows of a query, `{ changes, lastInsertRowid }` else. */
     executeResult: (result) =>
       result.columns.length > 0
@@ -203,6 +208,7 @@ class TursoDriver {
   #config;
   /** Notices raised in JS before the native driver could (the environment's journal mode). */
   #pending = [];
+  #tenantAudit = new TenantAudit();
 
   /**
    * Where the driver reports what does not fail a call: schema drift left for a migration,
@@ -327,6 +333,22 @@ class TursoDriver {
   /** Whether `sqliteAbsentFile: 'empty-in-memory'` found no file and opened an empty memory database. */
   get sqliteOpenedEmptyInMemory() {
     return this.#native.openedEmptyInMemory;
+  }
+
+  /** The `[tenant-audit]` warning of a tenantless write, where the contract has it. */
+  #audit(objectName, op, options) {
+    if (!this.#contract.auditsTenants) return;
+    try {
+      this.#tenantAudit.check(
+        objectName,
+        op,
+        options,
+        (object) => this.#native.tenantField(object),
+        this.logger ?? CONSOLE_LOGGER,
+      );
+    } catch {
+      // Options whose inspection throws are refused by the call itself.
+    }
   }
 
   /** Hands what the native driver (and this layer) reported to the logger. */
@@ -761,6 +783,7 @@ class TursoDriver {
   // --- writes ---------------------------------------------------------------------------
 
   create(objectName, data, options) {
+    this.#audit(objectName, 'create', options);
     return this.#runIn(
       options,
       (opts) => {
@@ -782,6 +805,7 @@ class TursoDriver {
       // The kernel's form with no keys (`upsert(object, data, undefined, options)`) still
       // has its options in fourth place.
       const kernelForm = keyed || (conflictKeys == null && options !== undefined);
+      this.#audit(objectName, 'upsert', kernelForm ? options : conflictKeys);
       return this.#runIn(
         kernelForm ? options : conflictKeys,
         (opts) => {
@@ -795,6 +819,7 @@ class TursoDriver {
 
   /** The stored record, or for an unknown id the contract's answer (`null` / `{ id, ...data }`). */
   update(objectName, id, data, options) {
+    this.#audit(objectName, 'update', options);
     return this.#runIn(
       options,
       (opts) => {
@@ -807,10 +832,12 @@ class TursoDriver {
   }
 
   delete(objectName, id, options) {
+    this.#audit(objectName, 'delete', options);
     return this.#runIn(options, (opts) => this.#native.delete(objectName, id, opts), this.#contract.deleted);
   }
 
   updateMany(objectName, filters, data, options) {
+    this.#audit(objectName, 'updateMany', options);
     const filter = () => this.#contract.filterOf(filters);
     return this.#runIn(
       options,
@@ -824,6 +851,7 @@ class TursoDriver {
   }
 
   deleteMany(objectName, filters, options) {
+    this.#audit(objectName, 'deleteMany', options);
     const filter = () => this.#contract.filterOf(filters);
     return this.#runIn(
       options,
@@ -837,6 +865,7 @@ class TursoDriver {
   bulkCreate(objectName, records, options) {
     return this.#guard(() => {
       if (Array.isArray(records) && records.length === 0) return Promise.resolve([]);
+      this.#audit(objectName, 'bulkCreate', options);
       const returning = this.#contract.returnsRows;
       return this.#runIn(options, (opts) => {
         const [shapes, counts, values] = encodeRecords(records, this.#contract.valuesAsIs);
@@ -849,6 +878,7 @@ class TursoDriver {
   bulkUpdate(objectName, updates, options) {
     return this.#guard(() => {
       if (Array.isArray(updates) && updates.length === 0) return Promise.resolve([]);
+      this.#audit(objectName, 'update', options);
       const returning = this.#contract.returnsRows;
       return this.#runIn(options, (opts) => {
         const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
@@ -862,6 +892,7 @@ class TursoDriver {
   bulkDelete(objectName, ids, options) {
     return this.#guard(() => {
       if (Array.isArray(ids) && ids.length === 0) return Promise.resolve([]);
+      this.#audit(objectName, 'bulkDelete', options);
       return this.#runIn(options, (opts) => this.#native.bulkDelete(objectName, ids, opts));
     });
   }

@@ -64,6 +64,12 @@ impl NativeDriver {
         self.inner.opened_empty_in_memory()
     }
 
+    /// The tenant field the driver scopes `object` by (`null`: none).
+    #[napi(catch_unwind)]
+    pub fn tenant_field(&self, object: String) -> Option<String> {
+        self.inner.tenant_field(&object)
+    }
+
     /// What the driver reported since the last call, for the JS logger:
     /// `[{ level: 'warn' | 'error', message }]`, oldest first.
     #[napi(catch_unwind)]

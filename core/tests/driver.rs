@@ -145,6 +145,25 @@ fn required_fields_are_not_null() {
 }
 
 #[test]
+fn a_composite_primary_key_is_introspected_in_its_key_order() {
+    let (_dir, drivers) = both_drivers("introspect-pk");
+    for d in &drivers {
+        run(d.execute(
+            "CREATE TABLE legs (carrier_code TEXT, shipment_id TEXT, PRIMARY KEY (shipment_id, carrier_code))",
+            vec![],
+            None,
+        ))
+        .unwrap();
+        let schema = run(d.introspect()).unwrap();
+        let legs = schema.get("tables").unwrap().get("legs").unwrap();
+        assert_eq!(
+            legs.get("primaryKeys"),
+            Some(&v(r#"["shipment_id","carrier_code"]"#))
+        );
+    }
+}
+
+#[test]
 fn introspect_shape() {
     let (_dir, drivers) = both_drivers("introspect");
     for d in &drivers {

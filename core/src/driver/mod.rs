@@ -92,6 +92,11 @@ impl Driver {
         self.drift_warned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The tenant field of `object`, as the driver knows it (none for an unknown object).
+    pub fn tenant_field(&self, object: &str) -> Option<String> {
+        self.catalog.get(object).tenant_field.clone()
+    }
+
     /// The notices since the last call of this, oldest first.
     pub fn take_notices(&self) -> Vec<Notice> {
         self.notices.take()

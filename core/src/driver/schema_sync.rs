@@ -4,8 +4,8 @@
 use super::{atomically, Driver, SyncStats};
 use crate::autonumber::ensure_sequences;
 use crate::catalog::Audit;
-use crate::config::SchemaMode;
 use crate::config::{AutoMigrate, Deployment};
+use crate::config::{Contract, SchemaMode};
 use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::{push_identifier, quote_identifier};
@@ -147,6 +147,10 @@ impl Driver {
 
         let existing = introspect::table_indexes(conn, &def.name).await?;
         let mut found = drift::detect(def, &def.name, tenant.as_deref(), &columns, &existing);
+        if self.contract() == Contract::ObjectStack {
+            let physical = introspect::column_nullability(conn, &def.name).await?;
+            found.extend(drift::detect_columns(def, &def.name, &physical));
+        }
         if found.is_empty() {
             return Ok(());
         }
@@ -181,7 +185,19 @@ impl Driver {
                 }
                 if applied {
                     let existing = introspect::table_indexes(conn, &def.name).await?;
+                    let columns_found: Vec<Drift> = found
+                        .drain(..)
+                        .filter(|d| {
+                            matches!(
+                                d.op,
+                                Op::OrphanColumn { .. }
+                                    | Op::RelaxNotNull { .. }
+                                    | Op::TightenNotNull { .. }
+                            )
+                        })
+                        .collect();
                     found = drift::detect(def, &def.name, tenant.as_deref(), &columns, &existing);
+                    found.extend(columns_found);
                     self.probe_tightenings(conn, &def.name, &mut found).await?;
                 }
             }

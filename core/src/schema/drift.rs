@@ -23,6 +23,10 @@
 //!
 //! Indexes named otherwise, partial indexes, and indexes with expression keys the driver
 //! does not write (another tool's runtime migration) are never reported.
+//!
+//! Under the kernel contract columns are compared too ([`detect_columns`]): a column no
+//! field declares, and `NOT NULL` where `storage.notNull` says otherwise. Those are only
+//! ever reported.
 
 use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::{ObjectDef, Uniqueness};
@@ -53,6 +57,13 @@ pub enum Op {
     },
     /// Drop the index `name`.
     Orphan { name: String },
+    /// A column no field declares (kept: dropping it loses data).
+    OrphanColumn { column: String },
+    /// A `NOT NULL` column no `storage.notNull` asks for (kept: the constraint may be
+    /// someone's; ratify it, or relax it deliberately).
+    RelaxNotNull { column: String },
+    /// A nullable column `storage.notNull` asks to be `NOT NULL` (existing NULLs first).
+    TightenNotNull { column: String },
 }
 
 impl Drift {
@@ -193,6 +204,78 @@ pub fn detect(
                 signature(have)
             ),
             op: Op::Orphan { name: name.clone() },
+        });
+    }
+    out
+}
+
+/// Columns that differ from the definition (the kernel contract's, where `required` is a
+/// write rule and `storage.notNull` the column constraint): columns no field declares, and
+/// `NOT NULL` where the definition says otherwise. `physical` is each column's name and
+/// whether it is `NOT NULL`. None of these is ever applied by sync.
+pub fn detect_columns(def: &ObjectDef, table: &str, physical: &[(String, bool)]) -> Vec<Drift> {
+    const BUILTIN: [&str; 3] = ["id", "created_at", "updated_at"];
+    let contract = crate::config::Contract::ObjectStack;
+    let mut out = Vec::new();
+    for field in &def.fields {
+        if BUILTIN.contains(&field.name.as_str()) || !field.has_column(contract) {
+            continue;
+        }
+        let Some((_, not_null)) = physical.iter().find(|(c, _)| *c == field.name) else {
+            continue;
+        };
+        let (key, message, op) = if *not_null && !field.storage_not_null && !field.required {
+            (
+                "relax_not_null",
+                format!(
+                    "{table}.{}: the column is NOT NULL but the metadata declares no storage \
+                     constraint. Ratify it by declaring `storage: {{ notNull: true }}`, or relax \
+                     the column deliberately via \"os migrate\".",
+                    field.name
+                ),
+                Op::RelaxNotNull {
+                    column: field.name.clone(),
+                },
+            )
+        } else if !*not_null && field.storage_not_null {
+            (
+                "tighten_not_null",
+                format!(
+                    "{table}.{}: metadata declares `storage.notNull` but the column is nullable — \
+                     existing nulls must be backfilled. Run \"os migrate apply --allow-destructive\".",
+                    field.name
+                ),
+                Op::TightenNotNull {
+                    column: field.name.clone(),
+                },
+            )
+        } else {
+            continue;
+        };
+        out.push(Drift {
+            key: format!("{table}:{key}:{}", field.name),
+            message,
+            op,
+        });
+    }
+    for (column, _) in physical {
+        if BUILTIN.contains(&column.as_str())
+            || def
+                .fields
+                .iter()
+                .any(|f| f.name == *column && f.has_column(contract))
+        {
+            continue;
+        }
+        out.push(Drift {
+            key: format!("{table}:drop_column:{column}"),
+            message: format!(
+                "{table}.{column}: column exists in the database but not in metadata (orphaned) — \
+                 \"os migrate apply --allow-destructive\" to drop it."
+            ),
+            op: Op::OrphanColumn {
+                column: column.clone(),
+            },
         });
     }
     out

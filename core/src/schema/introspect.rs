@@ -38,6 +38,19 @@ pub async fn table_columns(conn: &Conn, table: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Each column of a table, and whether it is `NOT NULL`.
+pub async fn column_nullability(conn: &Conn, table: &str) -> Result<Vec<(String, bool)>> {
+    let info = conn.query(TABLE_INFO_SQL, vec![Value::from(table)]).await?;
+    Ok(info
+        .rows
+        .into_iter()
+        .filter_map(|r| {
+            let name = r.first()?.as_str()?.to_owned();
+            Some((name, r.get(2)?.as_i64() == Some(1)))
+        })
+        .collect())
+}
+
 /// The indexes of a table with their keys (`None`: one the driver does not read, such as
 /// a partial index); SQLite's automatic indexes are left out.
 pub async fn table_indexes(conn: &Conn, table: &str) -> Result<Vec<(String, Option<IndexSpec>)>> {
@@ -90,15 +103,22 @@ pub async fn introspect(conn: &Conn, contract: Contract) -> Result<Value> {
         };
         let arg = vec![Value::Text(name.clone())];
         let info = conn.query(TABLE_INFO_SQL, arg.clone()).await?;
+        // A composite key is listed in its key order (SQLite's `pk` ordinal), not by column.
+        let mut primary_keys: Vec<(i64, Value)> = info
+            .rows
+            .iter()
+            .filter_map(|col| {
+                let ordinal = col.get(4)?.as_i64().filter(|pk| *pk > 0)?;
+                Some((ordinal, col.first()?.clone()))
+            })
+            .collect();
+        primary_keys.sort_by_key(|(ordinal, _)| *ordinal);
+        let single_key = primary_keys.len() == 1;
         let mut columns = Vec::new();
-        let mut primary_keys = Vec::new();
         for col in info.rows {
             let [col_name, col_type, not_null, default, pk] = <[Value; 5]>::try_from(col)
                 .map_err(|_| Error::query("unexpected pragma_table_info shape"))?;
             let is_primary = pk.as_i64().unwrap_or(0) > 0;
-            if is_primary {
-                primary_keys.push(col_name.clone());
-            }
             let nullable = Value::Bool(not_null.as_i64() != Some(1));
             let entry = if kernel {
                 let unique = col_name
@@ -114,7 +134,11 @@ pub async fn introspect(conn: &Conn, contract: Contract) -> Result<Value> {
                     ("nullable".to_owned(), nullable),
                     ("defaultValue".to_owned(), default),
                     ("primaryKey".to_owned(), Value::Bool(is_primary)),
-                    ("isUnique".to_owned(), Value::Bool(unique || is_primary)),
+                    // A member of a composite key is not unique on its own.
+                    (
+                        "isUnique".to_owned(),
+                        Value::Bool(unique || (is_primary && single_key)),
+                    ),
                 ]
             } else {
                 let mut entry = vec![
@@ -149,7 +173,10 @@ pub async fn introspect(conn: &Conn, contract: Contract) -> Result<Value> {
                 ("name".to_owned(), Value::Text(name)),
                 ("columns".to_owned(), Value::Array(columns)),
                 ("foreignKeys".to_owned(), Value::Array(foreign_keys)),
-                ("primaryKeys".to_owned(), Value::Array(primary_keys)),
+                (
+                    "primaryKeys".to_owned(),
+                    Value::Array(primary_keys.into_iter().map(|(_, c)| c).collect()),
+                ),
             ]),
         ));
     }

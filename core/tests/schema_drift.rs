@@ -1,7 +1,8 @@
-//! Schema sync and indexes that differ from their definitions: sync only adds, says what
-//! differs, and with `autoMigrate: 'safe'` (never in production) applies what can lose
-//! neither a row nor a constraint. On real files, with the legacy shapes made by raw SQL
-//! as older drivers made them.
+//! Schema sync and tables that differ from their definitions (indexes, and under the
+//! kernel contract columns): sync only adds, says what differs, and with
+//! `autoMigrate: 'safe'` (never in production) applies what can lose neither a row nor a
+//! constraint. On real files, with the legacy shapes made by raw SQL as older drivers made
+//! them.
 
 mod common;
 
@@ -236,4 +237,37 @@ fn required_is_a_write_rule_and_storage_not_null_the_column_constraint() {
     .0;
     let not_null: Vec<Value> = records(info).iter().map(|r| field(r, "notnull")).collect();
     assert_eq!(not_null, [Value::Integer(0), Value::Integer(1)]);
+}
+
+#[test]
+fn columns_that_differ_are_reported_and_kept() {
+    let dir = TempDir::new("drift-columns");
+    let d = kernel_driver(&dir, r#","autoMigrate":"safe""#);
+    sql(
+        &d,
+        "CREATE TABLE unit (id TEXT PRIMARY KEY, created_at TEXT, updated_at TEXT, \
+         name TEXT NOT NULL, code TEXT, legacy_code TEXT)",
+    );
+    sync(
+        &d,
+        r#"[{"name":"unit","fields":{"name":{},"code":{"storage":{"notNull":true}}}}]"#,
+    );
+    let said: Vec<String> = drift_notices(&d).into_iter().map(|n| n.message).collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    for part in [
+        "unit.name: the column is NOT NULL",
+        "unit.code: metadata declares `storage.notNull`",
+        "unit.legacy_code: column exists in the database but not in metadata",
+    ] {
+        assert!(said.iter().any(|m| m.contains(part)), "{part}: {said:?}");
+    }
+    // Nothing applied, even under autoMigrate: 'safe'.
+    let columns = run(d.execute(
+        "SELECT name FROM pragma_table_info('unit') ORDER BY cid",
+        vec![],
+        None,
+    ))
+    .unwrap()
+    .0;
+    assert_eq!(records(columns).len(), 6);
 }
