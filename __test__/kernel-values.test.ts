@@ -213,3 +213,10 @@ describe('defaultValue tokens under the kernel contract', () => {
     expect((await d.create('note', {})).owner).toBe('current_user');
   });
 });
+
+test('an audit column an older writer left zone-less reads back as a UTC instant', async () => {
+  const d = box.driver({ url: box.fileUrl(), contract: 'objectstack' });
+  await d.init([{ name: 'thing', fields: { name: { type: 'text' } } }] as never);
+  await d.execute(`INSERT INTO thing (id, name, created_at) VALUES ('old', 'x', '2026-01-15 08:30:00')`);
+  expect(await d.findOne('thing', 'old')).toMatchObject({ created_at: '2026-01-15T08:30:00.000Z' });
+});

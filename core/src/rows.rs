@@ -94,6 +94,18 @@ impl FieldKinds {
     /// later definition leaves out keep theirs.
     pub fn merge(&mut self, def: &crate::schema::ObjectDef, contract: Contract) {
         self.kernel = contract.strict_json();
+        if contract.audit_columns() {
+            // The audit columns the driver adds are instants: read back as the kernel reads
+            // them (a zone-less `2026-01-15 08:30:00` an older writer left is UTC), unless
+            // the definition declares them otherwise below.
+            for audit in crate::schema::AUDIT_COLUMNS {
+                self.fields.entry(audit.to_owned()).or_insert(Field {
+                    kind: Kind::Temporal(Temporal::DateTime),
+                    field_type: "datetime".to_owned(),
+                    multiple: false,
+                });
+            }
+        }
         for f in &def.fields {
             let kind = match field_kind(&f.field_type, f.multiple, contract) {
                 FieldKind::Json if self.kernel => Kind::JsonStrict,
