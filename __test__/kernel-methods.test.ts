@@ -208,3 +208,57 @@ test('after disconnect() the kernel health probe answers false until the databas
   expect(await d.count('orders', {})).toBe(5);
   expect(await d.checkHealth()).toBe(true);
 });
+
+test('an external object reads, filters, sorts and writes its fields through external.columnMap', async () => {
+  const d = box.driver({ url: box.fileUrl(), contract: 'objectstack' });
+  await d.execute(
+    'CREATE TABLE legacy_cust (cust_id TEXT PRIMARY KEY, full_name TEXT, region_code TEXT, ltv REAL, signup_dt TEXT)',
+  );
+  await d.execute(
+    `INSERT INTO legacy_cust VALUES ('c1', 'Aurora', 'NA', 480, '2026-01-10'), ('c2', 'Borealis', 'EU', 312, '2026-02-15'), ('c3', 'Cyan', 'EU', 95, '2026-03-01')`,
+  );
+  await d.registerExternalObject({
+    name: 'customer',
+    external: {
+      remoteName: 'legacy_cust',
+      columnMap: {
+        cust_id: 'id',
+        full_name: 'name',
+        region_code: 'region',
+        ltv: 'value',
+        signup_dt: 'signed_up',
+      },
+    },
+    fields: {
+      name: { type: 'text' },
+      region: { type: 'text' },
+      value: { type: 'number' },
+      signed_up: { type: 'date' },
+    },
+  });
+  const rows = await d.find('customer', {
+    where: { region: 'EU' },
+    orderBy: [{ field: 'value', order: 'desc' }],
+  });
+  expect(rows).toEqual([
+    { id: 'c2', name: 'Borealis', region: 'EU', value: 312, signed_up: '2026-02-15' },
+    { id: 'c3', name: 'Cyan', region: 'EU', value: 95, signed_up: '2026-03-01' },
+  ]);
+  expect(await d.count('customer', { where: { value: { $gte: 312 } } })).toBe(2);
+  expect(
+    await d.findOne('customer', { where: { signed_up: new Date('2026-01-10T00:00:00Z') } }),
+  ).toMatchObject({
+    id: 'c1',
+  });
+  expect(await d.update('customer', 'c3', { value: 100 })).toMatchObject({ id: 'c3', value: 100 });
+  expect(await d.create('customer', { id: 'c4', name: 'Dawn', region: 'NA' })).toMatchObject({
+    id: 'c4',
+    name: 'Dawn',
+  });
+  expect(
+    await d.execute(`SELECT cust_id, ltv FROM legacy_cust WHERE cust_id IN ('c3', 'c4') ORDER BY cust_id`),
+  ).toEqual([
+    { cust_id: 'c3', ltv: 100 },
+    { cust_id: 'c4', ltv: null },
+  ]);
+});

@@ -11,12 +11,14 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::autonumber::Autonumber;
+use crate::column_map::ColumnMap;
 use crate::config::Contract;
 use crate::fast_hash::FastMap;
-use crate::rows::FieldKinds;
+use crate::rows::{FieldKinds, RowSet};
 use crate::schema::index::{self, IndexSpec};
 use crate::schema::ObjectDef;
 use crate::tenancy;
+use crate::value::Value;
 
 /// Whether an object's table has the audit columns `created_at`/`updated_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub struct ObjectMeta {
     /// then (a boot that skips schema sync, an external table) they are read through
     /// `temporal::canonical_sql`, so rows older writers left in other forms still match.
     pub canonical_temporal: bool,
+    /// Where fields live in columns of other names (`external.columnMap`).
+    pub columns: Option<ColumnMap>,
     audit: AtomicU8,
 }
 
@@ -72,6 +76,27 @@ impl ObjectMeta {
     /// Records what a statement learnt about the audit columns.
     pub fn set_audit(&self, audit: Audit) {
         self.audit.store(audit as u8, Ordering::Relaxed);
+    }
+
+    /// Rows read from its table, as the caller sees them: columns named as its fields,
+    /// cells in their fields' kinds.
+    pub fn present(&self, rows: RowSet) -> RowSet {
+        match &self.columns {
+            Some(map) => map.localize(rows),
+            None => rows,
+        }
+        .map_kinds(&self.kinds)
+    }
+
+    /// A record to write, its fields named as the columns that hold them.
+    pub fn to_columns(&self, record: Vec<(String, Value)>) -> Vec<(String, Value)> {
+        match &self.columns {
+            Some(map) => record
+                .into_iter()
+                .map(|(field, value)| (map.remote(&field).to_owned(), value))
+                .collect(),
+            None => record,
+        }
     }
 
     /// The unique index of that name, if the definition asked for it.
@@ -161,6 +186,7 @@ impl Catalog {
             tenant_field,
             managed: def.remote_name.is_none(),
             canonical_temporal,
+            columns: def.column_map.clone(),
             audit: AtomicU8::new(audit as u8),
         });
         objects.insert(def.name.clone(), meta.clone());

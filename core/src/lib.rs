@@ -4,6 +4,7 @@
 pub mod autonumber;
 pub mod catalog;
 pub mod checkpoint;
+pub mod column_map;
 pub mod config;
 pub mod conn;
 pub mod database;

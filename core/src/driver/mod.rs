@@ -266,6 +266,7 @@ impl Driver {
             contract: self.contract(),
             fields: Some(&meta.kinds),
             legacy_temporal: !meta.canonical_temporal,
+            column_map: meta.columns.as_ref(),
             tenant: match (&meta.tenant_field, &call.tenant) {
                 (Some(field), Some(tenant)) => Some(TenantScope { field, tenant }),
                 _ => None,

@@ -61,7 +61,7 @@ impl Driver {
         loop {
             let compiled = query::compile_find_query(scope, q.clone())?;
             match conn.query(&compiled.sql, compiled.args).await {
-                Ok(rows) => return Ok(rows.map_kinds(&meta.kinds)),
+                Ok(rows) => return Ok(meta.present(rows)),
                 Err(err) => {
                     let missing = err.missing_column().map(str::to_owned);
                     let kernel = self.contract() == Contract::ObjectStack;
@@ -206,7 +206,7 @@ impl Driver {
 
     /// Runs a read of `meta`'s object and gives its cells their fields' kinds.
     async fn read(&self, meta: &ObjectMeta, compiled: Compiled, tx: Option<u32>) -> Result<RowSet> {
-        Ok(self.query(meta, compiled, tx).await?.map_kinds(&meta.kinds))
+        Ok(meta.present(self.query(meta, compiled, tx).await?))
     }
 
     /// Runs a read of `meta`'s object, its failures in the kernel's reading.

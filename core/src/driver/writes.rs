@@ -54,7 +54,7 @@ impl Driver {
             });
             numbered.await?
         };
-        Ok(rows.map_kinds(&meta.kinds))
+        Ok(meta.present(rows))
     }
 
     /// Inserts the one row of `batch` and reads it back; a table presumed to have audit
@@ -108,6 +108,11 @@ impl Driver {
             let now = Value::Text(now_iso());
             for audit in AUDIT_COLUMNS {
                 batch.fill(audit, &now, Value::is_null);
+            }
+        }
+        if let Some(map) = &meta.columns {
+            for column in &mut batch.columns {
+                *column = map.remote(column).to_owned();
             }
         }
         Ok(batch)
@@ -249,7 +254,7 @@ impl Driver {
         })
         .await
         .map_err(|e| self.refine(&meta, e, false))?;
-        Ok(rows.map_kinds(&meta.kinds))
+        Ok(meta.present(rows))
     }
 
     /// The upsert statement of an already numbered `batch` (one row), and the row it leaves.
@@ -322,7 +327,7 @@ impl Driver {
         let call = call.into();
         let meta = self.catalog.get(object);
         let scope = self.scope(&meta, &call);
-        let record = storable_record(record, &meta.kinds)?;
+        let record = meta.to_columns(storable_record(record, &meta.kinds)?);
         if record.is_empty() {
             let existing = self.find_one(object, id, call.clone()).await?;
             if existing.rows.is_empty() {
@@ -343,7 +348,7 @@ impl Driver {
         Ok(if rows.rows.is_empty() {
             Updated::Missing
         } else {
-            Updated::Row(rows.map_kinds(&meta.kinds))
+            Updated::Row(meta.present(rows))
         })
     }
 
@@ -417,7 +422,7 @@ impl Driver {
     ) -> Result<u64> {
         let call = call.into();
         let meta = self.catalog.get(object);
-        let record = storable_record(record, &meta.kinds)?;
+        let record = meta.to_columns(storable_record(record, &meta.kinds)?);
         if record.is_empty() {
             return Ok(0);
         }
@@ -495,7 +500,7 @@ impl Driver {
         })
         .await
         .map_err(|e| self.refine(&meta, e, false))?;
-        Ok((count, rows.map_kinds(&meta.kinds)))
+        Ok((count, meta.present(rows)))
     }
 
     /// Applies `(id, changes)` pairs atomically; returns how many rows changed and, when
@@ -515,7 +520,7 @@ impl Driver {
             let mut changed = 0;
             let mut out = RowSet::default();
             for (id, record) in updates {
-                let record = storable_record(record, &meta.kinds)?;
+                let record = meta.to_columns(storable_record(record, &meta.kinds)?);
                 if record.is_empty() {
                     continue;
                 }
@@ -537,7 +542,7 @@ impl Driver {
             Ok((changed, out))
         })
         .await?;
-        Ok((result.0, result.1.map_kinds(&meta.kinds)))
+        Ok((result.0, meta.present(result.1)))
     }
 
     /// Deletes every id (in scope) atomically; returns how many rows went.

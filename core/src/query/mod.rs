@@ -36,6 +36,7 @@ pub use window::compile_window_find;
 
 // `Scope` is defined below.
 
+use crate::column_map::ColumnMap;
 use crate::config::Contract;
 use crate::error::{Error, Result};
 use crate::identifier::{push_identifier, quote_identifier};
@@ -56,6 +57,8 @@ struct Columns<'a> {
     fields: Option<&'a FieldKinds>,
     /// Date-time and time columns may hold older stored forms: compare them normalised.
     legacy_temporal: bool,
+    /// Fields that live in columns of other names (`external.columnMap`).
+    column_map: Option<&'a ColumnMap>,
     /// The tenant condition every statement of this scope carries.
     tenant: Option<TenantScope<'a>>,
     /// The object's tenant field, with or without a tenant in the call.
@@ -84,6 +87,8 @@ pub struct Scope<'a> {
     /// Its date-time and time columns may hold forms older writers left (see
     /// `ObjectMeta::canonical_temporal`).
     pub legacy_temporal: bool,
+    /// Its fields' columns, where their names differ (`external.columnMap`).
+    pub column_map: Option<&'a ColumnMap>,
     pub tenant: Option<TenantScope<'a>>,
     /// The object's tenant field, also when the call has no tenant (a filter may not
     /// compare it with another field).
@@ -140,10 +145,17 @@ impl<'a> Columns<'a> {
             contract: scope.contract,
             fields: scope.fields,
             legacy_temporal: scope.legacy_temporal,
+            column_map: scope.column_map,
             tenant: scope.tenant,
             tenant_field: scope.tenant_field,
             managed: scope.managed,
         })
+    }
+
+    /// The same columns, their fields mapped through `map` (`external.columnMap`).
+    fn mapped(mut self, map: Option<&'a ColumnMap>) -> Columns<'a> {
+        self.column_map = map;
+        self
     }
 
     /// The driver's statements (qualified columns) write their LIMIT as a literal.
@@ -205,6 +217,7 @@ impl<'a> Columns<'a> {
 
     /// One checked, quoted column reference: `"name"` or `"table"."name"`.
     fn column(&self, name: &str) -> Result<String> {
+        let name = self.column_map.map_or(name, |map| map.remote(name));
         let Some(table) = &self.table else {
             return quote_identifier(name);
         };

@@ -228,7 +228,7 @@ pub fn compile_find_query<'a>(scope: impl Into<Scope<'a>>, mut q: FindQuery) -> 
         });
     }
     select(
-        &Columns::of(scope.object)?,
+        &Columns::of(scope.object)?.mapped(scope.column_map),
         &SelectOptions {
             object: scope.object,
             fields: &q.fields,
@@ -263,7 +263,9 @@ pub fn compile_distinct<'a>(
     let object = scope.object;
     let mut sql = format!(
         "SELECT DISTINCT {} FROM {}",
-        Columns::of(object)?.column(field)?,
+        Columns::of(object)?
+            .mapped(scope.column_map)
+            .column(field)?,
         quote_identifier(object)?
     );
     let mut args = Vec::new();

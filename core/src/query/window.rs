@@ -22,7 +22,7 @@ const FUNCTIONS: [&str; 5] = [
 /// per entry of `query.windowFunctions` (`{ function, alias, partitionBy?, orderBy? }`).
 pub fn compile_window_find<'a>(scope: impl Into<Scope<'a>>, query: &Value) -> Result<Compiled> {
     let scope = scope.into();
-    let cols = Columns::of(scope.object)?;
+    let cols = Columns::of(scope.object)?.mapped(scope.column_map);
     let mut windows = String::new();
     let specs = match query.get("windowFunctions") {
         None | Some(Value::Null) => &[][..],

@@ -6,6 +6,7 @@ pub mod drift;
 pub mod index;
 pub mod introspect;
 
+use crate::column_map::ColumnMap;
 use crate::config::Contract;
 use crate::error::{Error, Result};
 use crate::identifier::quote_identifier;
@@ -45,6 +46,8 @@ pub struct ObjectDef {
     pub tenancy: Declaration,
     /// `external.remoteName`: the table of an object the driver does not manage.
     pub remote_name: Option<String>,
+    /// `external.columnMap`: the columns its fields live in, where their names differ.
+    pub column_map: Option<ColumnMap>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -158,12 +161,17 @@ impl ObjectDef {
         if let Some(remote) = &remote_name {
             quote_identifier(remote)?;
         }
+        let column_map = ColumnMap::from_value(
+            &name,
+            object.get("external").and_then(|e| e.get("columnMap")),
+        )?;
         Ok(ObjectDef {
             name,
             fields,
             indexes,
             tenancy: Declaration::from_value(object),
             remote_name,
+            column_map,
         })
     }
 
