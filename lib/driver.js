@@ -787,8 +787,8 @@ class TursoDriver {
     return this.#runIn(
       options,
       (opts) => {
-        const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-        return this.#native.create(objectName, keys, values, opts);
+        const [keys, values, json] = encodeRecord(data, this.#contract.valuesAsIs);
+        return this.#native.create(objectName, keys, values, json, opts);
       },
       toRow,
     );
@@ -809,8 +809,8 @@ class TursoDriver {
       return this.#runIn(
         kernelForm ? options : conflictKeys,
         (opts) => {
-          const [keys, values] = encodeRecord(data, this.#contract.valuesAsIs);
-          return this.#native.upsert(objectName, keys, values, conflict, opts);
+          const [keys, values, json] = encodeRecord(data, this.#contract.valuesAsIs);
+          return this.#native.upsert(objectName, keys, values, json, conflict, opts);
         },
         toRow,
       );
@@ -824,8 +824,8 @@ class TursoDriver {
       options,
       (opts) => {
         // No data: nothing to change (4.2.2 answered with the stored record).
-        const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
-        return this.#native.update(objectName, id, keys, values, opts);
+        const [keys, values, json] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
+        return this.#native.update(objectName, id, keys, values, json, opts);
       },
       (row) => toRow(row) ?? this.#contract.updateMissing(id, data),
     );
@@ -842,8 +842,8 @@ class TursoDriver {
     return this.#runIn(
       options,
       (opts) => {
-        const [keys, values] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
-        return this.#native.updateMany(objectName, filter(), keys, values, opts);
+        const [keys, values, json] = encodeRecord(data ?? {}, this.#contract.valuesAsIs);
+        return this.#native.updateMany(objectName, filter(), keys, values, json, opts);
       },
       this.#contract.updatedMany,
       filter,
@@ -868,8 +868,8 @@ class TursoDriver {
       this.#audit(objectName, 'bulkCreate', options);
       const returning = this.#contract.returnsRows;
       return this.#runIn(options, (opts) => {
-        const [shapes, counts, values] = encodeRecords(records, this.#contract.valuesAsIs);
-        return this.#native.bulkCreate(objectName, shapes, counts, values, returning, opts);
+        const [shapes, counts, values, json] = encodeRecords(records, this.#contract.valuesAsIs);
+        return this.#native.bulkCreate(objectName, shapes, counts, values, json, returning, opts);
       });
     });
   }
@@ -883,8 +883,8 @@ class TursoDriver {
       return this.#runIn(options, (opts) => {
         const ids = Array.isArray(updates) ? updates.map((u) => u?.id) : updates;
         const changes = Array.isArray(updates) ? updates.map((u) => u?.data ?? {}) : updates;
-        const [shapes, counts, values] = encodeRecords(changes, this.#contract.valuesAsIs);
-        return this.#native.bulkUpdate(objectName, ids, shapes, counts, values, returning, opts);
+        const [shapes, counts, values, json] = encodeRecords(changes, this.#contract.valuesAsIs);
+        return this.#native.bulkUpdate(objectName, ids, shapes, counts, values, json, returning, opts);
       });
     });
   }

@@ -50,8 +50,12 @@ function wellFormed(_key, value) {
   return value;
 }
 
-/** A field value as it crosses: containers become JSON text (unless `asIs`); Dates and Buffers stay. */
-function encodeValue(key, value, asIs) {
+/**
+ * A field value as it crosses: containers become JSON text; Dates and Buffers stay. Under
+ * the kernel contract (`asIs`) a string is a value, not JSON text, so the index of every
+ * container's text is added to `json` for Rust to tell the two apart.
+ */
+function encodeValue(key, value, asIs, json, index) {
   switch (typeof value) {
     case 'number':
       if (!Number.isFinite(value)) {
@@ -84,9 +88,14 @@ function encodeValue(key, value, asIs) {
         return value;
       }
       try {
-        // As JSON would store it (toJSON honoured); the kernel contract keeps the structure,
-        // which Rust holds as UTF-8: an unpaired surrogate inside is refused here, by field.
-        return asIs ? JSON.parse(JSON.stringify(value), wellFormed) : JSON.stringify(value);
+        // As JSON would store it (toJSON honoured).
+        const text = JSON.stringify(value);
+        if (!asIs) return text;
+        // JSON.stringify escapes an unpaired surrogate (`\ud800`); the kernel contract
+        // refuses one, by field, as it refused the structure's strings before.
+        if (text === undefined || text.includes('\\u')) JSON.parse(text, wellFormed);
+        json.push(index);
+        return text;
       } catch (err) {
         throw refuse(key, `the value cannot be stored as JSON: ${err && err.message}`);
       }
@@ -98,8 +107,11 @@ function encodeValue(key, value, asIs) {
   }
 }
 
-/** `[keys, values]` of one record; `asIs` keeps objects and arrays as they are. */
-function encodeRecord(data, asIs = false) {
+/**
+ * `[keys, values, json]` of one record; `json` lists the indices of values that are
+ * JSON text of a container, under the kernel contract (`asIs`), else it is undefined.
+ */
+function encodeRecord(data, asIs = false, json = asIs ? [] : undefined, offset = 0) {
   const got = describeNonRecord(data);
   if (got !== undefined) {
     throw makeError('INVALID_REQUEST', `A record must be a plain object of field values, got ${got}`);
@@ -122,9 +134,9 @@ function encodeRecord(data, asIs = false) {
       // Stored as its JSON text, it would become an id nobody can look up by.
       throw refuse('id', 'a record id must be a string or a number');
     }
-    values[i] = encodeValue(keys[i], value, asIs);
+    values[i] = encodeValue(keys[i], value, asIs, json, offset + i);
   }
-  return [keys, values];
+  return [keys, values, json?.length ? json : undefined];
 }
 
 function sameKeys(a, b) {
@@ -147,11 +159,12 @@ function encodeRecords(records, asIs = false) {
   const shapes = [];
   const counts = [];
   const values = [];
+  const json = asIs ? [] : undefined;
   let keys;
   for (let r = 0; r < records.length; r++) {
     let recordKeys, recordValues;
     try {
-      [recordKeys, recordValues] = encodeRecord(records[r], asIs);
+      [recordKeys, recordValues] = encodeRecord(records[r], asIs, json, values.length);
     } catch (err) {
       err.message = `Record ${r}: ${err.message}`;
       throw err;
@@ -164,7 +177,7 @@ function encodeRecords(records, asIs = false) {
     counts[counts.length - 1]++;
     for (const v of recordValues) values.push(v);
   }
-  return [shapes, counts, values];
+  return [shapes, counts, values, json?.length ? json : undefined];
 }
 
 module.exports = { encodeRecord, encodeRecords };

@@ -579,6 +579,8 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
         }
         Value::Real(f) => check(sys::napi_create_double(env, *f, &mut out), "number")?,
         Value::Text(s) => out = string(env, s)?,
+        // Only written, never read back as such; as the structure it spells if it does.
+        Value::Json(text) => out = to_js(env, &Value::parse_json(text).unwrap_or_default())?,
         Value::Blob(bytes) => {
             let mut data = ptr::null_mut();
             check(

@@ -353,9 +353,10 @@ impl NativeDriver {
         object: String,
         keys: JsInput,
         values: JsInput,
+        json: Option<Vec<u32>>,
         call: JsCall,
     ) -> Result<Answer<JsRow>, Coded> {
-        let (keys, values) = record_parts(keys, values)?;
+        let (keys, values) = record_parts(keys, values, json)?;
         let batch = Batch::new(keys, vec![values]).map_err(coded)?;
         let d = self.inner.clone();
         self.run(
@@ -367,16 +368,18 @@ impl NativeDriver {
 
     /// Insert, or update the row that conflicts on `conflict` (the id when empty).
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn upsert(
         &self,
         env: &Env,
         object: String,
         keys: JsInput,
         values: JsInput,
+        json: Option<Vec<u32>>,
         conflict: Vec<String>,
         call: JsCall,
     ) -> Result<Answer<JsRow>, Coded> {
-        let record = record(keys, values)?;
+        let record = record(keys, values, json)?;
         let d = self.inner.clone();
         self.run(
             env,
@@ -387,6 +390,7 @@ impl NativeDriver {
 
     /// The stored row, or `null` when no row has that id.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn update(
         &self,
         env: &Env,
@@ -394,9 +398,10 @@ impl NativeDriver {
         id: JsInput,
         keys: JsInput,
         values: JsInput,
+        json: Option<Vec<u32>>,
         call: JsCall,
     ) -> Result<Answer<JsRow>, Coded> {
-        let record = record(keys, values)?;
+        let record = record(keys, values, json)?;
         let d = self.inner.clone();
         self.run(
             env,
@@ -425,6 +430,7 @@ impl NativeDriver {
     }
 
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn update_many(
         &self,
         env: &Env,
@@ -432,9 +438,10 @@ impl NativeDriver {
         filter: JsFilter,
         keys: JsInput,
         values: JsInput,
+        json: Option<Vec<u32>>,
         call: JsCall,
     ) -> Result<Answer<f64>, Coded> {
-        let record = record(keys, values)?;
+        let record = record(keys, values, json)?;
         let filter = read_arg(filter.read(self.inner.config().contract))?;
         let d = self.inner.clone();
         self.run(
@@ -473,10 +480,11 @@ impl NativeDriver {
         shapes: Vec<Vec<String>>,
         counts: Vec<u32>,
         values: JsInput,
+        json: Option<Vec<u32>>,
         returning: bool,
         call: JsCall,
     ) -> Result<Answer<JsOutput>, Coded> {
-        let values = list(values, "bulkCreate values must be an array")?;
+        let values = json_cells(list(values, "bulkCreate values must be an array")?, json);
         let batches = Batch::split(shapes, counts, values).map_err(coded)?;
         let d = self.inner.clone();
         self.run(
@@ -498,11 +506,12 @@ impl NativeDriver {
         shapes: Vec<Vec<String>>,
         counts: Vec<u32>,
         values: JsInput,
+        json: Option<Vec<u32>>,
         returning: bool,
         call: JsCall,
     ) -> Result<Answer<JsOutput>, Coded> {
         let ids = list(ids, "bulkUpdate ids must be an array")?;
-        let values = list(values, "bulkUpdate values must be an array")?;
+        let values = json_cells(list(values, "bulkUpdate values must be an array")?, json);
         let records = Batch::split(shapes, counts, values)
             .map_err(coded)?
             .into_iter()
@@ -651,7 +660,11 @@ fn read_arg(value: napi::Result<Value>) -> Result<Value, Coded> {
     value.map_err(|err| napi::Error::new("InvalidArg", err.reason))
 }
 
-fn record_parts(keys: JsInput, values: JsInput) -> Result<(Vec<String>, Vec<Value>), Coded> {
+fn record_parts(
+    keys: JsInput,
+    values: JsInput,
+    json: Option<Vec<u32>>,
+) -> Result<(Vec<String>, Vec<Value>), Coded> {
     let message = "Record data must be an object of field values";
     let keys = list(keys, message)?
         .into_iter()
@@ -660,13 +673,27 @@ fn record_parts(keys: JsInput, values: JsInput) -> Result<(Vec<String>, Vec<Valu
             _ => Err(coded(Error::invalid(message))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((keys, list(values, message)?))
+    Ok((keys, json_cells(list(values, message)?, json)))
 }
 
 /// A record from the parallel `keys` / `values` lists of `lib/records.js`.
-fn record(keys: JsInput, values: JsInput) -> Result<Record, Coded> {
-    let (keys, values) = record_parts(keys, values)?;
+fn record(keys: JsInput, values: JsInput, json: Option<Vec<u32>>) -> Result<Record, Coded> {
+    let (keys, values) = record_parts(keys, values, json)?;
     record_from_parts(keys, values).map_err(coded)
+}
+
+/// The values `lib/records.js` serialised with `JSON.stringify` (structures, under the
+/// kernel contract), at the indices `json` lists: one string crosses instead of a tree
+/// walked property by property, and the text stored is exactly JavaScript's.
+fn json_cells(mut values: Vec<Value>, json: Option<Vec<u32>>) -> Vec<Value> {
+    for i in json.unwrap_or_default() {
+        if let Some(cell) = values.get_mut(i as usize) {
+            if let Value::Text(text) = std::mem::take(cell) {
+                *cell = Value::Json(text);
+            }
+        }
+    }
+    values
 }
 
 /// Object definitions: an array, one definition, or nothing.

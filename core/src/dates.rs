@@ -57,20 +57,38 @@ pub fn iso_datetime(ms: f64) -> Option<String> {
     let ms = ms as i64;
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     let (year, month, day) = civil_from_days(days);
-    let (h, m, s, milli) = (
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000,
-    );
-    let year = if (0..=9999).contains(&year) {
-        format!("{year:04}")
+    // Printed digit by digit: this runs for every date-time written (the audit stamps
+    // too), and the formatting machinery cost more than the calendar arithmetic.
+    let mut out = String::with_capacity(27);
+    if (0..=9999).contains(&year) {
+        push_digits(&mut out, year, 4);
     } else {
-        format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.abs())
-    };
-    Some(format!(
-        "{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z"
-    ))
+        out.push(if year < 0 { '-' } else { '+' });
+        push_digits(&mut out, year.abs(), 6);
+    }
+    let parts = [
+        ('-', i64::from(month), 2),
+        ('-', i64::from(day), 2),
+        ('T', ms_of_day / 3_600_000, 2),
+        (':', ms_of_day / 60_000 % 60, 2),
+        (':', ms_of_day / 1000 % 60, 2),
+        ('.', ms_of_day % 1000, 3),
+    ];
+    for (sep, n, width) in parts {
+        out.push(sep);
+        push_digits(&mut out, n, width);
+    }
+    out.push('Z');
+    Some(out)
+}
+
+/// `n` (>= 0) zero-padded to `width` digits.
+fn push_digits(out: &mut String, n: i64, width: u32) {
+    let mut div = 10i64.pow(width - 1);
+    while div > 0 {
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        div /= 10;
+    }
 }
 
 /// Now, as `iso_datetime` prints it (what JavaScript's `new Date().toISOString()` gives).
@@ -84,6 +102,23 @@ pub fn now_iso() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prints_as_javascript_does() {
+        for (ms, iso) in [
+            (0.0, "1970-01-01T00:00:00.000Z"),
+            (-1.0, "1969-12-31T23:59:59.999Z"),
+            (1_788_602_400_123.0, "2026-09-05T10:00:00.123Z"),
+            (253_402_300_799_999.0, "9999-12-31T23:59:59.999Z"),
+            (253_402_300_800_000.0, "+010000-01-01T00:00:00.000Z"),
+            (-62_198_755_200_000.0, "-000001-01-01T00:00:00.000Z"),
+            (8.64e15, "+275760-09-13T00:00:00.000Z"),
+        ] {
+            assert_eq!(iso_datetime(ms).unwrap(), iso, "{ms}");
+        }
+        assert!(iso_datetime(8.64e15 + 1.0).is_none());
+        assert!(iso_datetime(f64::NAN).is_none());
+    }
 
     #[test]
     fn round_trips_and_rolls_over() {

@@ -176,7 +176,7 @@ pub const MAX_VALUE_BYTES: usize = 1_000_000_000;
 /// there), a NaN or infinite number (stored as NULL).
 pub fn check_storable(field: &str, value: &Value) -> Result<()> {
     let problem = match value {
-        Value::Text(t) if t.len() > MAX_VALUE_BYTES => "is longer than SQLite's limit of 1,000,000,000 bytes",
+        Value::Text(t) | Value::Json(t) if t.len() > MAX_VALUE_BYTES => "is longer than SQLite's limit of 1,000,000,000 bytes",
         Value::Blob(b) if b.len() > MAX_VALUE_BYTES => "is longer than SQLite's limit of 1,000,000,000 bytes",
         Value::Text(t) if t.contains('\0') => {
             "contains a NUL character (\\0), which text read back from SQLite ends at; store it as a Buffer"

@@ -219,6 +219,10 @@ pub fn write_cell(value: Value, kind: Kind) -> Value {
     match (kind, value) {
         (_, Value::Null) => Value::Null,
         (Kind::Json, Value::Text(text)) => Value::Text(text),
+        // JavaScript's own JSON text of a structure: stored as it is, in any column (the
+        // kernel's driver stringifies structures whatever the field), but a boolean's.
+        (Kind::Boolean, Value::Json(_)) => Value::Integer(1),
+        (_, Value::Json(text)) => Value::Text(text),
         (Kind::Json | Kind::JsonStrict, v) => Value::Text(v.to_json()),
         (Kind::Boolean, v) => Value::Integer(i64::from(v.is_truthy())),
         // A JS `Date` (ISO text by now) becomes its UTC time of day; other text stays.

@@ -53,6 +53,13 @@ impl Temporal {
 /// the time it reaches Rust), epoch milliseconds, ISO text with an offset, or zone-less
 /// text (its wall clock is UTC). A bare day is its midnight UTC.
 pub fn canonical_datetime(value: &Value) -> Option<Value> {
+    // What `toISOString()` printed (the engine's audit stamps, a `Date` from JS) is the
+    // common case: already in form, nothing to parse or print. (Hour 24 rolls over.)
+    if let Value::Text(text) = value {
+        if is_canonical_instant(text) && &text[11..13] < "24" {
+            return None;
+        }
+    }
     let ms = match value {
         Value::Integer(ms) => *ms as f64,
         Value::Real(ms) => ms.trunc(),

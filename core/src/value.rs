@@ -21,6 +21,10 @@ pub enum Value {
     Array(Vec<Value>),
     /// Keys keep the caller's order: it decides the column order of inserts.
     Object(Vec<(String, Value)>),
+    /// An array or object of a record, serialised by JavaScript's `JSON.stringify` before
+    /// it crossed (the kernel contract's write path): stored as this text, which is
+    /// exactly what the kernel's own driver would store.
+    Json(String),
     /// A JavaScript value with no SQL meaning, read only inside a filter under the kernel
     /// contract, where the filter compiler refuses it by position (elsewhere `undefined`
     /// reads as null and an instance as its own fields). Never bound or stored.
@@ -116,7 +120,7 @@ impl Value {
             Value::Text(_) => "string",
             Value::Blob(_) => "Buffer",
             Value::Array(_) => "array",
-            Value::Object(_) => "object",
+            Value::Object(_) | Value::Json(_) => "object",
             Value::Foreign(Foreign::Undefined) => "undefined",
             Value::Foreign(Foreign::Instance(_)) => "object",
         }
@@ -129,7 +133,7 @@ impl Value {
             Value::Bool(b) => libsql::Value::Integer(i64::from(*b)),
             Value::Integer(i) => libsql::Value::Integer(*i),
             Value::Real(f) => libsql::Value::Real(*f),
-            Value::Text(s) => libsql::Value::Text(s.clone()),
+            Value::Text(s) | Value::Json(s) => libsql::Value::Text(s.clone()),
             Value::Blob(b) => libsql::Value::Blob(b.clone()),
             Value::Array(_) | Value::Object(_) => libsql::Value::Text(self.to_json()),
         }
@@ -138,7 +142,7 @@ impl Value {
     /// Like [`Value::to_sql`], without copying text and blobs.
     pub fn into_sql(self) -> libsql::Value {
         match self {
-            Value::Text(s) => libsql::Value::Text(s),
+            Value::Text(s) | Value::Json(s) => libsql::Value::Text(s),
             Value::Blob(b) => libsql::Value::Blob(b),
             other => other.to_sql(),
         }
@@ -219,6 +223,10 @@ impl Serialize for Value {
             Value::Integer(i) => s.serialize_i64(*i),
             Value::Real(f) => s.serialize_f64(*f),
             Value::Text(t) => s.serialize_str(t),
+            // Only ever JavaScript's JSON; text that would not parse serialises as null.
+            Value::Json(t) => serde_json::from_str::<serde_json::Value>(t)
+                .unwrap_or_default()
+                .serialize(s),
             Value::Blob(bytes) => {
                 let mut seq = s.serialize_seq(Some(bytes.len()))?;
                 for b in bytes {

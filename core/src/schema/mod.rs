@@ -367,6 +367,7 @@ pub fn default_literal(value: &Value, field_type: &str) -> String {
             format!("X'{hex}'")
         }
         Value::Array(_) | Value::Object(_) => quote_text(&value.to_json()),
+        Value::Json(text) => quote_text(text),
     }
 }
 
