@@ -227,7 +227,7 @@ impl Autonumber {
 
     /// The counter's key, as the kernel's SQL driver derives it.
     fn key(&self, table: &str, tenant: &str, r: &Rendered) -> String {
-        crate::sha256::hex(format!("{table}{tenant}{}{}", self.field, r.scope).as_bytes())
+        crate::digest::sha256_hex(format!("{table}{tenant}{}{}", self.field, r.scope).as_bytes())
     }
 
     fn render(&self, record: &[(String, Value)], today: Day) -> Result<Rendered> {
@@ -412,7 +412,7 @@ pub async fn ensure_sequences(conn: &Conn) -> Result<()> {
             Some(other) => other.to_json(),
         };
         let (object, tenant, field, scope) = (text(0), text(1), text(2), text(3));
-        let key = crate::sha256::hex(format!("{object}{tenant}{field}{scope}").as_bytes());
+        let key = crate::digest::sha256_hex(format!("{object}{tenant}{field}{scope}").as_bytes());
         conn.execute(
             START_SQL,
             vec![

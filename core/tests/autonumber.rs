@@ -5,9 +5,7 @@
 mod common;
 
 use common::*;
-use objectql_turso_core::config::DriverConfig;
 use objectql_turso_core::driver::{Call, Driver};
-use objectql_turso_core::tenancy::Tenant;
 use objectql_turso_core::ErrorCode;
 
 const CASES: &str = r#"[{"name":"crm_case","fields":{
@@ -16,28 +14,6 @@ const CASES: &str = r#"[{"name":"crm_case","fields":{
     "case_number":{"type":"autonumber","format":"CASE-{00000}","unique":true},
     "title":{"type":"text"}
 }}]"#;
-
-fn kernel_driver(dir: &TempDir) -> Driver {
-    let cfg = format!(
-        r#"{{"url":"{}","contract":"objectstack"}}"#,
-        dir.url("t.db")
-    );
-    Driver::new(DriverConfig::from_value(&v(&cfg)).unwrap())
-}
-
-fn as_tenant(id: &str) -> Call {
-    Call {
-        tenant: Some(Tenant {
-            id: id.to_owned(),
-            group: Vec::new(),
-        }),
-        ..Call::default()
-    }
-}
-
-fn sql(d: &Driver, statement: &str) {
-    run(d.execute(statement, vec![], None)).unwrap();
-}
 
 fn number(d: &Driver, tenant: &str, json: &str) -> Result<String, ErrorCode> {
     run(d.create("crm_case", rec(json), as_tenant(tenant)))
@@ -60,7 +36,7 @@ fn seed(d: &Driver, org: &str, from: u32, to: u32) {
 #[test]
 fn a_counter_behind_its_table_moves_past_it_on_the_first_collision() {
     let dir = TempDir::new("reseed");
-    let d = kernel_driver(&dir);
+    let d = kernel_driver(&dir, "t.db");
     sync(&d, CASES);
     assert_eq!(number(&d, "A", "{}").unwrap(), "CASE-00001");
     assert_eq!(number(&d, "B", "{}").unwrap(), "CASE-00001");
@@ -97,7 +73,7 @@ fn a_counter_behind_its_table_moves_past_it_on_the_first_collision() {
 #[test]
 fn a_duplicate_the_caller_supplied_is_still_refused() {
     let dir = TempDir::new("reseed-caller");
-    let d = kernel_driver(&dir);
+    let d = kernel_driver(&dir, "t.db");
     sync(&d, CASES);
     number(&d, "A", r#"{"email":"dup@x"}"#).unwrap();
     assert_eq!(
@@ -125,7 +101,7 @@ fn counters_tables_of_older_builds_are_migrated_with_their_counters() {
         ),
     ] {
         let dir = TempDir::new("sequences-legacy");
-        let d = kernel_driver(&dir);
+        let d = kernel_driver(&dir, "t.db");
         sql(&d, legacy);
         sql(
             &d,
@@ -152,7 +128,7 @@ fn counters_tables_of_older_builds_are_migrated_with_their_counters() {
 #[test]
 fn a_counters_table_that_is_gone_is_made_again_in_the_callers_transaction() {
     let dir = TempDir::new("sequences-gone");
-    let d = kernel_driver(&dir);
+    let d = kernel_driver(&dir, "t.db");
     sync(&d, CASES);
     sql(&d, "DROP TABLE _objectstack_sequences");
     let tx = run(d.begin_transaction()).unwrap();

@@ -6,25 +6,9 @@
 mod common;
 
 use common::*;
-use objectql_turso_core::config::DriverConfig;
 use objectql_turso_core::driver::{Call, Driver, Updated};
 use objectql_turso_core::tenancy::Tenant;
 use objectql_turso_core::{ErrorCode, Value};
-
-fn kernel_driver(dir: &TempDir, name: &str) -> Driver {
-    let cfg = format!(r#"{{"url":"{}","contract":"objectstack"}}"#, dir.url(name));
-    Driver::new(DriverConfig::from_value(&v(&cfg)).unwrap())
-}
-
-fn as_tenant(id: &str) -> Call {
-    Call {
-        tenant: Some(Tenant {
-            id: id.to_owned(),
-            group: Vec::new(),
-        }),
-        ..Call::default()
-    }
-}
 
 fn in_group(id: &str, group: &[&str]) -> Call {
     Call {

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use objectql_turso_core::config::{Deployment, DriverConfig};
+use objectql_turso_core::config::Deployment;
 use objectql_turso_core::driver::{Call, Driver};
 use objectql_turso_core::notice::{Level, Notice};
 use objectql_turso_core::tenancy::Tenant;
@@ -17,18 +17,6 @@ const PRODUCT: &str = r#"[{"name":"product","fields":{
     "organization_id":{"type":"text"},
     "code":{"type":"text","unique":true}
 }}]"#;
-
-fn kernel_driver(dir: &TempDir, extra: &str) -> Driver {
-    let cfg = format!(
-        r#"{{"url":"{}","contract":"objectstack"{extra}}}"#,
-        dir.url("t.db")
-    );
-    Driver::new(DriverConfig::from_value(&v(&cfg)).unwrap())
-}
-
-fn sql(d: &Driver, statement: &str) {
-    run(d.execute(statement, vec![], None)).unwrap();
-}
 
 /// The table an older driver left: `code` unique across every tenant, under `index`.
 fn legacy_product(d: &Driver, index: &str) {
@@ -84,7 +72,7 @@ fn drift_notices(d: &Driver) -> Vec<Notice> {
 #[test]
 fn a_legacy_all_tenant_unique_index_is_replaced_additively_and_reported() {
     let dir = TempDir::new("drift-legacy");
-    let d = kernel_driver(&dir, "");
+    let d = kernel_driver_with(&dir, "t.db", "");
     legacy_product(
         &d,
         "CREATE UNIQUE INDEX product_code_unique ON product (code)",
@@ -113,7 +101,7 @@ fn a_legacy_all_tenant_unique_index_is_replaced_additively_and_reported() {
 #[test]
 fn auto_migrate_safe_retires_the_legacy_index_but_not_in_production() {
     let dir = TempDir::new("drift-safe");
-    let d = kernel_driver(&dir, r#","autoMigrate":"safe""#);
+    let d = kernel_driver_with(&dir, "t.db", r#","autoMigrate":"safe""#);
     legacy_product(
         &d,
         "CREATE UNIQUE INDEX uniq_product_code ON product (code)",
@@ -148,7 +136,7 @@ fn a_tenant_key_is_made_null_safe_only_when_safe_and_no_rows_collide() {
     let bare =
         "CREATE UNIQUE INDEX uniq_product_organization_id_code ON product (organization_id, code)";
     let dir = TempDir::new("drift-tighten");
-    let d = kernel_driver(&dir, r#","autoMigrate":"safe""#);
+    let d = kernel_driver_with(&dir, "t.db", r#","autoMigrate":"safe""#);
     legacy_product(&d, bare);
     // Two NULL-organization rows the NULL-distinct index let in.
     sql(
@@ -177,7 +165,7 @@ fn a_tenant_key_is_made_null_safe_only_when_safe_and_no_rows_collide() {
 
     // Without autoMigrate the same difference is only reported.
     let other = TempDir::new("drift-tighten-off");
-    let d = kernel_driver(&other, "");
+    let d = kernel_driver_with(&other, "t.db", "");
     legacy_product(&d, bare);
     sync(&d, PRODUCT);
     assert!(index_sql(&d)[0].1.ends_with("(organization_id, code)"));
@@ -191,7 +179,7 @@ fn a_tenant_key_is_made_null_safe_only_when_safe_and_no_rows_collide() {
 #[test]
 fn an_index_another_tool_rebuilt_under_a_wanted_name_is_left_alone() {
     let dir = TempDir::new("drift-runtime");
-    let d = kernel_driver(&dir, "");
+    let d = kernel_driver_with(&dir, "t.db", "");
     legacy_product(
         &d,
         "CREATE UNIQUE INDEX uniq_product_organization_id_code ON product \
@@ -205,7 +193,7 @@ fn an_index_another_tool_rebuilt_under_a_wanted_name_is_left_alone() {
 #[test]
 fn a_declared_index_on_a_field_without_a_column_is_skipped_and_said() {
     let dir = TempDir::new("drift-formula");
-    let d = kernel_driver(&dir, "");
+    let d = kernel_driver_with(&dir, "t.db", "");
     sync(
         &d,
         r#"[{"name":"product","fields":{"name":{},"total":{"type":"formula"}},
@@ -223,7 +211,7 @@ fn a_declared_index_on_a_field_without_a_column_is_skipped_and_said() {
 #[test]
 fn required_is_a_write_rule_and_storage_not_null_the_column_constraint() {
     let dir = TempDir::new("not-null");
-    let d = kernel_driver(&dir, "");
+    let d = kernel_driver_with(&dir, "t.db", "");
     sync(
         &d,
         r#"[{"name":"product","fields":{"a":{"required":true},"b":{"storage":{"notNull":true}}}}]"#,
@@ -242,7 +230,7 @@ fn required_is_a_write_rule_and_storage_not_null_the_column_constraint() {
 #[test]
 fn columns_that_differ_are_reported_and_kept() {
     let dir = TempDir::new("drift-columns");
-    let d = kernel_driver(&dir, r#","autoMigrate":"safe""#);
+    let d = kernel_driver_with(&dir, "t.db", r#","autoMigrate":"safe""#);
     sql(
         &d,
         "CREATE TABLE unit (id TEXT PRIMARY KEY, created_at TEXT, updated_at TEXT, \

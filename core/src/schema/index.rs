@@ -191,7 +191,7 @@ pub fn name_of(table: &str, columns: &[&str], unique: bool) -> String {
         .chars()
         .take(MAX_NAME - 9)
         .collect();
-    let hash = crate::sha1::hex(name.as_bytes());
+    let hash = crate::digest::sha1_hex(name.as_bytes());
     format!("{head}_{}", &hash[..8])
 }
 

@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use objectql_turso_core::config::DriverConfig;
-use objectql_turso_core::driver::Driver;
+use objectql_turso_core::driver::{Call, Driver};
 use objectql_turso_core::poll::poll_once;
 use objectql_turso_core::record::{record_from_value, Batch, Record};
 use objectql_turso_core::rows::RowSet;
+use objectql_turso_core::tenancy::Tenant;
 use objectql_turso_core::{Error, ErrorCode, Result, Value};
 
 /// Runs a local driver future to completion: local libsql futures finish on their first
@@ -68,6 +69,36 @@ pub fn driver(url: &str) -> Driver {
 
 pub fn memory_driver() -> Driver {
     driver(":memory:")
+}
+
+/// A driver serving the kernel contract on `name` in `dir`; `extra` is more config JSON
+/// (`,"autoMigrate":"safe"`), or empty.
+pub fn kernel_driver_with(dir: &TempDir, name: &str, extra: &str) -> Driver {
+    let cfg = format!(
+        r#"{{"url":"{}","contract":"objectstack"{extra}}}"#,
+        dir.url(name)
+    );
+    Driver::new(DriverConfig::from_value(&v(&cfg)).unwrap())
+}
+
+pub fn kernel_driver(dir: &TempDir, name: &str) -> Driver {
+    kernel_driver_with(dir, name, "")
+}
+
+/// A call for one tenant.
+pub fn as_tenant(id: &str) -> Call {
+    Call {
+        tenant: Some(Tenant {
+            id: id.to_owned(),
+            group: Vec::new(),
+        }),
+        ..Call::default()
+    }
+}
+
+/// Runs one statement outside the driver's object methods (fixtures, raw checks).
+pub fn sql(d: &Driver, statement: &str) {
+    run(d.execute(statement, vec![], None)).unwrap();
 }
 
 pub fn file_driver(dir: &TempDir, name: &str) -> Driver {
