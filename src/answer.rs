@@ -12,8 +12,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use driver_core::poll::poll_once;
-use driver_core::remote::Limits;
+use driver_core::store::poll::poll_once;
+use driver_core::store::remote::Limits;
 use driver_core::Error;
 use napi::bindgen_prelude::{within_runtime_if_available, JsValue, ToNapiValue};
 use napi::sys::{napi_env, napi_value};

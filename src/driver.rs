@@ -10,7 +10,7 @@ use std::sync::Arc;
 use driver_core::config::{Deployment, DriverConfig};
 use driver_core::driver::{Driver, Updated};
 use driver_core::record::{record_from_parts, Batch, Record};
-use driver_core::remote::Limits;
+use driver_core::store::remote::Limits;
 use driver_core::{Error, Value};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::Env;
@@ -633,7 +633,9 @@ fn written(returning: bool, count: u64, rows: driver_core::rows::RowSet) -> JsOu
 }
 
 /// `{ rows, columns, rowsAffected, lastInsertRowid }` of `execute`.
-fn executed((rows, changes): (driver_core::rows::RowSet, driver_core::conn::Changes)) -> JsOutput {
+fn executed(
+    (rows, changes): (driver_core::rows::RowSet, driver_core::store::conn::Changes),
+) -> JsOutput {
     let columns = rows
         .columns
         .iter()

@@ -16,11 +16,11 @@
 //! moved past the table's highest number when an insert collides on a number it drew,
 //! and the row numbered once more (see [`Autonumber::reseed_if_collided`]).
 
-use crate::conn::Conn;
 use crate::dates::now_iso;
 use crate::error::{Error, Result};
 use crate::identifier::push_identifier;
 use crate::schema::ObjectDef;
+use crate::store::conn::Conn;
 use crate::tenancy::GLOBAL_TENANT;
 use crate::value::Value;
 

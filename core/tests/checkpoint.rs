@@ -8,8 +8,8 @@ use std::io::Read;
 use std::time::Duration;
 
 use common::*;
-use objectql_turso_core::checkpoint::WRITES_PER_CHECKPOINT;
 use objectql_turso_core::driver::Driver;
+use objectql_turso_core::store::checkpoint::WRITES_PER_CHECKPOINT;
 use objectql_turso_core::{Result, Value};
 
 const ROWS: usize = 3000;

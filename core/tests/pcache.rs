@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use objectql_turso_core::driver::Driver;
-use objectql_turso_core::pcache::skipped_truncates;
+use objectql_turso_core::store::pcache::skipped_truncates;
 use objectql_turso_core::Value;
 
 const SCHEMA: &str =

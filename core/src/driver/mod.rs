@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex};
 use crate::autonumber::Day;
 use crate::catalog::{Catalog, ObjectMeta};
 use crate::config::{Contract, DriverConfig};
-use crate::conn::{Changes, Conn};
-use crate::database::Database;
 use crate::error::{Error, ErrorCode, Result};
 use crate::notice::{Notice, Notices};
 use crate::query::{Scope, TenantScope};
 use crate::rows::{FieldKinds, RowSet};
+use crate::store::conn::{Changes, Conn};
+use crate::store::database::Database;
 use crate::tenancy::Tenant;
 use crate::value::Value;
 

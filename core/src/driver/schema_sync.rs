@@ -6,7 +6,6 @@ use crate::autonumber::ensure_sequences;
 use crate::catalog::Audit;
 use crate::config::{AutoMigrate, Deployment};
 use crate::config::{Contract, SchemaMode};
-use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::{push_identifier, quote_identifier};
 use crate::notice::Level;
@@ -14,6 +13,7 @@ use crate::schema::drift::{self, Drift, Op};
 use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
 use crate::schema::ObjectDef;
+use crate::store::conn::Conn;
 use crate::temporal::backfill_sql;
 use crate::value::Value;
 

@@ -5,7 +5,6 @@
 use super::{Call, Driver, Updated};
 use crate::autonumber::Day;
 use crate::catalog::{Audit, ObjectMeta};
-use crate::conn::{Conn, ReadBack};
 use crate::dates::now_iso;
 use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::quote_identifier;
@@ -15,6 +14,7 @@ use crate::record_id::record_id;
 use crate::rows::{storable_record, RowSet};
 use crate::schema::index::Key;
 use crate::schema::AUDIT_COLUMNS;
+use crate::store::conn::{Conn, ReadBack};
 use crate::value::Value;
 
 impl Driver {

@@ -1,10 +1,10 @@
 //! What the database holds: tables, columns, indexes, in the shape each contract reads.
 
 use crate::config::Contract;
-use crate::conn::Conn;
 use crate::dates::now_iso;
 use crate::error::{Error, Result};
 use crate::schema::index::{self, IndexSpec, Key};
+use crate::store::conn::Conn;
 use crate::value::Value;
 
 /// Tables of the database, SQLite's own excluded.

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use objectql_turso_core::config::DriverConfig;
 use objectql_turso_core::driver::{Call, Driver};
-use objectql_turso_core::poll::poll_once;
 use objectql_turso_core::record::{record_from_value, Batch, Record};
 use objectql_turso_core::rows::RowSet;
+use objectql_turso_core::store::poll::poll_once;
 use objectql_turso_core::tenancy::Tenant;
 use objectql_turso_core::{Error, ErrorCode, Result, Value};
 

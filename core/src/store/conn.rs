@@ -7,12 +7,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
 use crate::fast_hash::FastMap;
-use crate::fence::silently;
 use crate::record::MAX_VALUE_BYTES;
 use crate::rows::RowSet;
+use crate::store::checkpoint::Checkpointer;
+use crate::store::fence::silently;
 use crate::value::Value;
 
 /// Statements kept per connection; past this the cache is cleared (apps use few shapes).

@@ -18,9 +18,9 @@
 //! (`reclaimSpace()`); an existing file keeps its setting.
 
 use crate::config::JournalMode;
-use crate::conn::Conn;
 use crate::error::Result;
 use crate::notice::Notices;
+use crate::store::conn::Conn;
 use crate::value::Value;
 
 /// The environment variable a deployment sets to choose the journal mode.

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use once_cell::sync::Lazy;
 
-use crate::poll::poll_once;
+use crate::store::poll::poll_once;
 
 /// Committed writes between two worker checkpoints. Each checkpoint ends with the
 /// writer's own small one and its two fsyncs, so fewer, larger cycles are cheaper per

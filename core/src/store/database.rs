@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::checkpoint::Checkpointer;
 use crate::config::{AbsentFile, DriverConfig, JournalMode, Location};
-use crate::conn::Conn;
 use crate::error::{Error, ErrorCode, Result};
 use crate::notice::Notices;
+use crate::store::checkpoint::Checkpointer;
+use crate::store::conn::Conn;
 use crate::value::Value;
 
 /// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
@@ -443,7 +443,7 @@ fn read_only_flags() -> libsql::OpenFlags {
 pub fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        crate::pcache::install();
+        crate::store::pcache::install();
         // SAFETY: sqlite3_config only records a setting before initialisation and returns
         // SQLITE_MISUSE, changing nothing, once SQLite is initialised (another library in
         // the process got there first); either way the result needs no handling.
@@ -501,7 +501,7 @@ async fn open_file(
     let journal = if file.read_only {
         file.journal
     } else {
-        crate::journal::apply(&raw, path, file.journal, notices)
+        crate::store::journal::apply(&raw, path, file.journal, notices)
             .await
             .map_err(|err| unreadable(connection_failed(err), file.key.is_some()))?
     };
