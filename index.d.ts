@@ -570,6 +570,60 @@ export declare function diffSchema(
 export declare function generateMigration(diff: SchemaDiff): SchemaMigration;
 
 // ---------------------------------------------------------------------------------------
+// Multi-tenant router: one database per tenant
+// ---------------------------------------------------------------------------------------
+
+/** Why a tenant's database left the router's cache. */
+export type TenantEvictionReason = 'ttl' | 'capacity' | 'invalidate' | 'destroy';
+
+export interface MultiTenantConfig {
+  /**
+   * Where each tenant's database is; every `{tenant}` is replaced by the tenant id, e.g.
+   * `'file:./data/{tenant}.db'` or `'libsql://{tenant}-myorg.turso.io'`.
+   */
+  urlTemplate: string;
+  /** Every tenant driver's `authToken` (a group token); wins over the overrides' `authToken`. */
+  groupAuthToken?: string;
+  /** Closes a tenant's database after this many ms without a `getDriverForTenant`. Default 300000. */
+  clientCacheTTL?: number;
+  /** Open tenant databases at most (least recently used idle ones are closed). Default 100. */
+  maxCachedTenants?: number;
+  /** Tenant databases being opened at once; more wait their turn. Default 8. */
+  maxConcurrentCreates?: number;
+  /** A tenant whose creation failed rejects with that error for this many ms. Default 5000; 0 retries at once. */
+  failureCacheTTL?: number;
+  /** Awaited before a new tenant's database is opened; a rejection fails the call and caches nothing. */
+  onTenantCreate?: (tenantId: string) => void | Promise<void>;
+  /** Called when a tenant's database leaves the cache; failures go to `onError`. */
+  onTenantDelete?: (tenantId: string) => void | Promise<void>;
+  /** Like `onTenantDelete`, with the reason; called first. */
+  onTenantEvict?: (tenantId: string, reason: TenantEvictionReason) => void | Promise<void>;
+  /** Failures the router swallows (a callback that threw, a close that failed). */
+  onError?: (error: unknown, where: { tenantId: string; hook: string }) => void;
+  /** Options of every tenant driver but `url`; `{tenant}` is replaced in `syncUrl` too. */
+  driverConfigOverrides?: Omit<Partial<TursoDriverConfig>, 'url'>;
+}
+
+export interface MultiTenantRouter {
+  /**
+   * A connected driver for the tenant (id: 2-64 letters, digits, `-`, `_`; otherwise
+   * INVALID_REQUEST). A driver the router closed (idle, TTL, capacity) stays usable: its
+   * next call reopens it inside the router's budget.
+   */
+  getDriverForTenant(tenantId: string): Promise<TursoDriver>;
+  /** Closes the tenant's database in the background; an unknown id is a no-op. */
+  invalidateCache(tenantId: string): void;
+  /** Closes every tenant database; the router stays usable (a later call reopens). */
+  destroyAll(): Promise<void>;
+  /** Tenants whose databases are open. */
+  getCacheSize(): number;
+  /** Brings every tenant database to `objects`: open ones now, the others at their next open. */
+  syncSchema(objects: ObjectSchema[]): Promise<void>;
+}
+
+export declare function createMultiTenantRouter(config: MultiTenantConfig): MultiTenantRouter;
+
+// ---------------------------------------------------------------------------------------
 // Plugin
 // ---------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 const { TursoDriver, TursoTransaction, createTursoDriver } = require('./lib/driver.js');
 const { ObjectQLError } = require('./lib/errors.js');
 const { TursoDriverPlugin } = require('./lib/plugin.js');
+const { createMultiTenantRouter } = require('./lib/router.js');
 const helpers = require('./lib/helpers.js');
 
 module.exports = {
@@ -13,6 +14,7 @@ module.exports = {
   TursoTransaction,
   createTursoDriver,
   TursoDriverPlugin,
+  createMultiTenantRouter,
   ObjectQLError,
   compileFilter: helpers.compileFilter,
   compileSelect: helpers.compileSelect,

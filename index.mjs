@@ -6,6 +6,7 @@ export const {
   TursoTransaction,
   createTursoDriver,
   TursoDriverPlugin,
+  createMultiTenantRouter,
   ObjectQLError,
   compileFilter,
   compileSelect,

@@ -47,6 +47,16 @@ const SUPPORTS = Object.freeze({
   queryCache: false,
 });
 
+/**
+ * What the router (lib/router.js) reads and sets on the drivers it hands out; symbols, so
+ * neither shows on a driver an app holds. `kBusy`: whether a call or a transaction is under
+ * way (such a driver is never closed to make room). `kOnReopen`: called when a call reaches
+ * the driver after it was closed, before that call reopens the database, so the router
+ * counts it against its budget again.
+ */
+const kBusy = Symbol('objectql.turso.busy');
+const kOnReopen = Symbol('objectql.turso.onReopen');
+
 const FIRST_RETRY_MS = 1;
 const MAX_RETRY_MS = 50;
 
@@ -382,6 +392,7 @@ class TursoDriver {
    * error, thrown here in the caller's realm.
    */
   #run(call, then = same, filter) {
+    if (this.#disconnected && this.#onReopen !== undefined) this.#reopened();
     try {
       const result = call();
       if (!this.#remote) return Promise.resolve(then(result));
@@ -406,6 +417,27 @@ class TursoDriver {
 
   /** `disconnect()` was called and `connect()` not since. */
   #disconnected = false;
+  /** Open transactions: a driver with one is busy (see kBusy). */
+  #transactions = 0;
+  /** The router's hook (see kOnReopen). */
+  #onReopen;
+
+  #reopened() {
+    this.#disconnected = false;
+    try {
+      this.#onReopen(this);
+    } catch {
+      // The router's bookkeeping must never fail the caller's call.
+    }
+  }
+
+  get [kBusy]() {
+    return this.#transactions > 0 || this.#waiting.size > 0;
+  }
+
+  set [kOnReopen](hook) {
+    this.#onReopen = hook;
+  }
 
   /** Calls waiting to retry: `disconnect()` settles them before it resolves. */
   #waiting = new Set();
@@ -566,6 +598,8 @@ class TursoDriver {
   async disconnect() {
     this.#session++;
     this.#disconnected = true;
+    // SQLite rolls them back as the connections close.
+    this.#transactions = 0;
     clearInterval(this.#syncTimer);
     this.#syncTimer = undefined;
     const waiting = [...this.#waiting];
@@ -971,16 +1005,32 @@ class TursoDriver {
   beginTransaction() {
     return this.#run(
       () => this.#native.beginTransaction(),
-      (id) => new TursoTransaction(id, this),
+      (id) => {
+        this.#transactions++;
+        return new TursoTransaction(id, this);
+      },
     );
   }
 
   commit(transaction) {
-    return this.#guard(() => this.#run(() => this.#native.commit(this.#handle(transaction, 'commit'))));
+    return this.#ending(transaction, 'commit', (id) => this.#native.commit(id));
   }
 
   rollback(transaction) {
-    return this.#guard(() => this.#run(() => this.#native.rollback(this.#handle(transaction, 'rollback'))));
+    return this.#ending(transaction, 'rollback', (id) => this.#native.rollback(id));
+  }
+
+  /** A commit or rollback of one of this driver's transactions: over when it settles. */
+  #ending(transaction, method, end) {
+    return this.#guard(() => {
+      const id = this.#handle(transaction, method);
+      const settled = () => {
+        this.#transactions = Math.max(0, this.#transactions - 1);
+      };
+      const done = this.#run(() => end(id));
+      done.then(settled, settled);
+      return done;
+    });
   }
 
   /** The native id of `transaction`, a handle this driver's beginTransaction() returned. */
@@ -1027,4 +1077,4 @@ function createTursoDriver(config) {
   return new TursoDriver(config);
 }
 
-module.exports = { TursoDriver, TursoTransaction, createTursoDriver, SUPPORTS };
+module.exports = { TursoDriver, TursoTransaction, createTursoDriver, SUPPORTS, kBusy, kOnReopen };

@@ -7,4 +7,5 @@ mod convert;
 pub mod driver;
 mod error;
 pub mod helpers;
+pub mod router;
 pub mod schema_diff;

@@ -16,6 +16,7 @@ pub mod query;
 pub mod raw_sql;
 pub mod record;
 pub mod record_id;
+pub mod router;
 pub mod rows;
 pub mod schema;
 pub mod schema_diff;
