@@ -623,6 +623,13 @@ export interface MultiTenantRouter {
 
 export declare function createMultiTenantRouter(config: MultiTenantConfig): MultiTenantRouter;
 
+export interface MultiTenantPluginConfig extends MultiTenantConfig {
+  /** The database of calls without a tenant under the kernel (boot, seeds, `sys_*`). Required there. */
+  controlUrl?: string;
+  /** More options of the control database's driver (its `url` is `controlUrl`). */
+  control?: Omit<Partial<TursoDriverConfig>, 'url'>;
+}
+
 // ---------------------------------------------------------------------------------------
 // Plugin
 // ---------------------------------------------------------------------------------------
@@ -630,8 +637,13 @@ export declare function createMultiTenantRouter(config: MultiTenantConfig): Mult
 export interface TursoDriverPluginConfig {
   /** One database (single-tenant mode). */
   connection?: TursoDriverConfig;
-  /** Many databases, one per tenant (not in this release: refused with CONFIG_ERROR). */
-  multiTenant?: Record<string, unknown>;
+  /**
+   * Many databases, one per tenant. Under the ObjectStack kernel the plugin registers one
+   * driver service that sends each call to its tenant's database (`options.tenantId`, or
+   * the tenant of the engine operation under way) and calls without a tenant, and `sys_*`
+   * objects, to `controlUrl`.
+   */
+  multiTenant?: MultiTenantPluginConfig;
   /** Apply the additive migration to `objects` when the plugin starts. */
   autoMigrate?: boolean;
   /** The objects `autoMigrate` brings the database up to. */
@@ -657,7 +669,8 @@ export declare class TursoDriverPlugin {
   onStart(ctx?: unknown): Promise<void>;
   onStop(ctx?: unknown): Promise<void>;
   getDriver(): TursoDriver;
-  getRouter(): never;
+  /** The router (multi-tenant mode); DRIVER_ERROR in single-tenant mode or before start. */
+  getRouter(): MultiTenantRouter;
   generateMigration(objects: ObjectSchema[], options?: DiffSchemaOptions): Promise<SchemaMigration>;
   applyMigration(migration: SchemaMigration): Promise<{ applied: number }>;
 }

@@ -111,3 +111,49 @@ describe('given the older ObjectQL runtime lifecycle', () => {
     }
   });
 });
+
+describe('given the plugin in multi-tenant mode', () => {
+  const sandbox = useSandbox();
+
+  it('should make a router on onStart, refuse getDriver, and destroy every tenant on onStop', async () => {
+    const deleted: string[] = [];
+    const plugin = new TursoDriverPlugin({
+      multiTenant: {
+        urlTemplate: sandbox.fileUrl('{tenant}.db'),
+        onTenantDelete: async (id: string) => void deleted.push(id),
+      },
+    });
+    expect(() => plugin.getRouter()).toThrow(/not been started/);
+    plugin.install();
+    await plugin.onStart();
+    expect(() => plugin.getDriver()).toThrow(
+      expect.objectContaining({ code: 'DRIVER_ERROR', message: expect.stringMatching(/getRouter\(\)/) }),
+    );
+    const router = plugin.getRouter();
+    const driver = await router.getDriverForTenant('tenant-one');
+    await driver.init([{ name: 'note', fields: { body: { type: 'text' } } }]);
+    // The 4.2.2 runtime's shapes: delete answers { deleted }.
+    const note = await driver.create('note', { body: 'x' });
+    expect(await driver.delete('note', note.id as string)).toEqual({ deleted: true });
+    await plugin.onStop();
+    expect(deleted).toEqual(['tenant-one']);
+    expect(() => plugin.getRouter()).toThrow(/stopped \(onStop\)/);
+  });
+
+  it('should need a controlUrl under the kernel, where calls without a tenant go', () => {
+    const plugin = new TursoDriverPlugin({ multiTenant: { urlTemplate: sandbox.fileUrl('{tenant}.db') } });
+    const services = new Map<string, unknown>();
+    expect(() => plugin.init({ registerService: (name, s) => services.set(name, s) })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERROR', message: expect.stringContaining('controlUrl') }),
+    );
+    expect(services.size).toBe(0);
+  });
+
+  it('should refuse a bad router config at construction of the router', async () => {
+    const plugin = new TursoDriverPlugin({ multiTenant: { urlTemplate: 'file:fixed.db' } });
+    await expect(plugin.onStart()).rejects.toMatchObject({
+      code: 'CONFIG_ERROR',
+      message: expect.stringContaining('{tenant}'),
+    });
+  });
+});

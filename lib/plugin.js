@@ -6,6 +6,8 @@
 
 const { TursoDriver } = require('./driver.js');
 const { makeError } = require('./errors.js');
+const { createMultiTenantRouter } = require('./router.js');
+const { TenantRoutingDriver } = require('./tenant-driver.js');
 const { diffSchema, generateMigration } = require('./helpers.js');
 const { version } = require('../package.json');
 
@@ -14,8 +16,13 @@ const DEFAULT_SERVICE = 'driver.turso';
 class TursoDriverPlugin {
   #config;
   #driver;
+  /** Multi-tenant mode: the router, and (under the kernel) the driver service routing through it. */
+  #router;
+  #routing;
   /** The lifecycle call that stopped the plugin, once it has been stopped. */
   #stoppedAt;
+  /** The engine middleware that follows tenants is registered. */
+  #following = false;
 
   constructor(config = {}) {
     const { connection, multiTenant } = config ?? {};
@@ -31,12 +38,6 @@ class TursoDriverPlugin {
         'TursoDriverPlugin: "connection" and "multiTenant" are mutually exclusive; pass one of them.',
       );
     }
-    if (multiTenant) {
-      throw makeError(
-        'CONFIG_ERROR',
-        'TursoDriverPlugin: multi-tenant mode needs createMultiTenantRouter, which this release does not ship yet.',
-      );
-    }
     this.#config = config;
     this.name = '@objectql/driver-turso';
     this.version = version;
@@ -50,11 +51,21 @@ class TursoDriverPlugin {
   // --- the ObjectStack kernel: init / start / destroy -------------------------------------
 
   init(ctx) {
+    if (this.#config.multiTenant) {
+      ctx.registerService(this.serviceName, this.#makeRouting());
+      this.#followTenants(ctx);
+      return;
+    }
     const driver = this.#makeDriver('objectstack');
     ctx.registerService(this.serviceName, driver);
   }
 
-  async start() {
+  async start(ctx) {
+    if (this.#routing) {
+      this.#followTenants(ctx);
+      await this.#routing.connect();
+      return;
+    }
     await this.#started();
   }
 
@@ -65,10 +76,16 @@ class TursoDriverPlugin {
   // --- the ObjectQL runtime: install / onStart / onStop -----------------------------------
 
   install() {
-    this.#makeDriver('objectql');
+    if (this.#config.multiTenant) this.#makeRouter('objectql');
+    else this.#makeDriver('objectql');
   }
 
   async onStart() {
+    if (this.#config.multiTenant) {
+      this.#makeRouter('objectql');
+      this.#stoppedAt = undefined;
+      return;
+    }
     this.#makeDriver('objectql');
     await this.#started();
   }
@@ -77,12 +94,20 @@ class TursoDriverPlugin {
   async onStop() {
     await this.#stopped();
     this.#driver = undefined;
+    this.#router = undefined;
+    this.#routing = undefined;
     this.#stoppedAt = 'onStop';
   }
 
   // --- accessors and migrations -----------------------------------------------------------
 
   getDriver() {
+    if (this.#config.multiTenant) {
+      throw makeError(
+        'DRIVER_ERROR',
+        'No single-tenant driver: this plugin serves one database per tenant; use getRouter().getDriverForTenant(id).',
+      );
+    }
     if (!this.#driver) {
       throw makeError(
         'DRIVER_ERROR',
@@ -95,7 +120,18 @@ class TursoDriverPlugin {
   }
 
   getRouter() {
-    throw makeError('DRIVER_ERROR', 'No multi-tenant router: this plugin serves a single database.');
+    if (!this.#config.multiTenant) {
+      throw makeError('DRIVER_ERROR', 'No multi-tenant router: this plugin serves a single database.');
+    }
+    if (!this.#router) {
+      throw makeError(
+        'DRIVER_ERROR',
+        this.#stoppedAt
+          ? `No multi-tenant router: the plugin was stopped (${this.#stoppedAt}); start it again to get a new one.`
+          : 'No multi-tenant router: the plugin has not been started (init/onStart) yet.',
+      );
+    }
+    return this.#router;
   }
 
   /** The migration from the live database to `objects` (`{ up, down, summary }`). */
@@ -138,7 +174,63 @@ class TursoDriverPlugin {
   }
 
   async #stopped() {
+    if (this.#routing) await this.#routing.disconnect();
+    else if (this.#router) await this.#router.destroyAll();
     if (this.#driver) await this.#driver.disconnect();
+  }
+
+  /** The router, whose tenant drivers serve `contract` (`{ controlUrl, ...routerConfig }`). */
+  #makeRouter(contract) {
+    if (this.#router) return this.#router;
+    const { controlUrl: _control, control: _controlConfig, ...config } = this.#config.multiTenant;
+    this.#router = createMultiTenantRouter({
+      ...config,
+      driverConfigOverrides: { ...config.driverConfigOverrides, contract },
+    });
+    return this.#router;
+  }
+
+  /**
+   * Under the kernel: one driver service for all tenants. Calls without a tenant (boot,
+   * seeds, admin paths, `sys_*` objects) go to the control database `controlUrl` names.
+   */
+  #makeRouting() {
+    if (this.#routing) return this.#routing;
+    const { controlUrl, control } = this.#config.multiTenant;
+    if (typeof controlUrl !== 'string' || controlUrl === '') {
+      throw makeError(
+        'CONFIG_ERROR',
+        'TursoDriverPlugin multiTenant needs "controlUrl" under the ObjectStack kernel: the database of calls ' +
+          "without a tenant (boot, seeds, sys_* objects), e.g. 'file:./data/control.db'.",
+      );
+    }
+    const router = this.#makeRouter('objectstack');
+    const controlDriver = new TursoDriver({ ...control, contract: 'objectstack', url: controlUrl });
+    this.#routing = new TenantRoutingDriver({ router, control: controlDriver });
+    this.#stoppedAt = undefined;
+    return this.#routing;
+  }
+
+  /**
+   * Keeps the tenant of each engine operation as the ambient tenant of the calls it makes
+   * (see lib/tenant-driver.js). Registered once, as soon as the engine is there.
+   */
+  #followTenants(ctx) {
+    if (this.#following) return;
+    let engine;
+    try {
+      engine = ctx?.getService?.('objectql');
+    } catch {
+      return;
+    }
+    if (typeof engine?.registerMiddleware !== 'function') return;
+    const routing = this.#routing;
+    engine.registerMiddleware((op, next) => {
+      const tenantId = op?.context?.tenantId;
+      if (tenantId === undefined || tenantId === null || tenantId === '') return next();
+      return routing.runAs(String(tenantId), next);
+    });
+    this.#following = true;
   }
 }
 

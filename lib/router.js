@@ -29,6 +29,9 @@ const FDS_PER_TENANT = 4;
 /** Descriptors left to the rest of the process (sockets, logs, the app's own files). */
 const FD_RESERVE = 256;
 
+/** The multi-tenant plugin's hook: what every tenant database runs as it opens. */
+const kTenantSetup = Symbol('objectql.turso.tenantSetup');
+
 const CALLBACKS = ['onTenantCreate', 'onTenantDelete', 'onTenantEvict', 'onError'];
 
 /** One open tenant database. */
@@ -62,8 +65,8 @@ class MultiTenantRouter {
   #running = 0;
   #queue = [];
   #maxCreates;
-  /** The objects every tenant database is brought to (`syncSchema`). */
-  #objects;
+  /** What every tenant database runs when it opens: `[method, args]` calls (`syncSchema`). */
+  #setup = [];
   /** Counts hand-outs: the `use` stamp of entries. */
   #uses = 0;
 
@@ -186,7 +189,12 @@ class MultiTenantRouter {
       await this.#config.onTenantCreate?.(tenantId);
       await this.#makeRoom();
       await this.#connect(driver);
-      if (this.#objects !== undefined) await driver.syncSchema(this.#objects);
+      // A newer setup may arrive while this one runs: the tenant opens with the newest.
+      let setup;
+      while (setup !== this.#setup) {
+        setup = this.#setup;
+        await runSetup(driver, setup);
+      }
     } catch (err) {
       if (driver !== undefined) await driver.disconnect().catch(() => {});
       const error = toObjectQLError(err);
@@ -348,11 +356,20 @@ class MultiTenantRouter {
    * Brings every tenant database to `objects`: the open ones now, the others as they
    * open. A database already synced to the same definitions runs no DDL.
    */
-  async syncSchema(objects) {
-    this.#objects = objects;
-    const open = [...this.#entries.values()];
-    await Promise.all(open.map((entry) => entry.driver.syncSchema(objects)));
+  syncSchema(objects) {
+    return this[kTenantSetup]([['syncSchema', [objects]]]);
   }
+
+  /** Replaces what tenant databases run as they open, and runs it on the open ones now. */
+  async [kTenantSetup](calls) {
+    this.#setup = calls;
+    const open = [...this.#entries.values()];
+    await Promise.all(open.map((entry) => runSetup(entry.driver, calls)));
+  }
+}
+
+async function runSetup(driver, calls) {
+  for (const [method, args] of calls) await driver[method](...args);
 }
 
 /** A non-negative number option (default from DEFAULTS), at least `min`. */
@@ -386,4 +403,4 @@ function createMultiTenantRouter(config) {
   return new MultiTenantRouter(config);
 }
 
-module.exports = { createMultiTenantRouter, MultiTenantRouter };
+module.exports = { createMultiTenantRouter, MultiTenantRouter, kTenantSetup };

@@ -65,6 +65,8 @@ export interface KernelSetup {
   node?: string;
   /** ObjectQLPlugin options, e.g. `{ skipSchemaSync: true }`. */
   objectql?: Record<string, unknown>;
+  /** TursoDriverPlugin options; with `multiTenant`, the plugin is made of these alone (no `url`). */
+  plugin?: Record<string, unknown>;
 }
 
 /** An error as the child saw it: message, code, status. */
@@ -86,9 +88,9 @@ export interface Kernel {
   as(context: Record<string, unknown>): Ql;
   /** A method of the driver instance the kernel registered. */
   driver(method: string, ...args: unknown[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** `ql.transaction()`: each step a ql call with the transaction's context. */
+  /** `ql.transaction()`: each step a ql call with the transaction's context (and its own, if given). */
   transaction(
-    steps: Array<{ method: string; args: unknown[] }>,
+    steps: Array<{ method: string; args: unknown[]; context?: Record<string, unknown> }>,
     context?: Record<string, unknown>,
     options?: { fail?: boolean },
   ): Promise<unknown[]>;
