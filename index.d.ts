@@ -93,12 +93,6 @@ export interface TursoDriverConfig {
   /** Called with each failed periodic sync (default: one process warning). */
   onSyncError?: (error: ObjectQLError) => void;
   /**
-   * Where diagnostics go (default: `console.warn`): under `contract: 'objectstack'`, the
-   * full text of a filter refusal whose field, operator and value names were withheld from
-   * the caller because the refused subtree is not marked as theirs.
-   */
-  logger?: DriverLogger;
-  /**
    * Which driver contract to serve. `'objectql'` (default): the ObjectQL 4.2.2 API, for
    * direct callers. `'objectstack'`: the shapes the ObjectStack kernel expects (`delete`
    * resolves to a boolean, `update` to the row or `null`, `updateMany`/`deleteMany` to a
@@ -147,7 +141,11 @@ export interface TursoDriverConfig {
    * collide. Ignored (off) when `NODE_ENV` is `production`.
    */
   autoMigrate?: 'off' | 'safe' | boolean;
-  /** Where warnings go (also settable later as `driver.logger`). Default: the console. */
+  /**
+   * Where warnings and diagnostics go (also settable later as `driver.logger`); default the
+   * console. Under `contract: 'objectstack'` also the full text of a filter refusal whose
+   * field, operator and value names were withheld from the caller.
+   */
   logger?: TursoDriverLogger;
 }
 
@@ -307,15 +305,11 @@ export interface CommandResult {
   affected: number;
 }
 
-/** A diagnostics sink: `console` fits, and so does the kernel's logger. */
-export interface DriverLogger {
-  warn(message: string): void;
-}
+/** The former name of `TursoDriverLogger`. */
+export type DriverLogger = TursoDriverLogger;
 
 export declare class TursoDriver {
   constructor(config: TursoDriverConfig);
-  /** Where diagnostics go (`config.logger`, default `console.warn`); may be replaced. */
-  logger: DriverLogger;
   readonly name: 'TursoDriver';
   readonly version: string;
   readonly supports: DriverCapabilities;
