@@ -29,8 +29,9 @@ const FDS_PER_TENANT = 4;
 /** Descriptors left to the rest of the process (sockets, logs, the app's own files). */
 const FD_RESERVE = 256;
 
-/** The multi-tenant plugin's hook: what every tenant database runs as it opens. */
+/** The multi-tenant plugin's hooks: what every tenant database runs as it opens, and a cached driver. */
 const kTenantSetup = Symbol('objectql.turso.tenantSetup');
+const kPeek = Symbol('objectql.turso.peek');
 
 const CALLBACKS = ['onTenantCreate', 'onTenantDelete', 'onTenantEvict', 'onError'];
 
@@ -127,16 +128,20 @@ class MultiTenantRouter {
    * its error, for `failureCacheTTL` ms.
    */
   getDriverForTenant(tenantId) {
+    const cached = this[kPeek](tenantId);
+    if (cached !== undefined) return Promise.resolve(cached);
+    return this.#slowPath(tenantId, this.#entries.get(tenantId));
+  }
+
+  /** The tenant's cached, fresh driver (counted as a use), or undefined: no Promise, no wait. */
+  [kPeek](tenantId) {
     const entry = this.#entries.get(tenantId);
-    if (entry !== undefined) {
-      const now = Date.now();
-      if (now - entry.lastUsed < this.#ttl) {
-        entry.lastUsed = now;
-        entry.use = ++this.#uses;
-        return Promise.resolve(entry.driver);
-      }
-    }
-    return this.#slowPath(tenantId, entry);
+    if (entry === undefined) return undefined;
+    const now = Date.now();
+    if (now - entry.lastUsed >= this.#ttl) return undefined;
+    entry.lastUsed = now;
+    entry.use = ++this.#uses;
+    return entry.driver;
   }
 
   async #slowPath(tenantId, expired) {
@@ -403,4 +408,4 @@ function createMultiTenantRouter(config) {
   return new MultiTenantRouter(config);
 }
 
-module.exports = { createMultiTenantRouter, MultiTenantRouter, kTenantSetup };
+module.exports = { createMultiTenantRouter, MultiTenantRouter, kPeek, kTenantSetup };

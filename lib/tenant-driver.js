@@ -15,7 +15,7 @@
 const { AsyncLocalStorage } = require('async_hooks');
 
 const { makeError } = require('./errors.js');
-const { kTenantSetup } = require('./router.js');
+const { kPeek, kTenantSetup } = require('./router.js');
 
 /** Where each data method takes its options (`findOne` takes them at 2 or 3; see below). */
 const OPTIONS_AT = Object.freeze({
@@ -98,34 +98,36 @@ class TenantRoutingDriver {
     return this.#dispatch('execute', undefined, [command, parameters, options], 2);
   }
 
-  async #route(method, object, args, at) {
+  #route(method, object, args, at) {
     return this.#dispatch(method, object, [object, ...args], at + 1);
   }
 
-  async #dispatch(method, object, args, at) {
+  /** Calls `method` on the driver `args` go to; a cached tenant's without waiting a turn. */
+  #dispatch(method, object, args, at) {
     const options = args[at];
-    const { driver, transaction } = await this.#target(object, options);
-    if (transaction !== undefined) {
-      const out = [...args];
-      out[at] = { ...options, transaction };
-      return driver[method](...out);
+    let tx;
+    let tenant;
+    try {
+      tx = options?.transaction ?? options?.context?.transaction;
+      tenant = isControlObject(object)
+        ? undefined
+        : (tenantOf(options?.tenantId) ?? this.#ambient.getStore());
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return driver[method](...args);
+    if (tx != null) return this.#inTransaction(method, object, args, at, tx, tenant);
+    if (tenant === undefined) return this.#control[method](...args);
+    const cached = this.#router[kPeek](tenant);
+    if (cached !== undefined) return cached[method](...args);
+    return this.#router.getDriverForTenant(tenant).then((driver) => driver[method](...args));
   }
 
-  /** The driver a call goes to, and its transaction there (when it names one of ours). */
-  async #target(object, options) {
-    const tx = options?.transaction ?? options?.context?.transaction;
-    const explicit = tenantOf(options?.tenantId);
-    const tenant = isControlObject(object) ? undefined : (explicit ?? this.#ambient.getStore());
+  async #inTransaction(method, object, args, at, tx, tenant) {
     if (!(tx instanceof RoutedTransaction)) {
-      if (tx != null) {
-        throw makeError(
-          'DRIVER_ERROR',
-          'options.transaction is not a transaction of this driver; pass the handle returned by its beginTransaction()',
-        );
-      }
-      return { driver: await this.#driverOf(tenant) };
+      throw makeError(
+        'DRIVER_ERROR',
+        'options.transaction is not a transaction of this driver; pass the handle returned by its beginTransaction()',
+      );
     }
     tx.binding ??= this.#bind(tx, tenant);
     await tx.binding;
@@ -142,7 +144,9 @@ class TenantRoutingDriver {
           'Run it outside the transaction, or in a transaction of its own.',
       );
     }
-    return { driver: tx.driver, transaction: tx.inner };
+    const out = [...args];
+    out[at] = { ...args[at], transaction: tx.inner };
+    return tx.driver[method](...out);
   }
 
   async #bind(tx, tenant) {

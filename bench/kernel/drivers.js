@@ -6,11 +6,14 @@
 const path = require('path');
 const { appPlugin } = require('./app');
 
-const DRIVERS = ['native', 'typescript', 'engine'];
+const DRIVERS = ['native', 'typescript', 'engine', 'tenants'];
 
 const LABELS = {
   native: '@objectql/driver-turso (this package, Rust + napi-rs) via its `TursoDriverPlugin`',
   typescript: "@objectstack/driver-turso 17.4.0 (the kernel's own TypeScript driver: knex + better-sqlite3)",
+  tenants:
+    'this package in multi-tenant mode (`TursoDriverPlugin({ multiTenant })`): every call routed to the ' +
+    "file of the context's tenant, a cached tenant; calls without a tenant to a control file beside it",
   engine:
     'the engine alone: the native plugin, its driver answering every timed call from memory at once ' +
     '(no SQL, no checks): what any driver pays to the kernel, so typescript/engine bounds native/typescript',
@@ -44,6 +47,27 @@ function nativeRoot() {
 function nativePlugin(url) {
   const { TursoDriverPlugin } = require(nativeRoot());
   return new TursoDriverPlugin({ connection: { url } });
+}
+
+/**
+ * One database per tenant, the tenant files beside `url` (a temp dir of their own for
+ * `:memory:`, which has no directory).
+ */
+function tenantsPlugin(url) {
+  const { TursoDriverPlugin } = require(nativeRoot());
+  const fs = require('fs');
+  const os = require('os');
+  const dir =
+    url === ':memory:'
+      ? fs.mkdtempSync(path.join(os.tmpdir(), 'objectql-kernel-tenants-'))
+      : path.dirname(url);
+  if (url === ':memory:') process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return new TursoDriverPlugin({
+    multiTenant: {
+      urlTemplate: `file:${dir}/{tenant}.db`,
+      controlUrl: url === ':memory:' ? url : `file:${url}`,
+    },
+  });
 }
 
 /** The kernel's TS driver needs a minimal plugin: it ships a driver, not a kernel plugin. */
@@ -80,6 +104,7 @@ async function bootKernel(name, url) {
   const { ObjectQLPlugin } = require('@objectstack/objectql');
   let plugin;
   if (name === 'native' || name === 'engine') plugin = nativePlugin(url);
+  else if (name === 'tenants') plugin = tenantsPlugin(url);
   else if (name === 'typescript') plugin = typescriptPlugin(url);
   else throw new Error(`unknown driver ${JSON.stringify(name)} (known: ${DRIVERS.join(', ')})`);
 

@@ -156,6 +156,32 @@ function tenancyTargets(best, kinds) {
   return out;
 }
 
+/** Database per tenant may cost a ql call on a cached tenant at most this share of its ops/s. */
+const TENANTS_MAX_COST = 0.1;
+
+function tenantsTable(best, kind) {
+  const head = ['phase', 'one database', 'database per tenant', 'per tenant / one'];
+  const rows = PHASES.map((phase) => {
+    const one = rate(best, kind, 'native', phase);
+    const per = rate(best, kind, 'tenants', phase);
+    return [PHASE_LABELS[phase], fmtRate(one), fmtRate(per), fmtRatio(per / one)];
+  });
+  return mdTable(head, rows);
+}
+
+function tenantsTargets(best, kinds) {
+  const out = [];
+  for (const kind of kinds) {
+    for (const phase of PHASES) {
+      const text = `${WHERE[kind]} ${phase}: database per tenant within ${TENANTS_MAX_COST * 100}% of one database`;
+      const r = rate(best, kind, 'tenants', phase) / rate(best, kind, 'native', phase);
+      if (!Number.isFinite(r)) out.push(`SKIP ${text} (needs both runs)`);
+      else out.push(`${r >= 1 - TENANTS_MAX_COST ? 'PASS' : 'FAIL'} ${text}: ${fmtRatio(r)}`);
+    }
+  }
+  return out;
+}
+
 /** result: one profiled run's result -> where each phase's CPU time went. */
 function profileTable(result) {
   const head = ['phase', 'ops/s (profiled)', 'driver', '(addon)', 'kernel', 'GC', 'idle', 'other', 'samples'];
@@ -195,6 +221,8 @@ module.exports = {
   speedTargets,
   tenancyTable,
   tenancyTargets,
+  tenantsTable,
+  tenantsTargets,
   profileTable,
   profileFrames,
 };

@@ -7,6 +7,8 @@
 //
 //   npm run bench:kernel                      native vs typescript, ops/s, ratios, targets
 //   npm run bench:kernel -- --tenancy-cost    native with vs without a tenant in the context
+//   npm run bench:kernel -- --tenants       native on one database vs one database per
+//                                             tenant (the multi-tenant plugin, a cached tenant)
 //   npm run bench:kernel -- --profile         native's phases under the CPU profiler: the
 //                                             driver's share of a kernel call
 //
@@ -30,7 +32,7 @@ const WORKER = path.join(__dirname, 'worker.js');
 const KINDS = ['memory', 'wal'];
 /** Opt-in (BENCH_DBS=remote): the app on a libSQL server, a fresh sqld per run. */
 const ALL_KINDS = [...KINDS, 'remote'];
-const MODES = { '--tenancy-cost': 'tenancy-cost', '--profile': 'profile' };
+const MODES = { '--tenancy-cost': 'tenancy-cost', '--profile': 'profile', '--tenants': 'tenants' };
 
 function list(name, known) {
   const raw = process.env[name];
@@ -46,7 +48,7 @@ function list(name, known) {
 function parseMode(argv) {
   const unknown = argv.filter((a) => !MODES[a]);
   if (unknown.length || argv.length > 1) {
-    throw new Error(`usage: run.js [--tenancy-cost | --profile] (got ${argv.join(' ')})`);
+    throw new Error(`usage: run.js [--tenancy-cost | --tenants | --profile] (got ${argv.join(' ')})`);
   }
   return MODES[argv[0]] || 'compare';
 }
@@ -62,6 +64,12 @@ function variantsFor(mode) {
       { key: 'no-tenant', driver: 'native', tenant: false },
       { key: 'engine-tenant', driver: 'engine', tenant: true },
       { key: 'engine-no-tenant', driver: 'engine', tenant: false },
+    ];
+  }
+  if (mode === 'tenants') {
+    return [
+      { key: 'native', driver: 'native', tenant: true },
+      { key: 'tenants', driver: 'tenants', tenant: true },
     ];
   }
   // The profile is about native unless BENCH_DRIVERS asks for the typescript driver too.
@@ -190,6 +198,11 @@ async function main() {
     console.log(`\nBest of ${rounds} round(s), ops/s per phase:\n`);
     for (const kind of kinds) await print(`${R.KIND_TITLES[kind]}\n\n${R.speedTable(best, kind, keys)}`);
     console.log(['Targets:', ...R.speedTargets(best, kinds)].join('\n'));
+  } else if (mode === 'tenants') {
+    for (const v of variants) console.log(`- ${v.key}: ${LABELS[v.driver]}`);
+    console.log(`\nBest of ${rounds} round(s), ops/s per phase, every call in one tenant's context:\n`);
+    for (const kind of kinds) await print(`${R.KIND_TITLES[kind]}\n\n${R.tenantsTable(best, kind)}`);
+    console.log(['Targets:', ...R.tenantsTargets(best, kinds)].join('\n'));
   } else if (mode === 'tenancy-cost') {
     console.log(`Native, best of ${rounds} round(s), with and without a tenant in every call's context:\n`);
     for (const kind of kinds) await print(`${R.KIND_TITLES[kind]}\n\n${R.tenancyTable(best, kind)}`);

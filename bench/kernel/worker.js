@@ -78,6 +78,7 @@ async function main() {
     // Untimed warm-up over other rows: the JIT compiles the engine's and driver's paths,
     // statement caches fill. It leaves the table empty again.
     const warm = session(app.ql, { n: warmup, tenant: args.tenant, base: WARMUP_BASE });
+    warm.perTenant = args.driver === 'tenants';
     for (const phase of PHASES) {
       await RUN[phase](warm);
       await VERIFY[phase](warm);
@@ -95,6 +96,7 @@ async function main() {
     const prof = args.profileDir ? await profiler() : undefined;
     const rules = prof && P.driverRules(args.driver, nativeRoot());
     const s = session(app.ql, { n, tenant: args.tenant });
+    s.perTenant = args.driver === 'tenants';
     const phases = {};
     const profile = {};
     for (const phase of PHASES) {
