@@ -540,17 +540,14 @@ class TursoDriver {
     const tx = this.#tx(options);
     if (options == null || typeof options !== 'object') return tx;
     const { tenantId, tenantIds, preserveAudit, timezone } = options;
-    const tenant =
-      tenantId === undefined || tenantId === null || tenantId === '' ? undefined : String(tenantId);
-    const group = tenant !== undefined && Array.isArray(tenantIds) && tenantIds.length > 0;
-    if (preserveAudit !== true && timezone === undefined && !group) {
-      if (tenant === undefined) return tx;
-      if (tx === undefined) return tenant;
-    }
+    // Which tenant ids scope a call is the core's rule (`Tenant::from_options`): they cross as given.
+    const plain = tenantIds === undefined && preserveAudit !== true && timezone === undefined;
+    if (plain && (tenantId === undefined || tenantId === null)) return tx;
+    if (plain && tx === undefined && typeof tenantId === 'string') return tenantId;
     return [
       tx,
-      tenant,
-      group ? tenantIds : undefined,
+      tenantId,
+      tenantIds,
       preserveAudit === true,
       typeof timezone === 'string' ? today(timezone) : undefined,
     ];

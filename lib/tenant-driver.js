@@ -304,10 +304,15 @@ class TenantRoutingDriver {
   }
 }
 
-/** A tenant id as the engine sends it, or undefined for none. */
+/**
+ * The tenant `options.tenantId` names, by the core's rule (`Tenant::from_options`): a
+ * non-empty string, or a finite number in its decimal form; anything else names none (and
+ * scopes nothing in the driver either).
+ */
 function tenantOf(value) {
-  if (value === undefined || value === null || value === '') return undefined;
-  return String(value);
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
 }
 
 module.exports = { TenantRoutingDriver, RoutedTransaction };

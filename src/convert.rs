@@ -189,22 +189,7 @@ impl TypeName for JsInput {
 
 impl FromNapiValue for JsCall {
     unsafe fn from_napi_value(env: napi_env, value: napi_value) -> Result<Self> {
-        let tenant = |id: Value, group: Value| match id {
-            Value::Text(id) if !id.is_empty() => Some(Tenant {
-                id,
-                group: match group {
-                    Value::Array(ids) => ids
-                        .into_iter()
-                        .filter_map(|v| match v {
-                            Value::Text(t) if !t.is_empty() => Some(t),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                },
-            }),
-            _ => None,
-        };
+        let tenant = |id: Value, group: Value| Tenant::from_options(Some(&id), Some(&group));
         Ok(JsCall(match from_js(env, value, 0, Read::Value)? {
             Value::Null => Call::default(),
             Value::Text(id) => Call {

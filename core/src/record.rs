@@ -171,23 +171,31 @@ impl Batch {
 /// SQLite's longest value (`SQLITE_MAX_LENGTH`): a longer one is bound as NULL.
 pub const MAX_VALUE_BYTES: usize = 1_000_000_000;
 
-/// Refuses what would not come back as it was given: a value longer than SQLite holds
+/// What would not come back as it was given, and why: a value longer than SQLite holds
 /// (it would be stored as NULL), text with a NUL character (it would be read back cut
-/// there), a NaN or infinite number (stored as NULL).
-pub fn check_storable(field: &str, value: &Value) -> Result<()> {
-    let problem = match value {
+/// there), a NaN or infinite number (stored as NULL). The one rule: records are checked
+/// by it field by field, and every bound parameter once more (`store::conn`).
+pub fn storage_problem(value: &Value) -> Option<&'static str> {
+    Some(match value {
         Value::Text(t) | Value::Json(t) if t.len() > MAX_VALUE_BYTES => "is longer than SQLite's limit of 1,000,000,000 bytes",
         Value::Blob(b) if b.len() > MAX_VALUE_BYTES => "is longer than SQLite's limit of 1,000,000,000 bytes",
         Value::Text(t) if t.contains('\0') => {
             "contains a NUL character (\\0), which text read back from SQLite ends at; store it as a Buffer"
         }
         Value::Real(f) if !f.is_finite() => "is not a finite number (SQLite would store NULL)",
-        _ => return Ok(()),
-    };
-    Err(Error::invalid(format!(
-        "Field \"{field}\": {} {problem}",
-        value.describe()
-    )))
+        _ => return None,
+    })
+}
+
+/// Refuses a field's value by [`storage_problem`], naming the field.
+pub fn check_storable(field: &str, value: &Value) -> Result<()> {
+    match storage_problem(value) {
+        None => Ok(()),
+        Some(problem) => Err(Error::invalid(format!(
+            "Field \"{field}\": {} {problem}",
+            value.describe()
+        ))),
+    }
 }
 
 /// A record from an object value (`{ field: value }`).

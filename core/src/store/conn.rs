@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::fast_hash::FastMap;
-use crate::record::MAX_VALUE_BYTES;
+use crate::record::storage_problem;
 use crate::rows::RowSet;
 use crate::store::checkpoint::Checkpointer;
 use crate::store::fence::silently;
@@ -470,25 +470,17 @@ fn bind(stmt: &libsql::Statement, args: Vec<Value>, remote: bool) -> Result<Vec<
             args.len()
         )));
     }
-    if let Some((i, value)) = args.iter().enumerate().find(|(_, v)| unbindable(v)) {
-        return Err(Error::invalid(format!(
-            "SQL parameter {}: {} cannot be bound as it is (over SQLite's length limit, text with a NUL character, or not a finite number)",
-            i + 1,
-            value.describe()
-        )));
+    // The last line behind every check: what SQLite would bind as something else (NULL).
+    for (i, value) in args.iter().enumerate() {
+        if let Some(problem) = storage_problem(value) {
+            return Err(Error::invalid(format!(
+                "SQL parameter {}: {} cannot be bound as it is: it {problem}",
+                i + 1,
+                value.describe()
+            )));
+        }
     }
     Ok(args.into_iter().map(Value::into_sql).collect())
-}
-
-/// What SQLite would bind as something else (NULL): the last line behind every check.
-fn unbindable(value: &Value) -> bool {
-    match value {
-        // Text with NUL: stored, it reads back cut at the NUL (see `record::check_storable`).
-        Value::Text(t) => t.len() > MAX_VALUE_BYTES || t.contains('\0'),
-        Value::Blob(b) => b.len() > MAX_VALUE_BYTES,
-        Value::Real(f) => !f.is_finite(),
-        _ => false,
-    }
 }
 
 /// Whether a remote request failed because the server does not know its stream (any
