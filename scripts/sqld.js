@@ -10,11 +10,13 @@
 //   node scripts/sqld.js     ensures it and prints its path
 //
 // `startSqld()` runs one on a free port of 127.0.0.1 with a data dir of its own (the
-// remote tests and `npm run bench`'s remote column use it).
+// remote tests and `npm run bench`'s remote column use it); `startSqld([], { namespaces:
+// true })` one that serves a database per namespace (the remote tenant tests).
 
 const { execFileSync, spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
+const http = require('http');
 const net = require('net');
 const os = require('os');
 const path = require('path');
@@ -116,28 +118,69 @@ function accepts(port) {
   });
 }
 
+/** POSTs `body` to sqld at 127.0.0.1:`port` as the host `host` (a namespace's name). */
+function post(port, host, pathname, body) {
+  // node:http, not fetch: fetch will not send a Host header other than the URL's, and
+  // `t1.localhost` does not resolve everywhere (glibc's resolver refuses it).
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: pathname,
+        headers: { host: `${host}:${port}`, 'content-type': 'application/json' },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode, text }));
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
 /**
  * A running sqld: `{ url, port, stop, start, dispose, empty, pipeline }`. `stop()` kills it
  * (as a crash would), `start()` brings it back on the same port and data, `dispose()`
  * kills it and removes its data, `empty()` drops every table, view and trigger, and
  * `pipeline(sql)` runs statements over Hrana's HTTP pipeline, outside any driver.
+ *
+ * With `{ namespaces: true }` it serves a database per namespace (`--enable-namespaces`,
+ * and an admin API on a port of its own): `createNamespace(ns)` / `deleteNamespace(ns)`
+ * manage them, `namespaceUrl(ns)` is `http://{ns}.localhost:PORT` (sqld reads the
+ * namespace from the Host name's first label), `pipeline(sql, ns)` runs in one, and `url`
+ * is `http://localhost:PORT`, the default namespace (a bare IP would name namespace "127").
  */
-async function startSqld(extraArgs = []) {
+async function startSqld(extraArgs = [], { namespaces = false } = {}) {
   const binary = sqldPath();
   if (!fs.existsSync(binary)) throw new Error(`sqld is missing at ${binary}: run \`node scripts/sqld.js\``);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driver-turso-sqld-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const adminPort = namespaces ? await freePort() : undefined;
+  const defaultHost = namespaces ? 'localhost' : '127.0.0.1';
+  const url = `http://${defaultHost}:${port}`;
+  const namespaceArgs = namespaces
+    ? ['--enable-namespaces', '--admin-listen-addr', `127.0.0.1:${adminPort}`]
+    : [];
   let child;
 
   const start = async () => {
     const args = ['--http-listen-addr', `127.0.0.1:${port}`, '--db-path', path.join(dir, 'data.sqld')];
-    child = spawn(binary, [...args, '--no-welcome', ...extraArgs], { stdio: 'ignore' });
+    child = spawn(binary, [...args, ...namespaceArgs, '--no-welcome', ...extraArgs], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
-    while (!(await accepts(port))) {
-      if (child.exitCode !== null) throw new Error(`sqld exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`sqld did not listen on 127.0.0.1:${port} within 10 s`);
-      await new Promise((r) => setTimeout(r, 10));
+    const ports = adminPort === undefined ? [port] : [port, adminPort];
+    for (const listening of ports) {
+      while (!(await accepts(listening))) {
+        if (child.exitCode !== null) throw new Error(`sqld exited with ${child.exitCode}`);
+        if (Date.now() > deadline)
+          throw new Error(`sqld did not listen on 127.0.0.1:${listening} within 10 s`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     }
   };
   const stop = async () => {
@@ -152,13 +195,14 @@ async function startSqld(extraArgs = []) {
     await stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  const pipeline = async (sql) => {
+  const pipeline = async (sql, namespace) => {
     const body = {
       requests: [...sql.map((s) => ({ type: 'execute', stmt: { sql: s } })), { type: 'close' }],
     };
-    const response = await fetch(`${url}/v2/pipeline`, { method: 'POST', body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(`sqld pipeline: HTTP ${response.status} ${await response.text()}`);
-    const { results } = await response.json();
+    const host = namespace === undefined ? defaultHost : `${namespace}.localhost`;
+    const response = await post(port, host, '/v2/pipeline', body);
+    if (response.status !== 200) throw new Error(`sqld pipeline: HTTP ${response.status} ${response.text}`);
+    const { results } = JSON.parse(response.text);
     const failed = results.find((r) => r.type === 'error');
     if (failed) throw new Error(`sqld pipeline: ${JSON.stringify(failed.error)}`);
     return results.map((r) => r.response);
@@ -173,8 +217,27 @@ async function startSqld(extraArgs = []) {
     if (drops.length > 0) await pipeline(['PRAGMA foreign_keys = OFF', ...drops]);
   };
 
+  const admin = async (method, namespace, suffix) => {
+    if (adminPort === undefined) throw new Error('sqld: started without { namespaces: true }');
+    const response = await fetch(
+      `http://127.0.0.1:${adminPort}/v1/namespaces/${encodeURIComponent(namespace)}${suffix}`,
+      method === 'POST'
+        ? { method, headers: { 'content-type': 'application/json' }, body: '{}' }
+        : { method },
+    );
+    if (!response.ok) {
+      throw new Error(
+        `sqld admin: ${method} namespace ${namespace}: HTTP ${response.status} ${await response.text()}`,
+      );
+    }
+  };
+  const createNamespace = (namespace) => admin('POST', namespace, '/create');
+  const deleteNamespace = (namespace) => admin('DELETE', namespace, '');
+  const namespaceUrl = (namespace) => `http://${namespace}.localhost:${port}`;
+
   await start();
-  return { url, port, start, stop, dispose, empty, pipeline };
+  const served = { url, port, start, stop, dispose, empty, pipeline };
+  return namespaces ? { ...served, adminPort, createNamespace, deleteNamespace, namespaceUrl } : served;
 }
 
 module.exports = { ensureSqld, sqldPath, startSqld };

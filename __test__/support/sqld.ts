@@ -12,14 +12,26 @@ export interface Sqld {
   dispose(): Promise<void>;
   /** Drops every table, view and trigger: the next test starts on an empty database. */
   empty(): Promise<void>;
-  /** Runs statements over Hrana's HTTP pipeline, outside any driver. */
-  pipeline(sql: string[]): Promise<unknown[]>;
+  /** Runs statements over Hrana's HTTP pipeline, outside any driver (in `namespace`, if given). */
+  pipeline(sql: string[], namespace?: string): Promise<unknown[]>;
+}
+
+/** A sqld serving a database per namespace; `url` is its default namespace. */
+export interface NamespacedSqld extends Sqld {
+  adminPort: number;
+  /** Creates an empty database (the admin API's `POST /v1/namespaces/{ns}/create`). */
+  createNamespace(namespace: string): Promise<void>;
+  /** Deletes a namespace and its database (`DELETE /v1/namespaces/{ns}`). */
+  deleteNamespace(namespace: string): Promise<void>;
+  /** `http://{namespace}.localhost:PORT`: the namespace is the Host name's first label. */
+  namespaceUrl(namespace: string): string;
 }
 
 // The launcher is shared with `npm run bench` (plain JS).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const { startSqld } = require('../../scripts/sqld.js') as {
   startSqld(extraArgs?: string[]): Promise<Sqld>;
+  startSqld(extraArgs: string[], options: { namespaces: true }): Promise<NamespacedSqld>;
 };
 
 let shared: Promise<Sqld> | undefined;

@@ -540,7 +540,8 @@ async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
         http_url(primary),
         config.auth_token.clone().unwrap_or_default(),
     )
-    .sync_protocol(libsql::SyncProtocol::V1);
+    .sync_protocol(libsql::SyncProtocol::V1)
+    .connector(crate::store::loopback::connector()?);
     if let Some(key) = config.encryption_key.as_deref() {
         builder = builder.encryption_config(encryption(key));
     }
@@ -611,6 +612,7 @@ fn http_url(url: &str) -> String {
 /// token or a dead server fail `connect()` rather than the first query.
 async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
     let db = libsql::Builder::new_remote(http_url(url), auth_token.unwrap_or_default().to_owned())
+        .connector(crate::store::loopback::connector()?)
         .build()
         .await
         .map_err(connection_failed)?;
