@@ -34,6 +34,7 @@ impl NativeDriver {
         let config = DriverConfig::from_value(&config.0).map_err(coded)?;
         config.check_servable().map_err(coded)?;
         let limits = config
+            .store_kind()
             .uses_network()
             .then(|| Arc::new(Limits::new(&config)));
         Ok(NativeDriver {
@@ -46,15 +47,7 @@ impl NativeDriver {
     /// configuration reaches the database. Calls answer with Promises unless `local`.
     #[napi(getter)]
     pub fn transport(&self) -> String {
-        let config = self.inner.config();
-        let transport = if config.is_remote() {
-            "remote"
-        } else if config.replica().is_some() {
-            "replica"
-        } else {
-            "local"
-        };
-        transport.to_owned()
+        self.inner.config().store_kind().as_str().to_owned()
     }
 
     /// Whether `sqliteAbsentFile: 'empty-in-memory'` opened an empty in-memory database

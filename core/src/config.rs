@@ -1,6 +1,7 @@
 //! `TursoDriverConfig`, validated once at construction.
 
 use crate::error::{Error, Result};
+use crate::store::StoreKind;
 use crate::value::Value;
 
 /// How long a local write waits for another connection's transaction by default.
@@ -299,9 +300,19 @@ impl DriverConfig {
         Ok(())
     }
 
+    /// Where statements run: a libSQL server (`libsql://`, `http(s)://`, `ws(s)://`), an
+    /// embedded replica (a file with a `syncUrl`), or this process.
+    pub fn store_kind(&self) -> StoreKind {
+        match (&self.location, &self.sync_url) {
+            (Location::Remote(_), _) => StoreKind::Server,
+            (Location::File(_), Some(_)) => StoreKind::Replica,
+            _ => StoreKind::Local,
+        }
+    }
+
     /// Whether statements go to a libSQL server (they cannot finish on the calling thread).
     pub fn is_remote(&self) -> bool {
-        matches!(self.location, Location::Remote(_))
+        self.store_kind() == StoreKind::Server
     }
 
     /// The file and the primary's url of an embedded replica.
@@ -310,12 +321,6 @@ impl DriverConfig {
             (Location::File(path), Some(primary)) => Some((path, primary)),
             _ => None,
         }
-    }
-
-    /// Whether calls can wait on the network: a server's database or a replica's
-    /// (writes and syncs go to the primary).
-    pub fn uses_network(&self) -> bool {
-        self.is_remote() || self.replica().is_some()
     }
 
     /// How long a remote call may take, connecting included, before it fails with

@@ -13,6 +13,7 @@ use crate::record::storage_problem;
 use crate::rows::RowSet;
 use crate::store::checkpoint::Checkpointer;
 use crate::store::fence::silently;
+use crate::store::StoreKind;
 use crate::value::Value;
 
 /// Statements kept per connection; past this the cache is cleared (apps use few shapes).
@@ -45,8 +46,9 @@ pub struct Conn {
     cache: Arc<Mutex<Cache>>,
     /// Told about writes, for connections to WAL files.
     checkpointer: Option<Arc<Checkpointer>>,
-    /// A stream to a libSQL server (Hrana over HTTP) rather than a local SQLite handle.
-    remote: bool,
+    /// Where it runs: a stream to a libSQL server (Hrana over HTTP), a replica's, or a
+    /// local SQLite handle.
+    kind: StoreKind,
     /// When the last remote request finished (remote connections only).
     last_request: Arc<Mutex<Option<Instant>>>,
     /// The replica this connection reads, synced after each write it forwards.
@@ -105,7 +107,7 @@ impl Conn {
             conn,
             cache: Arc::default(),
             checkpointer: None,
-            remote: false,
+            kind: StoreKind::Local,
             last_request: Arc::default(),
             replica: None,
         }
@@ -117,6 +119,7 @@ impl Conn {
     /// sees it (read-your-writes).
     pub fn replica(conn: libsql::Connection, db: Arc<libsql::Database>) -> Conn {
         Conn {
+            kind: StoreKind::Replica,
             replica: Some(db),
             ..Conn::new(conn)
         }
@@ -147,20 +150,20 @@ impl Conn {
     /// idle, and after a request the server refused for it, which then runs again once.
     pub fn remote(conn: libsql::Connection) -> Conn {
         Conn {
-            remote: true,
+            kind: StoreKind::Server,
             ..Conn::new(conn)
         }
     }
 
     pub fn is_remote(&self) -> bool {
-        self.remote
+        self.kind == StoreKind::Server
     }
 
     /// Before a remote request: outside a transaction, forgets a stream idle long enough
     /// for the server to have expired it (nothing is open on it). Answers whether the
     /// request may run again on a fresh stream if the server no longer knows this one.
     async fn before_request(&self) -> bool {
-        if !self.remote || !self.conn.is_autocommit() {
+        if !self.is_remote() || !self.conn.is_autocommit() {
             return false;
         }
         let idle = self
@@ -175,14 +178,14 @@ impl Conn {
     }
 
     fn after_request(&self) {
-        if self.remote {
+        if self.is_remote() {
             *self.last_request.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         }
     }
 
     /// A failed request's error; inside a transaction a lost stream is said plainly.
     fn request_error(&self, err: libsql::Error) -> Error {
-        if self.remote && lost_stream(&err) && !self.conn.is_autocommit() {
+        if self.is_remote() && lost_stream(&err) && !self.conn.is_autocommit() {
             return Error::new(
                 crate::error::ErrorCode::ConnectionFailed,
                 format!(
@@ -193,7 +196,7 @@ impl Conn {
             );
         }
         let text = err.to_string();
-        if self.remote
+        if self.is_remote()
             && (text.contains("TRANSACTION_TIMEOUT") || text.contains("no transaction is active"))
         {
             // sqld ends a transaction that holds the write lock past its limit (5 s) while
@@ -250,7 +253,7 @@ impl Conn {
     /// the cache when dropped, so a bulk operation can run it many times in between.
     pub async fn prepare(&self, sql: &str) -> Result<Stmt<'_>> {
         let in_tx_key;
-        let key = if self.remote && !self.conn.is_autocommit() {
+        let key = if self.is_remote() && !self.conn.is_autocommit() {
             in_tx_key = format!("\u{1}{sql}");
             &in_tx_key
         } else {
@@ -287,7 +290,7 @@ impl Conn {
         read: ReadBack<'_>,
     ) -> Result<RowSet> {
         // Remotely, one round trip rather than two.
-        let lookup = if self.remote || (self.on_wal_file() && self.is_autocommit()) {
+        let lookup = if self.is_remote() || (self.on_wal_file() && self.is_autocommit()) {
             None
         } else {
             self.prepare(read.sql()).await.ok()
@@ -342,9 +345,9 @@ impl Conn {
     }
 
     async fn run(&self, stmt: &libsql::Statement, args: Vec<Value>) -> Result<u64> {
-        let params = bind(stmt, args, self.remote)?;
+        let params = bind(stmt, args, self.is_remote())?;
         // Remotely the parameters are kept for a second try; locally they are not copied.
-        let changed = if self.remote {
+        let changed = if self.is_remote() {
             request!(self, stmt.execute(params.clone()))?
         } else {
             stmt.execute(params).await?
@@ -354,8 +357,8 @@ impl Conn {
     }
 
     async fn read_rows(&self, cached: &Cached, args: Vec<Value>) -> Result<RowSet> {
-        let params = bind(&cached.stmt, args, self.remote)?;
-        let rows = if self.remote {
+        let params = bind(&cached.stmt, args, self.is_remote())?;
+        let rows = if self.is_remote() {
             request!(self, cached.stmt.query(params.clone()))?
         } else {
             cached.stmt.query(params).await?

@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::notice::Notices;
 use crate::store::checkpoint::Checkpointer;
 use crate::store::conn::Conn;
+use crate::store::StoreKind;
 use crate::value::Value;
 
 /// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
@@ -112,16 +113,6 @@ impl Drop for ScratchFile {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path));
         }
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum StoreKind {
-    /// `:memory:` or a file: SQLite handles on this process's threads.
-    Local,
-    /// A libSQL server's database: connections are Hrana streams.
-    Server,
-    /// An embedded replica: reads are local, writes go to the primary.
-    Replica,
 }
 
 /// The database and its main connection; replaced once when `:memory:` moves to a file.

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::DriverConfig;
 use crate::error::{Error, ErrorCode, Result};
+use crate::store::StoreKind;
 
 pub struct Limits {
     permits: Semaphore,
@@ -29,7 +30,7 @@ impl Limits {
                 .sync_url
                 .clone()
                 .unwrap_or_else(|| config.url.clone()),
-            inline_first: config.replica().is_some(),
+            inline_first: config.store_kind() == StoreKind::Replica,
         }
     }
 
