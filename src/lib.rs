@@ -7,5 +7,6 @@ mod convert;
 pub mod driver;
 mod error;
 pub mod helpers;
+pub mod limits;
 pub mod router;
 pub mod schema_diff;

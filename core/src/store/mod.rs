@@ -7,6 +7,7 @@ pub mod conn;
 pub mod database;
 pub mod fence;
 pub mod journal;
+pub mod limits;
 pub mod loopback;
 pub mod pcache;
 pub mod poll;
