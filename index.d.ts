@@ -80,6 +80,7 @@ export interface TursoDriverConfig {
   /**
    * Encrypts a `file:` database (or a replica's file) at rest, libSQL's AES-256 cipher.
    * Opening the file without it or with another key fails with `DRIVER_CONNECTION_FAILED`.
+   * Refused with `:memory:`; with a server url it has no effect, and `logger` is told once.
    */
   encryptionKey?: string;
   /** Maximum concurrent requests to a remote server. Default: 20. */
@@ -87,6 +88,8 @@ export interface TursoDriverConfig {
   /**
    * Remote primary of an embedded replica: `url` is then the local `file:` the replica
    * reads; writes go to the primary, and each is synced back before the call resolves.
+   * Refused with `:memory:`; with a server url it (and `sync`) has no effect: the server is
+   * served, and `logger` is told once.
    */
   syncUrl?: string;
   sync?: TursoSyncConfig;
