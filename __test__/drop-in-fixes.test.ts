@@ -2,7 +2,9 @@
 // meaning to: a configuration 4.2.2 served, a column a row lost, a tenant a write could
 // leave.
 
-import { useSandbox } from './util';
+import type { ConformanceDriver } from './support/conformance';
+import { referenceDriverFactory } from './support/reference';
+import { DB_KINDS, urlFor, useSandbox } from './util';
 
 const NOTE = { name: 'note', fields: { body: { type: 'text' } } };
 
@@ -121,4 +123,106 @@ describe('given a column named __proto__', () => {
       for (const row of grouped) kept(row, 1);
     },
   );
+});
+
+describe('given a write whose data names another tenant in the tenant field', () => {
+  const sandbox = useSandbox('remote');
+  const ACCOUNT = {
+    name: 'account',
+    fields: { name: { type: 'text' }, organization_id: { type: 'text' } },
+  };
+  const A = { tenantId: 'A' };
+  const B = { tenantId: 'B' };
+  const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id).sort();
+
+  /**
+   * Tenant A's update, updateMany and upsert each name tenant B; then where every row is,
+   * read unscoped, and what each tenant sees. In the kernel's shapes; `many` is how the
+   * contract's updateMany takes its rows, `upsert` how its upsert is called.
+   */
+  async function writeAcross(
+    d: ConformanceDriver,
+    many: (where: object) => unknown,
+    upsert: (data: object) => Promise<{ organization_id?: string } | null>,
+  ) {
+    await d.initObjects([ACCOUNT]);
+    for (const id of ['a1', 'a2', 'a3']) await d.create('account', { id, name: id }, A);
+    await d.create('account', { id: 'b1', name: 'b1' }, B);
+    const updated = await d.update('account', 'a1', { name: 'moved', organization_id: 'B' }, A);
+    const updatedMany = await d.updateMany('account', many({ id: 'a2' }), { organization_id: 'B' }, A);
+    const upserted = await upsert({ id: 'a3', name: 'upserted', organization_id: 'B' });
+    const rows: Array<{ id: string; organization_id: string }> = await d.find('account', {});
+    return {
+      updated,
+      updatedMany,
+      upserted: upserted?.organization_id,
+      where: rows.map((r) => [r.id, r.organization_id]).sort(),
+      aSees: ids(await d.find('account', {}, A)),
+      bSees: ids(await d.find('account', {}, B)),
+    };
+  }
+
+  const moved = {
+    upserted: 'B',
+    where: [
+      ['a1', 'B'],
+      ['a2', 'B'],
+      ['a3', 'B'],
+      ['b1', 'B'],
+    ],
+    aSees: [],
+    bSees: ['a1', 'a2', 'a3', 'b1'],
+  };
+
+  // Memory reads an update back with a scoped lookup, a WAL file and a server take
+  // RETURNING's row: each must answer alike.
+  it.each(DB_KINDS)(
+    "should write it as the kernel's SQL driver does on %s: the row moves, update answers null",
+    async (kind) => {
+      const native = sandbox.driver({ url: urlFor(sandbox, kind), contract: 'objectstack' });
+      const reference = await referenceDriverFactory('reference.db')(sandbox.dir());
+      await reference.connect();
+      try {
+        const answers = await Promise.all(
+          [native, reference].map((d) =>
+            writeAcross(
+              d,
+              (where) => ({ where }),
+              (data) => d.upsert('account', data, ['id'], A),
+            ),
+          ),
+        );
+        expect(answers[0]).toEqual({ ...moved, updated: null, updatedMany: 1 });
+        expect(answers[0]).toEqual(answers[1]);
+      } finally {
+        await reference.disconnect();
+      }
+    },
+  );
+
+  it('should do the same under the 4.2.2 contract, in its shapes', async () => {
+    const d = sandbox.driver({ url: sandbox.fileUrl() });
+    const answer = await writeAcross(
+      d,
+      (where) => where,
+      (data) => d.upsert('account', data as never, A),
+    );
+    // 4.2.2 answers an update of a row it cannot find with the data it was given.
+    expect(answer).toEqual({
+      ...moved,
+      updated: { id: 'a1', name: 'moved', organization_id: 'B' },
+      updatedMany: { affected: 1, modifiedCount: 1 },
+    });
+  });
+
+  it('should leave raw execute unscoped, with or without a tenant', async () => {
+    const d = sandbox.driver({ url: sandbox.fileUrl(), contract: 'objectstack' });
+    await d.initObjects([ACCOUNT]);
+    await d.create('account', { id: 'a1', name: 'a1' }, A);
+    await d.create('account', { id: 'b1', name: 'b1' }, B);
+    const raw: unknown = await d.execute('SELECT id FROM account', [], A);
+    expect(ids(raw as Array<{ id: string }>)).toEqual(['a1', 'b1']);
+    await d.execute('INSERT INTO account (id, name) VALUES (?, ?)', ['x1', 'raw'], A);
+    expect(await d.findOne('account', 'x1')).toMatchObject({ organization_id: null });
+  });
 });
