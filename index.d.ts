@@ -80,6 +80,7 @@ export interface TursoDriverConfig {
   /**
    * Encrypts a `file:` database (or a replica's file) at rest, libSQL's AES-256 cipher.
    * Opening the file without it or with another key fails with `DRIVER_CONNECTION_FAILED`.
+   * Refused with `:memory:`; with a server url it has no effect, and `logger` is told once.
    */
   encryptionKey?: string;
   /** Maximum concurrent requests to a remote server. Default: 20. */
@@ -87,6 +88,8 @@ export interface TursoDriverConfig {
   /**
    * Remote primary of an embedded replica: `url` is then the local `file:` the replica
    * reads; writes go to the primary, and each is synced back before the call resolves.
+   * Refused with `:memory:`; with a server url it (and `sync`) has no effect: the server is
+   * served, and `logger` is told once.
    */
   syncUrl?: string;
   sync?: TursoSyncConfig;
@@ -208,7 +211,10 @@ export interface DriverOptions {
    * The tenant the call runs for (the ObjectStack engine passes it): reads, counts,
    * aggregates, updates and deletes see only rows of this tenant or of none, on objects
    * with a tenant field (`tenancy.tenantField`, else `organization_id`); inserts get it
-   * stamped. Without it nothing is scoped.
+   * stamped. Without it nothing is scoped. A tenant field in a write's data is written as
+   * given (as in the kernel's SQL driver): an update that names another tenant moves the
+   * row there, and then answers as for a row the tenant cannot see. Raw `execute` is never
+   * scoped.
    */
   tenantId?: string | number;
   /** The `group` tenancy posture: the tenants whose rows the call sees (with `tenantId`). */
@@ -435,6 +441,10 @@ export declare class TursoDriver {
    * Raw SQL. 4.2.2 shape: `{ rows, columns, rowsAffected, lastInsertRowid }`; with
    * `contract: 'objectstack'`, what the kernel's knex returns: the rows of a query, else
    * `{ changes, lastInsertRowid }`.
+   *
+   * Not tenant-scoped: `options.tenantId` adds no condition to the SQL and stamps nothing,
+   * as in the kernel's SQL driver. Bind the tenant in the statement yourself
+   * (`WHERE organization_id = ?`), or keep raw SQL to global tables and schema reads.
    */
   execute(
     command: string | { sql: string; args?: unknown[] },

@@ -35,11 +35,10 @@ describe('given a database file written with an encryptionKey', () => {
     expect(await reader.find('note', {})).toEqual([expect.objectContaining({ body: SECRET })]);
   });
 
-  it('should refuse a key for a database that is not a file', () => {
-    for (const url of [':memory:', 'http://127.0.0.1:1']) {
-      expect(() => new TursoDriver({ url, encryptionKey: 'k' })).toThrow(
-        expect.objectContaining({ code: 'CONFIG_ERROR', message: expect.stringMatching(/encryptionKey/) }),
-      );
-    }
+  it('should refuse a key for a database in memory', () => {
+    // A server's url takes it as 4.2.2 did, to no effect (see drop-in-fixes.test.ts).
+    expect(() => new TursoDriver({ url: ':memory:', encryptionKey: 'k' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERROR', message: expect.stringMatching(/encryptionKey/) }),
+    );
   });
 });

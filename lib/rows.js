@@ -9,10 +9,15 @@ const byArray = new WeakMap();
 const MAX_BY_NAMES = 512;
 const byNames = new Map();
 
+/**
+ * A literal's key: `"__proto__": x` would set the prototype and lose the column, a computed
+ * `["__proto__"]: x` makes an own property (as better-sqlite3's rows have).
+ */
+const literalKey = (column) => (column === '__proto__' ? '["__proto__"]' : JSON.stringify(column));
+
 function compileFactory(columns) {
-  if (columns.includes('__proto__')) return undefined;
   try {
-    const fields = columns.map((c, i) => `${JSON.stringify(c)}: v[o + ${i}]`);
+    const fields = columns.map((c, i) => `${literalKey(c)}: v[o + ${i}]`);
     return new Function('v', 'o', `return { ${fields.join(', ')} };`);
   } catch {
     // Code generation may be disallowed (--disallow-code-generation-from-strings).

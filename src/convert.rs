@@ -594,15 +594,42 @@ unsafe fn to_js(env: napi_env, value: &Value) -> Result<napi_value> {
         Value::Object(entries) => {
             check(sys::napi_create_object(env, &mut out), "object")?;
             for (k, v) in entries {
-                let key = string(env, k)?;
-                check(
-                    sys::napi_set_property(env, out, key, to_js(env, v)?),
-                    "property",
-                )?;
+                let (key, value) = (string(env, k)?, to_js(env, v)?);
+                if k == "__proto__" {
+                    own_property(env, out, key, value)?;
+                } else {
+                    check(sys::napi_set_property(env, out, key, value), "property")?;
+                }
             }
         }
     }
     Ok(out)
+}
+
+/// Sets `key` as an own data property, as an object literal's computed key or
+/// better-sqlite3 would: an assignment to `__proto__` would set the prototype instead, and
+/// a column of that name (`select 1 as "__proto__"`) would be lost.
+unsafe fn own_property(
+    env: napi_env,
+    object: napi_value,
+    key: napi_value,
+    value: napi_value,
+) -> Result<()> {
+    use sys::PropertyAttributes::{configurable, enumerable, writable};
+    let descriptor = sys::napi_property_descriptor {
+        utf8name: ptr::null(),
+        name: key,
+        method: None,
+        getter: None,
+        setter: None,
+        value,
+        attributes: writable | enumerable | configurable,
+        data: ptr::null_mut(),
+    };
+    check(
+        sys::napi_define_properties(env, object, 1, &descriptor),
+        "property",
+    )
 }
 
 /// Rows leave as `[columns, chunk, chunk, ...]`: the statement's column-name array (the

@@ -169,7 +169,15 @@ pub struct DriverConfig {
     pub absent_file: AbsentFile,
     pub schema_mode: SchemaMode,
     pub auto_migrate: AutoMigrate,
+    /// Options given with a libSQL server's url that only shape a local file (see
+    /// [`SERVER_INERT_OPTIONS`]), as the caller spelled them. 4.2.2 served the url and
+    /// ignored them, so the driver does too, and says so once (see [`Self::inert_notice`]).
+    pub inert_options: Vec<&'static str>,
 }
+
+/// What a libSQL server's url leaves without effect: an embedded replica's primary and
+/// its sync schedule, and a local file's encryption (a server's is its own).
+const SERVER_INERT_OPTIONS: [&str; 3] = ["syncUrl", "encryptionKey", "sync"];
 
 impl DriverConfig {
     pub fn from_value(config: &Value) -> Result<DriverConfig> {
@@ -190,13 +198,22 @@ impl DriverConfig {
         let location = parse_location(&url)?;
         let read_only = uri_mode(&url)?.is_some_and(|mode| mode == "ro");
         let sync = config.get("sync");
+        let inert_options = match location {
+            Location::Remote(_) => SERVER_INERT_OPTIONS
+                .into_iter()
+                .filter(|key| !matches!(config.get(key), None | Some(Value::Null)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let inert = |key: &str| inert_options.contains(&key);
         Ok(DriverConfig {
             location,
             read_only,
             auth_token: optional_string(config, "authToken")?,
-            encryption_key: optional_string(config, "encryptionKey")?,
+            encryption_key: optional_string(config, "encryptionKey")?
+                .filter(|_| !inert("encryptionKey")),
             concurrency: optional_number(config, "concurrency")?.map_or(20, |n| n.max(1.0) as u32),
-            sync_url: optional_string(config, "syncUrl")?,
+            sync_url: optional_string(config, "syncUrl")?.filter(|_| !inert("syncUrl")),
             sync: SyncConfig {
                 interval_seconds: match sync {
                     Some(s) => optional_number(s, "intervalSeconds")?.unwrap_or(60.0),
@@ -251,12 +268,37 @@ impl DriverConfig {
                 }
             },
             url,
+            inert_options,
         })
+    }
+
+    /// The warning for [`Self::inert_options`], if any were given: each named, with what
+    /// would make it count. The url is not repeated (it may carry a token).
+    pub fn inert_notice(&self) -> Option<String> {
+        if self.inert_options.is_empty() {
+            return None;
+        }
+        let named: Vec<String> = self
+            .inert_options
+            .iter()
+            .map(|key| format!("\"{key}\""))
+            .collect();
+        let one = named.len() == 1;
+        Some(format!(
+            "Turso driver: \"url\" names a libSQL server, which the driver serves; {} {} no effect \
+             there: {} a local file (an embedded replica, a file encrypted at rest). Remove {}, or \
+             make \"url\" a file: url for an embedded replica of the server.",
+            named.join(", "),
+            if one { "has" } else { "have" },
+            if one { "it shapes" } else { "they shape" },
+            if one { "it" } else { "them" },
+        ))
     }
 
     /// Refuses what the driver cannot serve, so that a driver is never made that would do
     /// something else than asked: a replica of anything but a file, and encryption of
-    /// anything but a file.
+    /// anything but a file. A server's url is served as it is: what only a file would
+    /// use was set aside as [`Self::inert_options`] when the config was read.
     pub fn check_servable(&self) -> Result<()> {
         if let Some(sync_url) = &self.sync_url {
             if !matches!(self.location, Location::File(_)) {
@@ -289,12 +331,8 @@ impl DriverConfig {
                         "\"encryptionKey\" encrypts a database file at rest; \":memory:\" writes no file. Use a file: url.",
                     ))
                 }
-                Location::Remote(_) => {
-                    return Err(Error::config(
-                        "\"encryptionKey\" encrypts a local database file; a libSQL server's encryption at rest is the \
-                         server's own. Use it with a file: url (an embedded replica's file included).",
-                    ))
-                }
+                // Set aside as inert when the config was read.
+                Location::Remote(_) => {}
             }
         }
         Ok(())
@@ -511,6 +549,54 @@ mod tests {
             assert_eq!(err.code, ErrorCode::Config);
             assert!(err.message.contains(key), "{}", err.message);
         }
+    }
+
+    #[test]
+    fn serves_a_server_url_and_names_the_options_only_a_file_would_use() {
+        let c = config(vec![
+            ("url", "libsql://db.example.com".into()),
+            ("syncUrl", "libsql://db.example.com".into()),
+            ("encryptionKey", "key".into()),
+            ("sync", Value::Object(vec![])),
+            ("timeout", Value::Integer(5000)),
+        ])
+        .unwrap();
+        c.check_servable().unwrap();
+        assert!(c.is_remote() && c.replica().is_none());
+        assert_eq!((&c.sync_url, &c.encryption_key), (&None, &None));
+        assert_eq!(c.inert_options, ["syncUrl", "encryptionKey", "sync"]);
+        let notice = c.inert_notice().unwrap();
+        assert!(notice.contains("\"syncUrl\", \"encryptionKey\", \"sync\" have no effect"));
+        assert!(!notice.contains("timeout") && !notice.contains("db.example.com"));
+
+        let alone = config(vec![
+            ("url", "https://db.example.com".into()),
+            ("encryptionKey", "key".into()),
+        ])
+        .unwrap();
+        assert!(alone
+            .inert_notice()
+            .unwrap()
+            .contains("\"encryptionKey\" has no effect"));
+
+        // A file keeps them; memory still refuses what it cannot serve.
+        let file = config(vec![
+            ("url", "file:a.db".into()),
+            ("encryptionKey", "k".into()),
+        ])
+        .unwrap();
+        assert_eq!(
+            (file.inert_notice(), file.encryption_key.as_deref()),
+            (None, Some("k"))
+        );
+        let memory = config(vec![
+            ("url", ":memory:".into()),
+            ("syncUrl", "libsql://x".into()),
+        ]);
+        assert_eq!(
+            memory.unwrap().check_servable().unwrap_err().code,
+            ErrorCode::Config
+        );
     }
 
     #[test]

@@ -54,6 +54,17 @@ impl Tenant {
             &self.group
         }
     }
+
+    /// Whether a row whose tenant field holds `stored` is one the call may see: the
+    /// statement's condition (see `query::Scope`), for a row already in hand.
+    pub fn sees(&self, stored: &Value) -> bool {
+        match stored {
+            Value::Null => true,
+            Value::Text(id) => self.visible().contains(id),
+            Value::Integer(i) => self.visible().contains(&i.to_string()),
+            _ => false,
+        }
+    }
 }
 
 /// An object's tenancy declaration, as read from its definition.
@@ -136,6 +147,15 @@ mod tests {
                 None
             );
         }
+    }
+
+    #[test]
+    fn sees_its_own_rows_and_shared_ones() {
+        let t = Tenant::from_options(Some(&v("\"A\"")), None).unwrap();
+        assert!(t.sees(&Value::Null) && t.sees(&v("\"A\"")));
+        assert!(!t.sees(&v("\"B\"")) && !t.sees(&v("\"a\"")));
+        let group = Tenant::from_options(Some(&v("\"A\"")), Some(&v(r#"["B","7"]"#))).unwrap();
+        assert!(group.sees(&v("\"B\"")) && group.sees(&v("7")) && !group.sees(&v("\"A\"")));
     }
 
     #[test]

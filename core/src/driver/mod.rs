@@ -78,12 +78,16 @@ pub struct Driver {
 
 impl Driver {
     pub fn new(config: DriverConfig) -> Driver {
+        let notices = Notices::default();
+        if let Some(notice) = config.inert_notice() {
+            notices.warn(notice);
+        }
         Driver {
             catalog: Catalog::new(config.contract),
             config,
             database: Mutex::default(),
             stats: Mutex::default(),
-            notices: Notices::default(),
+            notices,
             drift_warned: Mutex::default(),
         }
     }

@@ -342,9 +342,10 @@ impl Driver {
         let condition = write::where_id(scope, record_id(id)?)?;
         let read = write::select_one(&meta.table, &write::where_id(scope, stored_id)?)?;
         let conn = self.conn(call.tx).await?;
-        let (_, rows) = self
+        let (_, mut rows) = self
             .update_with(&meta, record, &condition, &call, &conn, Some(&read))
             .await?;
+        drop_moved_out(scope, &meta, &mut rows);
         Ok(if rows.rows.is_empty() {
             Updated::Missing
         } else {
@@ -569,6 +570,25 @@ impl Driver {
         })
         .await
         .map_err(|e| self.refine(&meta, e, false))
+    }
+}
+
+/// Drops from a write's read-back the rows the write moved out of the call's tenant (its
+/// data named another tenant in the tenant field). The kernel's SQL driver writes the
+/// tenant as given and reads the row back in the caller's scope, so such an update
+/// answers as for a row the tenant cannot see; the scoped lookup does the same here, but
+/// `RETURNING` (a WAL file, a server) answers for the row whatever its tenant.
+fn drop_moved_out(scope: Scope<'_>, meta: &ObjectMeta, rows: &mut RowSet) {
+    let Some(tenant) = scope.tenant else {
+        return;
+    };
+    let column = meta
+        .columns
+        .as_ref()
+        .map_or(tenant.field, |map| map.remote(tenant.field));
+    if let Some(at) = rows.columns.iter().position(|c| c == column) {
+        rows.rows
+            .retain(|row| row.get(at).is_none_or(|stored| tenant.tenant.sees(stored)));
     }
 }
 
