@@ -354,7 +354,7 @@ class TursoDriver {
         op,
         options,
         (object) => this.#native.tenantField(object),
-        this.logger ?? CONSOLE_LOGGER,
+        this.logger ?? consoleLogger(),
       );
     } catch {
       // Options whose inspection throws are refused by the call itself.
