@@ -108,14 +108,7 @@ class TursoDriverPlugin {
         'No single-tenant driver: this plugin serves one database per tenant; use getRouter().getDriverForTenant(id).',
       );
     }
-    if (!this.#driver) {
-      throw makeError(
-        'DRIVER_ERROR',
-        this.#stoppedAt
-          ? `No single-tenant driver: the plugin was stopped (${this.#stoppedAt}); start it again to get a new one.`
-          : 'No single-tenant driver: the plugin has not been initialised (init/install) yet.',
-      );
-    }
+    if (!this.#driver) throw this.#unavailable('No single-tenant driver', 'initialised (init/install)');
     return this.#driver;
   }
 
@@ -123,15 +116,18 @@ class TursoDriverPlugin {
     if (!this.#config.multiTenant) {
       throw makeError('DRIVER_ERROR', 'No multi-tenant router: this plugin serves a single database.');
     }
-    if (!this.#router) {
-      throw makeError(
-        'DRIVER_ERROR',
-        this.#stoppedAt
-          ? `No multi-tenant router: the plugin was stopped (${this.#stoppedAt}); start it again to get a new one.`
-          : 'No multi-tenant router: the plugin has not been started (init/onStart) yet.',
-      );
-    }
+    if (!this.#router) throw this.#unavailable('No multi-tenant router', 'started (init/onStart)');
     return this.#router;
+  }
+
+  /** Why an accessor has nothing to give: not made yet, or the plugin was stopped. */
+  #unavailable(what, notYet) {
+    return makeError(
+      'DRIVER_ERROR',
+      this.#stoppedAt
+        ? `${what}: the plugin was stopped (${this.#stoppedAt}); start it again to get a new one.`
+        : `${what}: the plugin has not been ${notYet} yet.`,
+    );
   }
 
   /** The migration from the live database to `objects` (`{ up, down, summary }`). */
