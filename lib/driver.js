@@ -11,6 +11,7 @@ const { NativeDriver } = require('../native.js');
 const { ObjectQLError, makeError, toObjectQLError, isBusy } = require('./errors.js');
 const { encodeRecord, encodeRecords } = require('./records.js');
 const { TenantAudit } = require('./tenant-audit.js');
+const { kSharedSchema, kApplySharedSchema, nativeSchemaOf } = require('./tenant-schema.js');
 const { toRow, toRows } = require('./rows.js');
 const { version } = require('../package.json');
 
@@ -204,6 +205,18 @@ function refuseUnservable(config) {
   }
 }
 
+/** The native TenantSchema a router gave as `config[kSharedSchema]`, or null. */
+function sharedSchemaOf(config) {
+  if (!isPlainObject(config)) return null;
+  const schema = config[kSharedSchema];
+  if (schema === undefined || schema === null) return null;
+  const handle = nativeSchemaOf(schema);
+  if (handle === undefined) {
+    throw makeError('CONFIG_ERROR', 'Turso driver option [kSharedSchema] must be a TenantSchema.');
+  }
+  return handle;
+}
+
 class TursoDriver {
   #native;
   /** A libSQL server or an embedded replica: native calls answer with Promises. */
@@ -239,6 +252,7 @@ class TursoDriver {
       if (isPlainObject(config)) {
         const described = { ...config, client: SQLITE_CLIENT };
         for (const key of BEHAVIOUR_OPTIONS) delete described[key];
+        delete described[kSharedSchema];
         this.config = described;
       } else {
         this.config = config;
@@ -267,7 +281,11 @@ class TursoDriver {
         );
       }
       const { mode, ...native } = isPlainObject(config) ? rest : {};
-      this.#native = new NativeDriver(isPlainObject(config) ? native : (config ?? {}));
+      delete native[kSharedSchema];
+      this.#native = new NativeDriver(
+        isPlainObject(config) ? native : (config ?? {}),
+        sharedSchemaOf(config),
+      );
       const transport = this.#native.transport;
       if (mode !== undefined && mode !== transport) {
         // The kernel's Turso driver lets `mode` force a transport; here the url decides,
@@ -585,6 +603,14 @@ class TursoDriver {
   connect() {
     this.#disconnected = false;
     return this.#reporting(this.#run(() => this.#native.connect()));
+  }
+
+  /**
+   * A tenant driver (see lib/tenant-schema.js): brings its open database to the newest
+   * shared definitions now; a closed one is brought at its next open. Other drivers: a no-op.
+   */
+  [kApplySharedSchema]() {
+    return this.#reporting(this.#run(() => this.#native.applySharedSchema()));
   }
 
   /**

@@ -19,6 +19,7 @@ use napi_derive::napi;
 use crate::answer::{dispatch, Answer};
 use crate::convert::{JsCall, JsFilter, JsInput, JsOutput, JsQuery, JsRow, JsRows};
 use crate::error::{coded, Coded};
+use crate::tenant_schema::TenantSchema;
 
 #[napi]
 pub struct NativeDriver {
@@ -29,18 +30,31 @@ pub struct NativeDriver {
 
 #[napi]
 impl NativeDriver {
+    /// `shared`: the router's `TenantSchema`, for a tenant's driver.
     #[napi(constructor, catch_unwind)]
-    pub fn new(config: JsInput) -> Result<Self, Coded> {
+    pub fn new(config: JsInput, shared: Option<&TenantSchema>) -> Result<Self, Coded> {
         let config = DriverConfig::from_value(&config.0).map_err(coded)?;
         config.check_servable().map_err(coded)?;
         let limits = config
             .store_kind()
             .uses_network()
             .then(|| Arc::new(Limits::new(&config)));
+        let driver = match shared {
+            Some(shared) => Driver::with_shared(config, shared.inner.clone()).map_err(coded)?,
+            None => Driver::new(config),
+        };
         Ok(NativeDriver {
-            inner: Arc::new(Driver::new(config)),
+            inner: Arc::new(driver),
             limits,
         })
+    }
+
+    /// Brings an open tenant database to the shared definitions now, if they changed since
+    /// (a closed one is brought at its next open).
+    #[napi(catch_unwind)]
+    pub fn apply_shared_schema(&self, env: &Env) -> Result<Answer<()>, Coded> {
+        let d = self.inner.clone();
+        self.run(env, async move { d.apply_shared_schema().await }, |()| ())
     }
 
     /// `local`, `remote` (a libSQL server) or `replica` (an embedded replica): how the

@@ -10,3 +10,4 @@ pub mod helpers;
 pub mod limits;
 pub mod router;
 pub mod schema_diff;
+pub mod tenant_schema;

@@ -99,6 +99,22 @@ impl ObjectMeta {
         }
     }
 
+    /// An entry of its own with the same content (the audit state included).
+    fn copy(&self) -> ObjectMeta {
+        ObjectMeta {
+            name: self.name.clone(),
+            table: self.table.clone(),
+            kinds: self.kinds.clone(),
+            tenant_field: self.tenant_field.clone(),
+            autonumbers: self.autonumbers.clone(),
+            unique: self.unique.clone(),
+            managed: self.managed,
+            canonical_temporal: self.canonical_temporal,
+            columns: self.columns.clone(),
+            audit: AtomicU8::new(self.audit.load(Ordering::Relaxed)),
+        }
+    }
+
     /// The unique index of that name, if the definition asked for it.
     pub fn unique_index(&self, name: &str) -> Option<&IndexSpec> {
         self.unique.iter().find(|i| i.name == name)
@@ -120,6 +136,28 @@ impl Catalog {
             contract,
             objects: RwLock::default(),
             opted_out: Mutex::default(),
+        }
+    }
+
+    /// A catalog of its own holding what this one knows now; later changes to either stay
+    /// in it (see `shared_schema`: a tenant driver that learns objects on its own).
+    pub fn fork(&self) -> Catalog {
+        let objects = self
+            .objects
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(name, meta)| (name.clone(), Arc::new(meta.copy())))
+            .collect();
+        Catalog {
+            contract: self.contract,
+            objects: RwLock::new(objects),
+            opted_out: Mutex::new(
+                self.opted_out
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+            ),
         }
     }
 

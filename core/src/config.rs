@@ -32,6 +32,27 @@ pub enum Contract {
 }
 
 impl Contract {
+    /// The `contract` option (absent: the 4.2.2 API).
+    pub fn from_option(value: Option<&Value>) -> Result<Contract> {
+        match value {
+            None => Ok(Contract::ObjectQl),
+            Some(Value::Text(c)) if c == "objectstack" => Ok(Contract::ObjectStack),
+            Some(Value::Text(c)) if c == "objectql" => Ok(Contract::ObjectQl),
+            Some(other) => Err(Error::config(format!(
+                "Turso driver option \"contract\" must be \"objectql\" or \"objectstack\", got {}.",
+                other.to_json()
+            ))),
+        }
+    }
+
+    /// Its name in configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contract::ObjectQl => "objectql",
+            Contract::ObjectStack => "objectstack",
+        }
+    }
+
     /// The kernel's two-valued filters: `$ne`/`$nin`/`$not` also match NULLs, an empty
     /// `$or` matches nothing, and a bare-day upper bound on a date-time covers the day.
     pub fn two_valued_filters(self) -> bool {
@@ -256,17 +277,7 @@ impl DriverConfig {
                     &[("off", AutoMigrate::Off), ("safe", AutoMigrate::Safe)],
                 )?,
             },
-            contract: match config.get("contract") {
-                None => Contract::ObjectQl,
-                Some(Value::Text(c)) if c == "objectstack" => Contract::ObjectStack,
-                Some(Value::Text(c)) if c == "objectql" => Contract::ObjectQl,
-                Some(other) => {
-                    return Err(Error::config(format!(
-                        "Turso driver option \"contract\" must be \"objectql\" or \"objectstack\", got {}.",
-                        other.to_json()
-                    )))
-                }
-            },
+            contract: Contract::from_option(config.get("contract"))?,
             url,
             inert_options,
         })

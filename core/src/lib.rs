@@ -20,6 +20,7 @@ pub mod router;
 pub mod rows;
 pub mod schema;
 pub mod schema_diff;
+pub mod shared_schema;
 pub mod store;
 pub mod temporal;
 pub mod tenancy;

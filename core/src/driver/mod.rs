@@ -14,7 +14,8 @@ mod writes;
 use writes::atomically;
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::autonumber::Day;
 use crate::catalog::{Catalog, ObjectMeta};
@@ -23,6 +24,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::notice::{Notice, Notices};
 use crate::query::{Scope, TenantScope};
 use crate::rows::{FieldKinds, RowSet};
+use crate::shared_schema::SharedSchema;
 use crate::store::conn::{Changes, Conn};
 use crate::store::database::Database;
 use crate::tenancy::Tenant;
@@ -68,7 +70,14 @@ pub struct SyncStats {
 pub struct Driver {
     config: DriverConfig,
     database: Mutex<Option<Arc<Database>>>,
-    catalog: Catalog,
+    /// Its own, or a tenant's share of a [`SharedSchema`]'s (see `shared_schema.rs`).
+    shared_catalog: Arc<Catalog>,
+    /// A tenant driver's own copy, once it learnt objects on its own.
+    forked: OnceLock<Arc<Catalog>>,
+    /// The definitions a tenant's database is brought to before its statements.
+    shared: Option<Arc<SharedSchema>>,
+    /// The generation of `shared` this database was last brought to (0: none).
+    applied: AtomicU64,
     stats: Mutex<SyncStats>,
     /// What the driver reports without failing a call (see `notice.rs`).
     notices: Notices,
@@ -83,7 +92,10 @@ impl Driver {
             notices.warn(notice);
         }
         Driver {
-            catalog: Catalog::new(config.contract),
+            shared_catalog: Arc::new(Catalog::new(config.contract)),
+            forked: OnceLock::new(),
+            shared: None,
+            applied: AtomicU64::new(0),
             config,
             database: Mutex::default(),
             stats: Mutex::default(),
@@ -92,13 +104,47 @@ impl Driver {
         }
     }
 
+    /// A tenant's driver: its database is brought to `shared`'s definitions before it
+    /// answers, and it reads objects from `shared`'s catalog. Both must serve one contract.
+    pub fn with_shared(config: DriverConfig, shared: Arc<SharedSchema>) -> Result<Driver> {
+        if shared.contract() != config.contract {
+            return Err(Error::config(format!(
+                "The shared tenant schema serves the '{}' contract and this driver '{}': give \
+                 the TenantSchema the driver's contract",
+                shared.contract().as_str(),
+                config.contract.as_str()
+            )));
+        }
+        let mut driver = Driver::new(config);
+        driver.shared_catalog = shared.catalog().clone();
+        driver.shared = Some(shared);
+        Ok(driver)
+    }
+
+    /// The catalog statements read.
+    fn catalog(&self) -> &Catalog {
+        match self.forked.get() {
+            Some(own) => own,
+            None => &self.shared_catalog,
+        }
+    }
+
+    /// The catalog to learn objects in: a tenant driver's own copy (see `shared_schema.rs`).
+    fn own_catalog(&self) -> &Catalog {
+        if self.shared.is_none() {
+            return &self.shared_catalog;
+        }
+        self.forked
+            .get_or_init(|| Arc::new(self.shared_catalog.fork()))
+    }
+
     fn lock_drift_warned(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.drift_warned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The tenant field of `object`, as the driver knows it (none for an unknown object).
     pub fn tenant_field(&self, object: &str) -> Option<String> {
-        self.catalog.get(object).tenant_field.clone()
+        self.catalog().get(object).tenant_field.clone()
     }
 
     /// The notices since the last call of this, oldest first.
@@ -119,20 +165,40 @@ impl Driver {
         self.config.contract
     }
 
-    /// Opens the database unless it is open already.
+    /// Opens the database unless it is open already; a tenant's database is brought to the
+    /// shared definitions first, and again after they change.
     pub async fn connect(&self) -> Result<Arc<Database>> {
-        if let Some(database) = self.current() {
-            return Ok(database);
+        let database = match self.current() {
+            Some(database) => database,
+            None => {
+                let opened = Arc::new(Database::open(&self.config, &self.notices).await?);
+                let mut slot = self.lock_database();
+                // Another caller may have connected while this one was opening: keep the first.
+                slot.get_or_insert(opened).clone()
+            }
+        };
+        if let Some(shared) = &self.shared {
+            if shared.generation() != self.applied.load(Ordering::Acquire) {
+                self.apply_shared(&database, shared).await?;
+            }
         }
-        let opened = Arc::new(Database::open(&self.config, &self.notices).await?);
-        let mut slot = self.lock_database();
-        // Another caller may have connected while this one was opening: keep the first.
-        Ok(slot.get_or_insert(opened).clone())
+        Ok(database)
+    }
+
+    /// Brings an open tenant database to the shared definitions now, if they changed since
+    /// it was last brought to them; a closed one is brought at its next open.
+    pub async fn apply_shared_schema(&self) -> Result<()> {
+        if self.current().is_some() {
+            self.connect().await?;
+        }
+        Ok(())
     }
 
     /// Closes the database; open transactions are rolled back by SQLite as their
     /// connections close. A later call reconnects.
     pub fn disconnect(&self) {
+        // The next open checks the schema again: the file may change while it is closed.
+        self.applied.store(0, Ordering::Release);
         let database = self.lock_database().take();
         if let Some(database) = database {
             database.main().clear_cache();
@@ -284,7 +350,7 @@ impl Driver {
     /// `temporalFilterValue`): in the field's stored form when it is a date, date-time or
     /// time, as given otherwise.
     pub fn temporal_filter_value(&self, object: &str, field: &str, value: Value) -> Value {
-        match self.catalog.get(object).kinds.temporal(field) {
+        match self.catalog().get(object).kinds.temporal(field) {
             Some(kind) => kind.canonical(&value).unwrap_or(value),
             None => value,
         }
@@ -299,7 +365,7 @@ impl Driver {
         field: &str,
         column_sql: &str,
     ) -> String {
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         match meta.kinds.temporal(field) {
             Some(kind) if !meta.canonical_temporal => {
                 crate::temporal::canonical_sql(column_sql, kind)
@@ -311,6 +377,6 @@ impl Driver {
 
     /// The field kinds of `object` (what `mapRow` and the binding's row builders read).
     pub fn kinds(&self, object: &str) -> FieldKinds {
-        self.catalog.get(object).kinds.clone()
+        self.catalog().get(object).kinds.clone()
     }
 }

@@ -15,7 +15,7 @@ const SQLITE_CLIENT: &str = "better-sqlite3";
 impl Driver {
     pub async fn find(&self, object: &str, query: &Value, call: impl Into<Call>) -> Result<RowSet> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let scope = self.scope(&meta, &call);
         let q = query::parse_find_query_in(scope, query)?;
         self.select(&meta, scope, q, call.tx).await
@@ -29,7 +29,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<RowSet> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let scope = self.scope(&meta, &call);
         match id {
             Value::Object(_) => {
@@ -89,7 +89,7 @@ impl Driver {
 
     pub async fn count(&self, object: &str, filter: &Value, call: impl Into<Call>) -> Result<i64> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let compiled = query::compile_count(self.scope(&meta, &call), filter)?;
         let rows = self.query(&meta, compiled, call.tx).await?;
         Ok(rows
@@ -106,7 +106,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<Vec<Value>> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let compiled = query::compile_distinct(self.scope(&meta, &call), field, filter)?;
         let rows = self.read(&meta, compiled, call.tx).await?.parse_json();
         Ok(rows
@@ -123,7 +123,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<RowSet> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let scope = self.scope(&meta, &call);
         if !query::is_kernel_aggregate(query) {
             let compiled = query::compile_aggregate(scope, query)?;
@@ -147,7 +147,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<RowSet> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let compiled = query::compile_find(self.scope(&meta, &call), query)?;
         let conn = self.conn(call.tx).await?;
         conn.query(
@@ -165,7 +165,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<RowSet> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let compiled = query::compile_window_find(self.scope(&meta, &call), query)?;
         self.read(&meta, compiled, call.tx).await
     }
@@ -180,7 +180,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<Value> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let compiled = query::compile_find(self.scope(&meta, &call), query)?;
         let conn = self.conn(call.tx).await?;
         let plan = conn

@@ -10,12 +10,16 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::{push_identifier, quote_identifier};
 use crate::notice::Level;
 use crate::schema::drift::{self, Drift, Op};
+use crate::schema::fingerprint;
 use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
 use crate::schema::ObjectDef;
+use crate::shared_schema::SharedSchema;
 use crate::store::conn::Conn;
+use crate::store::database::Database;
 use crate::temporal::backfill_sql;
 use crate::value::Value;
+use std::sync::atomic::Ordering;
 
 impl Driver {
     /// [`Driver::sync_schema_in`] of a development deployment.
@@ -29,14 +33,90 @@ impl Driver {
     pub async fn sync_schema_in(&self, objects: &[Value], deployment: Deployment) -> Result<()> {
         self.schema_mutable("initObjects")?;
         let defs = parse_defs(objects)?;
-        let contract = self.contract();
         let database = self.connect().await?;
         let conn = database.main();
+        let fingerprints = self.fingerprints(objects, &defs);
+        let wanted: Vec<(&str, &str)> = defs
+            .iter()
+            .zip(&fingerprints)
+            .map(|(def, f)| (def.name.as_str(), f.as_str()))
+            .collect();
+        let created = if fingerprint::all_current(&conn, &wanted).await {
+            Vec::new()
+        } else {
+            self.apply_defs(&conn, &defs, &wanted, deployment).await?
+        };
+        for def in &defs {
+            self.own_catalog().register(def, Audit::Present);
+        }
+        self.count_synced(&defs, &created);
+        Ok(())
+    }
+
+    /// Brings a tenant's database to the shared definitions (see `shared_schema.rs`): the
+    /// fingerprint check, and the sync's DDL where it fails. The shared catalog knows the
+    /// objects already; a driver with a catalog of its own learns them in it.
+    pub(super) async fn apply_shared(
+        &self,
+        database: &Database,
+        shared: &SharedSchema,
+    ) -> Result<()> {
+        let current = shared.current();
+        let conn = database.main();
+        let wanted: Vec<(&str, &str)> = current
+            .defs
+            .iter()
+            .zip(&current.fingerprints)
+            .map(|(def, f)| (def.name.as_str(), f.as_str()))
+            .collect();
+        let created = if fingerprint::all_current(&conn, &wanted).await {
+            Vec::new()
+        } else {
+            self.schema_mutable("initObjects")?;
+            self.apply_defs(&conn, &current.defs, &wanted, current.deployment)
+                .await?
+        };
+        if let Some(own) = self.forked.get() {
+            for def in &current.defs {
+                own.register(def, Audit::Present);
+            }
+        }
+        self.count_synced(&current.defs, &created);
+        self.applied.store(current.generation, Ordering::Release);
+        Ok(())
+    }
+
+    /// The fingerprint of each definition (see `schema::fingerprint`).
+    fn fingerprints(&self, objects: &[Value], defs: &[ObjectDef]) -> Vec<String> {
+        objects
+            .iter()
+            .zip(defs)
+            .map(|(value, def)| {
+                let tenant = self.catalog().tenant_field_for(def);
+                fingerprint::of(value, self.contract(), tenant.as_deref())
+            })
+            .collect()
+    }
+
+    /// The DDL of a sync, in one transaction, and the fingerprints of the objects it left
+    /// with nothing to report; returns the tables it created. Its notices are said once
+    /// it has committed.
+    async fn apply_defs(
+        &self,
+        conn: &Conn,
+        defs: &[ObjectDef],
+        wanted: &[(&str, &str)],
+        deployment: Deployment,
+    ) -> Result<Vec<String>> {
+        let contract = self.contract();
         let mut said = Vec::new();
-        let created = atomically(&conn, async |conn: &Conn| {
+        let created = atomically(conn, async |conn: &Conn| {
             said.clear();
+            let started = fingerprint::cookie(conn).await?;
             let mut created = Vec::new();
-            for def in &defs {
+            let (mut clean, mut unclean) = (Vec::new(), Vec::new());
+            for (def, wanted) in defs.iter().zip(wanted) {
+                let before = said.len();
                 let existed = table_exists(conn, &def.name).await?;
                 if !existed {
                     created.push(def.name.clone());
@@ -64,7 +144,13 @@ impl Driver {
                 {
                     ensure_sequences(conn).await?;
                 }
+                if said.len() == before {
+                    clean.push(*wanted);
+                } else {
+                    unclean.push(wanted.0);
+                }
             }
+            fingerprint::record(conn, started, &clean, &unclean).await?;
             Ok(created)
         })
         .await?;
@@ -74,19 +160,19 @@ impl Driver {
                 self.notices.say(said.level, said.message);
             }
         }
-        drop(warned);
-        for def in &defs {
-            self.catalog.register(def, Audit::Present);
-        }
+        Ok(created)
+    }
+
+    /// Counts the objects of a sync in [`SyncStats`]: created by it, or found.
+    fn count_synced(&self, defs: &[ObjectDef], created: &[String]) {
         let mut stats = self.lock_stats();
-        for def in &defs {
+        for def in defs {
             if created.contains(&def.name) {
                 stats.created.insert(def.name.clone());
             } else if !stats.created.contains(&def.name) {
                 stats.existing.insert(def.name.clone());
             }
         }
-        Ok(())
     }
 
     /// Creates the indexes `def` asks for that the table lacks (sync only adds), then
@@ -100,7 +186,7 @@ impl Driver {
         deployment: Deployment,
         said: &mut Vec<Said>,
     ) -> Result<()> {
-        let tenant = self.catalog.tenant_field_for(def);
+        let tenant = self.catalog().tenant_field_for(def);
         let columns = table_columns(conn, &def.name).await?;
         let mut expected = Vec::new();
         for spec in index::expected(def, &def.name, tenant.as_deref()) {
@@ -285,7 +371,7 @@ impl Driver {
     /// presumed to have the audit columns.
     pub fn register_objects(&self, objects: &[Value]) -> Result<()> {
         for def in parse_defs(objects)? {
-            self.catalog.register(&def, Audit::Presumed);
+            self.own_catalog().register(&def, Audit::Presumed);
         }
         Ok(())
     }
@@ -294,7 +380,7 @@ impl Driver {
     /// names the table when it differs).
     pub fn register_external(&self, object: &Value) -> Result<()> {
         let def = ObjectDef::from_value(object)?;
-        self.catalog.register(&def, Audit::Absent);
+        self.own_catalog().register(&def, Audit::Absent);
         Ok(())
     }
 

@@ -36,7 +36,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<RowSet> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let mut record = record;
         if self.contract().spec_field_types() {
             // The kernel's create takes a Mongo-style `_id` as the id when none is given.
@@ -217,7 +217,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<RowSet> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let scope = self.scope(&meta, &call);
         let batch = self.prepare_insert(&meta, Batch::single(record)?, &call)?;
         let conflict: Vec<String> = if conflict.is_empty() {
@@ -325,7 +325,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<Updated> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let scope = self.scope(&meta, &call);
         let record = meta.to_columns(storable_record(record, &meta.kinds)?);
         if record.is_empty() {
@@ -401,7 +401,7 @@ impl Driver {
 
     pub async fn delete(&self, object: &str, id: &Value, call: impl Into<Call>) -> Result<bool> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let stmt = write::delete(
             &meta.table,
             &write::where_id(self.scope(&meta, &call), record_id(id)?)?,
@@ -422,7 +422,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<u64> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let record = meta.to_columns(storable_record(record, &meta.kinds)?);
         if record.is_empty() {
             return Ok(0);
@@ -442,7 +442,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<u64> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let condition = write::where_filter(self.scope(&meta, &call), filter)?;
         let stmt = write::delete(&meta.table, &condition)?;
         let conn = self.conn(call.tx).await?;
@@ -466,7 +466,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<(u64, RowSet)> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let batches = batches
             .into_iter()
             .map(|b| self.prepare_insert(&meta, b, &call))
@@ -514,7 +514,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<(u64, RowSet)> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let scope = self.scope(&meta, &call);
         let conn = self.conn(call.tx).await?;
         let result = atomically(&conn, async |conn: &Conn| {
@@ -554,7 +554,7 @@ impl Driver {
         call: impl Into<Call>,
     ) -> Result<u64> {
         let call = call.into();
-        let meta = self.catalog.get(object);
+        let meta = self.catalog().get(object);
         let scope = self.scope(&meta, &call);
         let statements = ids
             .iter()

@@ -7,9 +7,9 @@ use crate::schema::index::{self, IndexSpec, Key};
 use crate::store::conn::Conn;
 use crate::value::Value;
 
-/// Tables of the database, SQLite's own excluded.
-const LIST_TABLES_SQL: &str =
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+/// Tables of the database, SQLite's own and the driver's fingerprints excluded.
+const LIST_TABLES_SQL: &str = "SELECT name FROM sqlite_master WHERE type = 'table' \
+     AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_objectql_schema' ORDER BY name";
 const TABLE_INFO_SQL: &str =
     "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)";
 const FOREIGN_KEYS_SQL: &str = "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?)";

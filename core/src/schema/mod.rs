@@ -3,6 +3,7 @@
 //! database holds ([`introspect`]).
 
 pub mod drift;
+pub mod fingerprint;
 pub mod index;
 pub mod introspect;
 

@@ -334,9 +334,11 @@ impl DiffOptions {
         Ok(DiffOptions { system_tables })
     }
 
-    /// Whether `table` belongs to SQLite or to the caller's system tables.
+    /// Whether `table` belongs to SQLite, to the driver (its schema fingerprints) or to the
+    /// caller's system tables.
     pub fn is_protected(&self, table: &str) -> bool {
         has_prefix_ignore_case(table, SQLITE_PREFIX)
+            || same_name(table, crate::schema::fingerprint::TABLE)
             || self
                 .system_tables
                 .iter()
