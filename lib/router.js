@@ -15,6 +15,7 @@
 
 const { TenantUrls, processLimits } = require('../native.js');
 const { TursoDriver, kBusy, kOnReopen } = require('./driver.js');
+const { TenantSchema, kSharedSchema, kApplySharedSchema } = require('./tenant-schema.js');
 const { makeError, toObjectQLError } = require('./errors.js');
 
 const DEFAULTS = Object.freeze({
@@ -66,7 +67,12 @@ class MultiTenantRouter {
   #running = 0;
   #queue = [];
   #maxCreates;
-  /** What every tenant database runs when it opens: `[method, args]` calls (`syncSchema`). */
+  /**
+   * The definitions every tenant database is brought to as it opens (DDL only where its
+   * stored fingerprint differs), and the one catalog all tenant drivers share.
+   */
+  #schema;
+  /** What else every tenant driver runs when it opens: `[method, args]` calls. */
   #setup = [];
   /** Counts hand-outs: the `use` stamp of entries. */
   #uses = 0;
@@ -116,6 +122,9 @@ class MultiTenantRouter {
     }
     this.#config = config;
     this.#overrides = overrides;
+    this.#schema = new TenantSchema({
+      contract: overrides.contract === 'objectstack' ? 'objectstack' : 'objectql',
+    });
     this.#ttl = option(config, 'clientCacheTTL', 0);
     this.#failureTtl = option(config, 'failureCacheTTL', 0);
     this.#maxCreates = option(config, 'maxConcurrentCreates', 1);
@@ -186,7 +195,7 @@ class MultiTenantRouter {
     await this.#acquire();
     let driver;
     try {
-      const config = { ...this.#overrides, url };
+      const config = { ...this.#overrides, url, [kSharedSchema]: this.#schema };
       if (syncUrl !== undefined) config.syncUrl = syncUrl;
       const authToken = this.#config.groupAuthToken ?? this.#overrides.authToken;
       if (authToken !== undefined) config.authToken = authToken;
@@ -361,15 +370,23 @@ class MultiTenantRouter {
    * Brings every tenant database to `objects`: the open ones now, the others as they
    * open. A database already synced to the same definitions runs no DDL.
    */
-  syncSchema(objects) {
-    return this[kTenantSetup]([['syncSchema', [objects]]]);
+  async syncSchema(objects) {
+    await this.#schema.syncSchema(objects);
+    const open = [...this.#entries.values()];
+    await Promise.all(open.map((entry) => entry.driver[kApplySharedSchema]()));
   }
 
-  /** Replaces what tenant databases run as they open, and runs it on the open ones now. */
+  /**
+   * The multi-tenant plugin's schema calls: `syncSchema` ones become the shared schema,
+   * the others (metadata registrations) every tenant driver runs as it opens; open ones
+   * get both now.
+   */
   async [kTenantSetup](calls) {
-    this.#setup = calls;
+    const synced = calls.filter(([method]) => method === 'syncSchema').flatMap(([, [objects]]) => objects);
+    this.#setup = calls.filter(([method]) => method !== 'syncSchema');
+    if (synced.length > 0) await this.syncSchema(synced);
     const open = [...this.#entries.values()];
-    await Promise.all(open.map((entry) => runSetup(entry.driver, calls)));
+    await Promise.all(open.map((entry) => runSetup(entry.driver, this.#setup)));
   }
 }
 
