@@ -136,6 +136,13 @@ export interface TursoDriverConfig {
    */
   schemaMode?: 'managed' | 'external' | 'validate-only';
   /**
+   * The page cache of each connection to a database file, in KiB (a whole number from 1 to
+   * 1073741824; otherwise CONFIG_ERROR). Default 32768 (32 MiB): a bound, not an
+   * allocation, reached only as pages are read. A process holding thousands of tenant
+   * databases open bounds their memory with a small one (e.g. 64).
+   */
+  cacheSizeKiB?: number;
+  /**
    * What schema sync may change beyond adding. `'off'` (default): tables, columns and
    * indexes that are missing are created, nothing is dropped or rebuilt, and an index that
    * differs from its definition is reported to the `logger` as `[schema-drift]`. `'safe'`
@@ -626,6 +633,24 @@ export interface MultiTenantRouter {
 }
 
 export declare function createMultiTenantRouter(config: MultiTenantConfig): MultiTenantRouter;
+
+export interface ProcessLimits {
+  /** The soft limit of open file descriptors (`ulimit -n`). */
+  maxOpenFiles: number;
+  /** Descriptors open now. */
+  openFiles: number;
+}
+
+/** The process's file descriptor limit and use, or null where the OS does not say (outside Linux). */
+export declare function processLimits(): ProcessLimits | null;
+
+/**
+ * Sets SQLite's process-wide soft heap limit in bytes (0: none; a whole number, otherwise
+ * INVALID_REQUEST) and returns the previous one. Past it, page caches recycle their pages
+ * instead of growing. Call it before the first database opens: SQLite enforces it only
+ * when it counts its memory, decided as it starts (later: CONFIG_ERROR).
+ */
+export declare function setSoftHeapLimit(bytes: number): number;
 
 export interface MultiTenantPluginConfig extends MultiTenantConfig {
   /** The database of calls without a tenant under the kernel (boot, seeds, `sys_*`). Required there. */

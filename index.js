@@ -7,6 +7,7 @@ const { TursoDriver, TursoTransaction, createTursoDriver } = require('./lib/driv
 const { ObjectQLError } = require('./lib/errors.js');
 const { TursoDriverPlugin } = require('./lib/plugin.js');
 const { createMultiTenantRouter } = require('./lib/router.js');
+const { processLimits, setSoftHeapLimit } = require('./lib/limits.js');
 const helpers = require('./lib/helpers.js');
 
 module.exports = {
@@ -15,6 +16,8 @@ module.exports = {
   createTursoDriver,
   TursoDriverPlugin,
   createMultiTenantRouter,
+  processLimits,
+  setSoftHeapLimit,
   ObjectQLError,
   compileFilter: helpers.compileFilter,
   compileSelect: helpers.compileSelect,

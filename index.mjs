@@ -7,6 +7,8 @@ export const {
   createTursoDriver,
   TursoDriverPlugin,
   createMultiTenantRouter,
+  processLimits,
+  setSoftHeapLimit,
   ObjectQLError,
   compileFilter,
   compileSelect,

@@ -9,7 +9,7 @@
 
 import * as fs from 'fs';
 
-import { TursoDriver, type ObjectSchema, type TursoDriverConfig } from '..';
+import { TursoDriver, processLimits, setSoftHeapLimit, type ObjectSchema, type TursoDriverConfig } from '..';
 import {
   TenantSchema,
   kApplySharedSchema,
@@ -181,5 +181,46 @@ describe.each<DbKind>(['file', 'remote'])('given an up-to-date tenant database (
     await checked.connect();
     expect(await stored(checked)).toBe(CANONICAL);
     if (kind === 'file') expect(fs.existsSync(url.slice('file:'.length))).toBe(true);
+  });
+});
+
+describe('given thousands of tenants in one process', () => {
+  const sandbox = useSandbox();
+
+  it('should give each database the page cache cacheSizeKiB asks for', async () => {
+    const driver = sandbox.driver({ url: sandbox.fileUrl(), cacheSizeKiB: 64 });
+    expect(rowsOf(await driver.execute('PRAGMA cache_size'))).toEqual([{ cache_size: -64 }]);
+    const tx = await driver.beginTransaction();
+    expect(rowsOf(await driver.execute('PRAGMA cache_size', [], { transaction: tx }))).toEqual([
+      { cache_size: -64 },
+    ]);
+    await driver.rollback(tx);
+    expect(driver.config).not.toHaveProperty('cacheSizeKiB');
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, Infinity, '64', 2 ** 31])('should refuse cacheSizeKiB: %p', (value) => {
+    expect(() => new TursoDriver({ url: ':memory:', cacheSizeKiB: value as number })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERROR', message: expect.stringContaining('cacheSizeKiB') }),
+    );
+  });
+
+  it('should read the file descriptor limit and use of the process', () => {
+    const limits = processLimits();
+    if (process.platform !== 'linux') {
+      expect(limits).toBeNull();
+      return;
+    }
+    expect(limits).toEqual({ maxOpenFiles: expect.any(Number), openFiles: expect.any(Number) });
+    expect(limits!.openFiles).toBeLessThanOrEqual(limits!.maxOpenFiles);
+  });
+
+  it('should refuse a soft heap limit that is no byte count, or comes after the first open', async () => {
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      expect(() => setSoftHeapLimit(bad)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    }
+    await sandbox.driver({ url: sandbox.fileUrl() }).connect();
+    expect(() => setSoftHeapLimit(64 * 2 ** 20)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERROR', message: expect.stringContaining('first database') }),
+    );
   });
 });

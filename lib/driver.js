@@ -149,7 +149,14 @@ const CONTRACTS = Object.freeze({
  * Options that shape what the driver does rather than where it connects: kept off
  * `driver.config` (the kernel reads that as the connection's description).
  */
-const BEHAVIOUR_OPTIONS = ['schemaMode', 'autoMigrate', 'sqliteJournalMode', 'sqliteAbsentFile', 'logger'];
+const BEHAVIOUR_OPTIONS = [
+  'schemaMode',
+  'autoMigrate',
+  'sqliteJournalMode',
+  'sqliteAbsentFile',
+  'logger',
+  'cacheSizeKiB',
+];
 
 /** The environment variable a deployment sets when its filesystem cannot host WAL. */
 const JOURNAL_MODE_ENV = 'OS_DATABASE_SQLITE_JOURNAL_MODE';

@@ -1,7 +1,11 @@
-//! What the router reads of the process: how many file descriptors it may still open.
+//! What the router reads of the process (how many file descriptors it may still open)
+//! and the bound it may set on SQLite's memory.
 
-use driver_core::store::limits::file_limits;
+use driver_core::store::limits::{file_limits, set_soft_heap_limit as set_limit};
+use driver_core::Error;
 use napi_derive::napi;
+
+use crate::error::{coded, Coded};
 
 #[napi(object)]
 pub struct ProcessLimits {
@@ -18,4 +22,18 @@ pub fn process_limits() -> Option<ProcessLimits> {
         max_open_files: l.max_open_files as f64,
         open_files: l.open_files as f64,
     })
+}
+
+/// Sets SQLite's process-wide soft heap limit in bytes (0: none) and returns the previous
+/// one; call it before the first database opens.
+#[napi(catch_unwind)]
+pub fn set_soft_heap_limit(bytes: f64) -> Result<f64, Coded> {
+    if !(bytes.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&bytes)) {
+        return Err(coded(Error::invalid(format!(
+            "setSoftHeapLimit takes a whole number of bytes, 0 or more (0: no limit), got {bytes}"
+        ))));
+    }
+    set_limit(bytes as i64)
+        .map(|previous| previous as f64)
+        .map_err(coded)
 }

@@ -194,6 +194,9 @@ pub struct DriverConfig {
     /// [`SERVER_INERT_OPTIONS`]), as the caller spelled them. 4.2.2 served the url and
     /// ignored them, so the driver does too, and says so once (see [`Self::inert_notice`]).
     pub inert_options: Vec<&'static str>,
+    /// `cacheSizeKiB`: the page cache of each connection to a file, in KiB (`None`: the
+    /// driver's default). Thousands of tenant databases each hold one.
+    pub cache_size_kib: Option<u32>,
 }
 
 /// What a libSQL server's url leaves without effect: an embedded replica's primary and
@@ -245,6 +248,7 @@ impl DriverConfig {
                     .is_none_or(|v| !matches!(v, Value::Bool(false))),
             },
             timeout_ms: optional_number(config, "timeout")?.map(|ms| ms as u64),
+            cache_size_kib: cache_size_kib(config)?,
             journal_mode: choice(
                 config,
                 "sqliteJournalMode",
@@ -474,6 +478,29 @@ fn optional_string(config: &Value, key: &str) -> Result<Option<String>> {
     }
 }
 
+/// The largest `cacheSizeKiB`: 1 TiB, far past any machine's memory for one cache.
+pub const MAX_CACHE_SIZE_KIB: u32 = 1 << 30;
+
+/// `cacheSizeKiB`: a whole number of KiB, at least 1.
+fn cache_size_kib(config: &Value) -> Result<Option<u32>> {
+    let kib = match config.get("cacheSizeKiB") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Integer(i)) => Some(*i),
+        Some(Value::Real(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Some(*f as i64),
+        Some(_) => None,
+    };
+    match kib {
+        Some(kib) if (1..=i64::from(MAX_CACHE_SIZE_KIB)).contains(&kib) => Ok(Some(kib as u32)),
+        _ => Err(Error::config(format!(
+            "Turso driver option \"cacheSizeKiB\" must be a whole number of KiB from 1 to \
+             {MAX_CACHE_SIZE_KIB} (the page cache of each connection), got {}.",
+            config
+                .get("cacheSizeKiB")
+                .map_or_else(String::new, Value::describe)
+        ))),
+    }
+}
+
 fn optional_number(config: &Value, key: &str) -> Result<Option<f64>> {
     match config.get(key) {
         None => Ok(None),
@@ -495,6 +522,28 @@ mod tests {
         DriverConfig::from_value(&Value::Object(
             pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         ))
+    }
+
+    #[test]
+    fn cache_size_is_a_whole_positive_number_of_kib() {
+        let url = ("url", Value::from(":memory:"));
+        assert_eq!(config(vec![url.clone()]).unwrap().cache_size_kib, None);
+        let set = config(vec![url.clone(), ("cacheSizeKiB", Value::Integer(64))]).unwrap();
+        assert_eq!(set.cache_size_kib, Some(64));
+        let whole = config(vec![url.clone(), ("cacheSizeKiB", Value::Real(64.0))]).unwrap();
+        assert_eq!(whole.cache_size_kib, Some(64));
+        for bad in [
+            Value::Integer(0),
+            Value::Integer(-1),
+            Value::Real(1.5),
+            Value::Real(f64::NAN),
+            Value::Integer(i64::from(MAX_CACHE_SIZE_KIB) + 1),
+            Value::from("64"),
+        ] {
+            let err = config(vec![url.clone(), ("cacheSizeKiB", bad.clone())]).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Config, "{bad:?}");
+            assert!(err.message.contains("cacheSizeKiB"), "{}", err.message);
+        }
     }
 
     #[test]

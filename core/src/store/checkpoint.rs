@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use once_cell::sync::Lazy;
 
@@ -26,7 +26,10 @@ use crate::store::poll::poll_once;
 pub const WRITES_PER_CHECKPOINT: u64 = 2000;
 
 pub struct Checkpointer {
-    conn: libsql::Connection,
+    db: Arc<libsql::Database>,
+    /// Opened by the first checkpoint: most databases (a tenant's) never write enough to
+    /// need one, and an open connection costs a file descriptor and its memory.
+    conn: OnceLock<libsql::Connection>,
     writes: AtomicU64,
     queued: AtomicBool,
     /// The worker copied everything it saw: the writer finishes the job.
@@ -48,9 +51,10 @@ static WORKER: Lazy<Mutex<Option<Sender<Arc<Checkpointer>>>>> = Lazy::new(|| {
 });
 
 impl Checkpointer {
-    pub fn new(conn: libsql::Connection) -> Arc<Checkpointer> {
+    pub fn new(db: Arc<libsql::Database>) -> Arc<Checkpointer> {
         Arc::new(Checkpointer {
-            conn,
+            db,
+            conn: OnceLock::new(),
             writes: AtomicU64::new(0),
             queued: AtomicBool::new(false),
             caught_up: AtomicBool::new(false),
@@ -81,7 +85,12 @@ impl Checkpointer {
 
     /// PASSIVE copies what is committed without waiting for or blocking anyone.
     fn run(&self) {
-        let done = matches!(poll_once(checkpoint(&self.conn)), Some(Ok(())));
+        let conn = match self.conn.get() {
+            Some(conn) => Some(conn),
+            // Not opened: no checkpoint this time, the next run tries again.
+            None => self.db.connect().ok().map(|c| self.conn.get_or_init(|| c)),
+        };
+        let done = conn.is_some_and(|c| matches!(poll_once(checkpoint(c)), Some(Ok(()))));
         self.caught_up.store(done, Ordering::Release);
         self.queued.store(false, Ordering::Release);
     }

@@ -14,11 +14,13 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::notice::Notices;
 use crate::store::checkpoint::Checkpointer;
 use crate::store::conn::Conn;
+use crate::store::persist_wal;
 use crate::store::StoreKind;
 use crate::value::Value;
 
-/// Page cache per connection, in KiB (SQLite's default is 2 MiB): scans of mid-sized
-/// tables (tens of MB) then stop re-reading pages on every query.
+/// Page cache per connection, in KiB, unless `cacheSizeKiB` says otherwise (SQLite's
+/// default is 2 MiB): scans of mid-sized tables (tens of MB) then stop re-reading pages on
+/// every query. A bound, not an allocation: a cache grows to it only as pages are read.
 const PAGE_CACHE_KIB: u32 = 32 * 1024;
 
 /// Temporary tables (`... RETURNING` buffers its rows in one per statement) and sorts in
@@ -128,6 +130,8 @@ struct Store {
     kind: StoreKind,
     /// The file's journal: a transaction's connection is configured to match.
     journal: JournalMode,
+    /// Each connection's page cache, in KiB.
+    cache_kib: u32,
     /// Declared last: removed after the connections above are closed.
     _scratch: Option<ScratchFile>,
 }
@@ -173,6 +177,7 @@ impl Database {
                     read_only: config.read_only,
                     key,
                     journal: config.journal_mode,
+                    cache_kib: config.cache_size_kib.unwrap_or(PAGE_CACHE_KIB),
                 };
                 open_file(path, None, file, notices).await?
             }
@@ -194,6 +199,7 @@ impl Database {
                     shared: false,
                     kind: StoreKind::Local,
                     journal: JournalMode::Wal,
+                    cache_kib: config.cache_size_kib.unwrap_or(PAGE_CACHE_KIB),
                     _scratch: None,
                 }
             }
@@ -250,7 +256,7 @@ impl Database {
         let conn = match idle {
             Some(conn) => conn,
             None => {
-                let (raw, checkpointer, read_only, kind, db, journal) = {
+                let (raw, checkpointer, read_only, kind, db, journal, cache_kib) = {
                     let store = self.lock_store();
                     (
                         store.db.connect().map_err(connection_failed)?,
@@ -259,12 +265,15 @@ impl Database {
                         store.kind,
                         store.db.clone(),
                         store.journal,
+                        store.cache_kib,
                     )
                 };
                 let conn = match kind {
                     StoreKind::Server => Conn::remote(raw),
                     StoreKind::Replica => Conn::replica(raw, db),
-                    StoreKind::Local => configure(Conn::new(raw), read_only, journal).await?,
+                    StoreKind::Local => {
+                        configure(Conn::new(raw), read_only, journal, cache_kib).await?
+                    }
                 };
                 match checkpointer {
                     Some(c) => conn.with_checkpointer(c),
@@ -344,6 +353,7 @@ impl Database {
             read_only: false,
             key: None,
             journal: JournalMode::Wal,
+            cache_kib: self.lock_store().cache_kib,
         };
         let store = open_file(&path, Some(scratch), file, &Notices::default()).await?;
         copy_temp_objects(&main, &store.main).await?;
@@ -429,19 +439,42 @@ fn read_only_flags() -> libsql::OpenFlags {
 }
 
 /// Process-wide SQLite settings, before libsql initialises SQLite on its first open:
-/// no memory statistics (they take a global mutex on every allocation), and the page
-/// cache wrapper of `pcache.rs`.
+/// no memory statistics (they take a global mutex on every allocation) unless a soft heap
+/// limit was asked for first (see `limits.rs`), page caches that grow page by page, and
+/// the page cache wrapper of `pcache.rs`.
 pub fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         crate::store::pcache::install();
+        let count = std::ffi::c_int::from(crate::store::limits::count_memory_at_start());
         // SAFETY: sqlite3_config only records a setting before initialisation and returns
         // SQLITE_MISUSE, changing nothing, once SQLite is initialised (another library in
         // the process got there first); either way the result needs no handling.
         unsafe {
-            libsql::ffi::sqlite3_config(libsql::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+            libsql::ffi::sqlite3_config(libsql::ffi::SQLITE_CONFIG_MEMSTATUS, count);
+            // No bulk allocation of 20 pages when a page cache is made: pages come as they
+            // are read, so a database that reads a few pages (a tenant's) holds a few.
+            libsql::ffi::sqlite3_config(
+                libsql::ffi::SQLITE_CONFIG_PAGECACHE,
+                std::ptr::null_mut::<std::ffi::c_void>(),
+                0 as std::ffi::c_int,
+                0 as std::ffi::c_int,
+            );
         }
     });
+}
+
+/// Starts SQLite as an open does ([`configure_sqlite`], then libsql's own start), without
+/// opening anything: for settings that need it started.
+pub fn start_sqlite() -> Result<()> {
+    let build = libsql::Builder::new_local(":memory:")
+        .flags(open_flags())
+        .build();
+    match crate::store::poll::poll_once(build) {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(err)) => Err(connection_failed(err)),
+        None => Err(Error::driver("SQLite did not start inline")),
+    }
 }
 
 /// How a database file is opened.
@@ -451,6 +484,8 @@ struct FileOptions<'a> {
     read_only: bool,
     key: Option<&'a str>,
     journal: JournalMode,
+    /// Each connection's page cache, in KiB (`cacheSizeKiB`).
+    cache_kib: u32,
 }
 
 /// The directories a new database file goes in, made as SQLite makes the file itself
@@ -488,7 +523,11 @@ async fn open_file(
         builder = builder.encryption_config(encryption(key));
     }
     let db = builder.build().await.map_err(connection_failed)?;
-    let raw = Conn::new(db.connect().map_err(connection_failed)?);
+    persist_wal::install();
+    // The main connection closes last: its WAL files stay for the next open.
+    let persist = !file.read_only && file.journal == JournalMode::Wal && scratch.is_none();
+    let raw = persist_wal::opening(persist, || db.connect()).map_err(connection_failed)?;
+    let raw = Conn::new(raw);
     let journal = if file.read_only {
         file.journal
     } else {
@@ -496,26 +535,28 @@ async fn open_file(
             .await
             .map_err(|err| unreadable(connection_failed(err), file.key.is_some()))?
     };
-    let main = configure(raw, file.read_only, journal)
+    let main = configure(raw, file.read_only, journal, file.cache_kib)
         .await
         .map_err(|err| unreadable(err, file.key.is_some()))?;
+    let db = Arc::new(db);
     let (main, checkpointer) = if file.read_only || journal != JournalMode::Wal {
         (main, None)
     } else {
-        let checkpointer = Checkpointer::new(db.connect().map_err(connection_failed)?);
+        let checkpointer = Checkpointer::new(db.clone());
         (
             main.with_checkpointer(checkpointer.clone()),
             Some(checkpointer),
         )
     };
     Ok(Store {
-        db: Arc::new(db),
+        db,
         read_only: file.read_only,
         main,
         checkpointer,
         shared: true,
         kind: StoreKind::Local,
         journal,
+        cache_kib: file.cache_kib,
         _scratch: scratch,
     })
 }
@@ -556,6 +597,7 @@ async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
         shared: true,
         kind: StoreKind::Replica,
         journal: JournalMode::Wal,
+        cache_kib: PAGE_CACHE_KIB,
         _scratch: None,
     })
 }
@@ -622,6 +664,7 @@ async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
         shared: true,
         kind: StoreKind::Server,
         journal: JournalMode::Wal,
+        cache_kib: PAGE_CACHE_KIB,
         _scratch: None,
     })
 }
@@ -632,12 +675,15 @@ async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
 /// build default, and what the kernel's TypeScript driver runs with); a rollback journal
 /// needs `FULL` for that. WAL checkpoints run on the checkpoint worker (see
 /// `checkpoint.rs`), not inside commits.
-async fn configure(conn: Conn, read_only: bool, journal: JournalMode) -> Result<Conn> {
+async fn configure(
+    conn: Conn,
+    read_only: bool,
+    journal: JournalMode,
+    cache_kib: u32,
+) -> Result<Conn> {
+    let cache_size = format!("PRAGMA cache_size = -{cache_kib}");
     if read_only {
-        for pragma in [
-            format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"),
-            TEMP_STORE.to_owned(),
-        ] {
+        for pragma in [cache_size, TEMP_STORE.to_owned()] {
             conn.batch(&pragma).await.map_err(connection_failed)?;
         }
         return Ok(conn);
@@ -649,7 +695,7 @@ async fn configure(conn: Conn, read_only: bool, journal: JournalMode) -> Result<
     // One at a time: libsql's batch skips what follows a statement that returns rows.
     for pragma in [
         synchronous.to_owned(),
-        format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"),
+        cache_size,
         "PRAGMA wal_autocheckpoint = 0".to_owned(),
         format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"),
         TEMP_STORE.to_owned(),

@@ -12,13 +12,14 @@
 //! WAL replies with the old one, without an error; and WAL can be accepted and then fail
 //! the first read through it, which would strand the file (so that read is made, on every
 //! open, and the file goes back to `delete` if it fails). Neither fails the open: a file on
-//! a rollback journal is slower under concurrency, not broken.
+//! a rollback journal is slower under concurrency, not broken. Only a file that can be read
+//! neither way (no WAL read, no revert: the process is out of file descriptors) does.
 //!
 //! A new file is first set to `auto_vacuum = INCREMENTAL`, so it can give freed pages back
 //! (`reclaimSpace()`); an existing file keeps its setting.
 
 use crate::config::JournalMode;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::notice::Notices;
 use crate::store::conn::Conn;
 use crate::value::Value;
@@ -36,16 +37,22 @@ pub async fn apply(
     notices: &Notices,
 ) -> Result<JournalMode> {
     // Only a new file takes it (an existing one needs a VACUUM), and setting it on one in
-    // use would wait for another connection's write lock.
-    let pages = conn.query("PRAGMA page_count", Vec::new()).await?;
-    if matches!(
-        pages.rows.first().and_then(|r| r.first()),
-        Some(Value::Integer(0))
-    ) {
-        conn.batch("PRAGMA auto_vacuum = INCREMENTAL").await?;
+    // use would wait for another connection's write lock. A file with bytes has pages: the
+    // statement is saved on every open of an existing database (a tenant's cold open).
+    let has_bytes = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+    if !has_bytes {
+        let pages = conn.query("PRAGMA page_count", Vec::new()).await?;
+        if matches!(
+            pages.rows.first().and_then(|r| r.first()),
+            Some(Value::Integer(0))
+        ) {
+            conn.batch("PRAGMA auto_vacuum = INCREMENTAL").await?;
+        }
     }
     let current = match mode_of(conn, "PRAGMA journal_mode").await {
         Ok(mode) => mode,
+        // The first statement on an existing file: it cannot be read at all.
+        Err(err) if has_bytes => return Err(err),
         Err(err) => {
             notices.warn(format!(
                 "Failed to read SQLite journal_mode on {path}: {}",
@@ -62,7 +69,7 @@ pub async fn apply(
     let current_mode = parse(&current).unwrap_or(JournalMode::Delete);
     if current == target.as_str() {
         return Ok(match target {
-            JournalMode::Wal => verify_wal(conn, path, notices).await,
+            JournalMode::Wal => verify_wal(conn, path, notices).await?,
             JournalMode::Delete => target,
         });
     }
@@ -101,42 +108,46 @@ pub async fn apply(
         return Ok(parse(&applied).unwrap_or(JournalMode::Delete));
     }
     Ok(match target {
-        JournalMode::Wal => verify_wal(conn, path, notices).await,
+        JournalMode::Wal => verify_wal(conn, path, notices).await?,
         JournalMode::Delete => target,
     })
 }
 
 /// Reads through the WAL (any read opens its shared-memory index); a file that cannot be
-/// read that way goes back to a rollback journal.
-async fn verify_wal(conn: &Conn, path: &str, notices: &Notices) -> JournalMode {
+/// read that way goes back to a rollback journal. One that can be read neither way (the
+/// process is out of file descriptors, say) fails the open: a connection that cannot
+/// read must not be handed out as open.
+async fn verify_wal(conn: &Conn, path: &str, notices: &Notices) -> Result<JournalMode> {
     let err = match conn
         .query("SELECT count(*) FROM sqlite_master", Vec::new())
         .await
     {
-        Ok(_) => return JournalMode::Wal,
+        Ok(_) => return Ok(JournalMode::Wal),
         // Another connection holding the file exclusively, briefly: not a broken WAL.
-        Err(err) if err.is_busy() => return JournalMode::Wal,
+        Err(err) if err.is_busy() => return Ok(JournalMode::Wal),
         Err(err) => err,
     };
     let reverted = mode_of(conn, "PRAGMA journal_mode = DELETE").await.ok();
-    let outcome = match reverted.as_deref().and_then(parse) {
-        Some(JournalMode::Delete) => format!(
-            "reverted to journal_mode=delete. Set {JOURNAL_MODE_ENV}=delete to skip this on every boot."
-        ),
-        _ => format!(
-            "and the revert did not take (journal_mode='{}'). Run `sqlite3 {path} \"PRAGMA \
-             journal_mode=delete\"` with nothing attached, then set {JOURNAL_MODE_ENV}=delete.",
-            reverted.as_deref().unwrap_or("unknown")
-        ),
-    };
+    if reverted.as_deref().and_then(parse) != Some(JournalMode::Delete) {
+        return Err(Error::new(
+            ErrorCode::ConnectionFailed,
+            format!(
+                "SQLite cannot read {path} through its WAL ({}), and the revert to a rollback \
+                 journal did not take (journal_mode='{}'). If the process is out of file \
+                 descriptors, close databases or raise the limit; otherwise run `sqlite3 {path} \
+                 \"PRAGMA journal_mode=delete\"` with nothing attached, then set \
+                 {JOURNAL_MODE_ENV}=delete.",
+                err.message,
+                reverted.as_deref().unwrap_or("unknown")
+            ),
+        ));
+    }
     notices.warn(format!(
-        "SQLite accepted WAL on {path} but cannot read through it ({}) — {outcome}",
+        "SQLite accepted WAL on {path} but cannot read through it ({}) — reverted to \
+         journal_mode=delete. Set {JOURNAL_MODE_ENV}=delete to skip this on every boot.",
         err.message
     ));
-    match reverted.as_deref().and_then(parse) {
-        Some(JournalMode::Delete) => JournalMode::Delete,
-        _ => JournalMode::Wal,
-    }
+    Ok(JournalMode::Delete)
 }
 
 /// The mode a `PRAGMA journal_mode` reply names, lower-cased.

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod limits;
 pub mod loopback;
 pub mod pcache;
+pub mod persist_wal;
 pub mod poll;
 pub mod remote;
 
