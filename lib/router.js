@@ -13,7 +13,8 @@
 //   driver closed while an app still holds it re-enters the cache on its next call
 //   instead of reopening outside the budget.
 
-const { TenantUrls, processLimits } = require('../native.js');
+const { TenantUrls } = require('../native.js');
+const { processLimits } = require('./limits.js');
 const { TursoDriver, kBusy, kOnReopen } = require('./driver.js');
 const { TenantSchema, kSharedSchema, kApplySharedSchema } = require('./tenant-schema.js');
 const { makeError, toObjectQLError } = require('./errors.js');
@@ -408,7 +409,7 @@ function option(config, name, min) {
 
 function readLimits() {
   try {
-    return typeof processLimits === 'function' ? (processLimits() ?? undefined) : undefined;
+    return processLimits() ?? undefined;
   } catch {
     return undefined;
   }
