@@ -149,6 +149,11 @@ class MultiTenantRouter {
     if (entry === undefined) return undefined;
     const now = Date.now();
     if (now - entry.lastUsed >= this.#ttl) return undefined;
+    return this.#touch(entry, now);
+  }
+
+  /** Counts a hand-out of `entry` (for the TTL and the LRU order); its driver. */
+  #touch(entry, now = Date.now()) {
     entry.lastUsed = now;
     entry.use = ++this.#uses;
     return entry.driver;
@@ -158,9 +163,7 @@ class MultiTenantRouter {
     if (expired !== undefined) {
       if (expired.driver[kBusy]) {
         // Idle for the TTL but a transaction is open on it: closing would roll it back.
-        expired.lastUsed = Date.now();
-        expired.use = ++this.#uses;
-        return expired.driver;
+        return this.#touch(expired);
       }
       await this.#close(expired, 'ttl');
     }
@@ -282,8 +285,7 @@ class MultiTenantRouter {
 
   /** A closed driver an app still held got a call: it is open again, so it counts again. */
   #readmit(entry) {
-    entry.lastUsed = Date.now();
-    entry.use = ++this.#uses;
+    this.#touch(entry);
     if (this.#open.has(entry)) return;
     this.#open.add(entry);
     if (!this.#entries.has(entry.tenantId)) this.#entries.set(entry.tenantId, entry);

@@ -71,7 +71,7 @@ class TenantRoutingDriver {
     this.supports = control.supports;
     this.config = control.config;
     for (const [method, at] of Object.entries(OPTIONS_AT)) {
-      this[method] = (object, ...args) => this.#route(method, object, args, at - 1);
+      this[method] = (...args) => this.#dispatch(method, args[0], args, at);
     }
   }
 
@@ -90,19 +90,18 @@ class TenantRoutingDriver {
 
   /** By id (`findOne(object, id, query?, options?)`) or by query (`findOne(object, query, options?)`). */
   findOne(object, id, query, options) {
-    const at = isPlainObject(id) && options === undefined ? 1 : 2;
-    return this.#route('findOne', object, [id, query, options], at);
+    const at = isPlainObject(id) && options === undefined ? 2 : 3;
+    return this.#dispatch('findOne', object, [object, id, query, options], at);
   }
 
   execute(command, parameters, options) {
     return this.#dispatch('execute', undefined, [command, parameters, options], 2);
   }
 
-  #route(method, object, args, at) {
-    return this.#dispatch(method, object, [object, ...args], at + 1);
-  }
-
-  /** Calls `method` on the driver `args` go to; a cached tenant's without waiting a turn. */
+  /**
+   * Calls `method` with `args` (its options at `args[at]`) on the driver they go to; a
+   * cached tenant's without waiting a turn.
+   */
   #dispatch(method, object, args, at) {
     const options = args[at];
     let tx;

@@ -146,15 +146,28 @@ impl Driver {
         query: &Value,
         call: impl Into<Call>,
     ) -> Result<RowSet> {
-        let call = call.into();
+        let (_, plan) = self.query_plan(object, query, call.into()).await?;
+        plan
+    }
+
+    /// The statement `find` would run for `query`, and SQLite's plan for it (the plan's
+    /// failure apart: `analyze_query` reports it rather than failing).
+    async fn query_plan(
+        &self,
+        object: &str,
+        query: &Value,
+        call: Call,
+    ) -> Result<(Compiled, Result<RowSet>)> {
         let meta = self.catalog().get(object);
         let compiled = query::compile_find(self.scope(&meta, &call), query)?;
         let conn = self.conn(call.tx).await?;
-        conn.query(
-            &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
-            compiled.args,
-        )
-        .await
+        let plan = conn
+            .query(
+                &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
+                compiled.args.clone(),
+            )
+            .await;
+        Ok((compiled, plan))
     }
 
     /// `find` with ranking window functions as extra columns (see `query::window`).
@@ -179,16 +192,7 @@ impl Driver {
         query: &Value,
         call: impl Into<Call>,
     ) -> Result<Value> {
-        let call = call.into();
-        let meta = self.catalog().get(object);
-        let compiled = query::compile_find(self.scope(&meta, &call), query)?;
-        let conn = self.conn(call.tx).await?;
-        let plan = conn
-            .query(
-                &format!("EXPLAIN QUERY PLAN {}", compiled.sql),
-                compiled.args.clone(),
-            )
-            .await;
+        let (compiled, plan) = self.query_plan(object, query, call.into()).await?;
         let mut out = vec![
             ("sql".to_owned(), Value::Text(compiled.sql)),
             ("bindings".to_owned(), Value::Array(compiled.args)),
