@@ -140,6 +140,11 @@ async function cycle(dir) {
       failed++;
       firstError ??= err;
     }
+    // A server's event loop turns between requests; a local driver answers inline, so this
+    // loop would never let it. Node runs the finalizers of collected native objects (the
+    // closed tenants' drivers, about 1 KiB each) only when it turns: without this, they
+    // pile up (measured: +0.8 KiB RSS per tenant cycled) until the loop yields.
+    if (i % 100 === 99) await new Promise(setImmediate);
     if (i % 1000 === 999) {
       maxFds = Math.max(maxFds, openFds());
       maxOpen = Math.max(maxOpen, r.getCacheSize());

@@ -1,6 +1,7 @@
 //! `TursoDriverConfig`, validated once at construction.
 
 use crate::error::{Error, Result};
+use crate::store::at_open::Footprint;
 use crate::store::StoreKind;
 use crate::value::Value;
 
@@ -197,6 +198,9 @@ pub struct DriverConfig {
     /// `cacheSizeKiB`: the page cache of each connection to a file, in KiB (`None`: the
     /// driver's default). Thousands of tenant databases each hold one.
     pub cache_size_kib: Option<u32>,
+    /// The memory each connection keeps for itself: [`Footprint::Lean`] for a router's
+    /// tenant databases (set by `Driver::with_shared`), not an option of its own.
+    pub footprint: Footprint,
 }
 
 /// What a libSQL server's url leaves without effect: an embedded replica's primary and
@@ -249,6 +253,7 @@ impl DriverConfig {
             },
             timeout_ms: optional_number(config, "timeout")?.map(|ms| ms as u64),
             cache_size_kib: cache_size_kib(config)?,
+            footprint: Footprint::Full,
             journal_mode: choice(
                 config,
                 "sqliteJournalMode",

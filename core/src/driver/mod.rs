@@ -25,6 +25,7 @@ use crate::notice::{Notice, Notices};
 use crate::query::{Scope, TenantScope};
 use crate::rows::{FieldKinds, RowSet};
 use crate::shared_schema::SharedSchema;
+use crate::store::at_open::Footprint;
 use crate::store::conn::{Changes, Conn};
 use crate::store::database::Database;
 use crate::tenancy::Tenant;
@@ -115,6 +116,11 @@ impl Driver {
                 config.contract.as_str()
             )));
         }
+        // One of many databases: memory per open database decides how many stay open.
+        let config = DriverConfig {
+            footprint: Footprint::Lean,
+            ..config
+        };
         let mut driver = Driver::new(config);
         driver.shared_catalog = shared.catalog().clone();
         driver.shared = Some(shared);

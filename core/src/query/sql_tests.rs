@@ -13,6 +13,8 @@ struct Db {
 
 impl Db {
     async fn new() -> Db {
+        // SQLite as the driver starts it, whichever test starts it first.
+        crate::store::database::configure_sqlite();
         let db = libsql::Builder::new_local(":memory:")
             .build()
             .await

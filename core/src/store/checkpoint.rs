@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use once_cell::sync::Lazy;
 
+use crate::store::at_open::{self, AtOpen, Footprint};
 use crate::store::poll::poll_once;
 
 /// Committed writes between two worker checkpoints. Each checkpoint ends with the
@@ -24,6 +25,12 @@ use crate::store::poll::poll_once;
 /// write (measured: 250 writes 35 µs per create on a WAL file, 2000 writes 27 µs); the
 /// WAL then peaks near 2000 writes' worth of pages (tens of MB for 1-2 KB rows).
 pub const WRITES_PER_CHECKPOINT: u64 = 2000;
+
+/// The checkpoint connection prepares one statement: it needs no lookaside.
+const CHECKPOINTER: AtOpen = AtOpen {
+    persist_wal: false,
+    footprint: Footprint::Lean,
+};
 
 pub struct Checkpointer {
     db: Arc<libsql::Database>,
@@ -88,7 +95,9 @@ impl Checkpointer {
         let conn = match self.conn.get() {
             Some(conn) => Some(conn),
             // Not opened: no checkpoint this time, the next run tries again.
-            None => self.db.connect().ok().map(|c| self.conn.get_or_init(|| c)),
+            None => at_open::connect(&self.db, CHECKPOINTER)
+                .ok()
+                .map(|c| self.conn.get_or_init(|| c)),
         };
         let done = conn.is_some_and(|c| matches!(poll_once(checkpoint(c)), Some(Ok(()))));
         self.caught_up.store(done, Ordering::Release);

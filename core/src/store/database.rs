@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::config::{AbsentFile, DriverConfig, JournalMode, Location};
 use crate::error::{Error, ErrorCode, Result};
 use crate::notice::Notices;
+use crate::store::at_open::{self, AtOpen, Footprint};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::conn::Conn;
-use crate::store::persist_wal;
 use crate::store::StoreKind;
 use crate::value::Value;
 
@@ -132,6 +132,8 @@ struct Store {
     journal: JournalMode,
     /// Each connection's page cache, in KiB.
     cache_kib: u32,
+    /// The memory each connection keeps for itself (`DriverConfig::footprint`).
+    footprint: Footprint,
     /// Declared last: removed after the connections above are closed.
     _scratch: Option<ScratchFile>,
 }
@@ -178,6 +180,7 @@ impl Database {
                     key,
                     journal: config.journal_mode,
                     cache_kib: config.cache_size_kib.unwrap_or(PAGE_CACHE_KIB),
+                    footprint: config.footprint,
                 };
                 open_file(path, None, file, notices).await?
             }
@@ -189,7 +192,7 @@ impl Database {
                     .build()
                     .await
                     .map_err(connection_failed)?;
-                let main = Conn::new(db.connect().map_err(connection_failed)?);
+                let main = Conn::new(local_connect(&db, config.footprint)?);
                 main.batch(TEMP_STORE).await.map_err(connection_failed)?;
                 Store {
                     db: Arc::new(db),
@@ -200,6 +203,7 @@ impl Database {
                     kind: StoreKind::Local,
                     journal: JournalMode::Wal,
                     cache_kib: config.cache_size_kib.unwrap_or(PAGE_CACHE_KIB),
+                    footprint: config.footprint,
                     _scratch: None,
                 }
             }
@@ -258,8 +262,14 @@ impl Database {
             None => {
                 let (raw, checkpointer, read_only, kind, db, journal, cache_kib) = {
                     let store = self.lock_store();
+                    let raw = match store.kind {
+                        StoreKind::Server => store.db.connect().map_err(connection_failed)?,
+                        StoreKind::Local | StoreKind::Replica => {
+                            local_connect(&store.db, store.footprint)?
+                        }
+                    };
                     (
-                        store.db.connect().map_err(connection_failed)?,
+                        raw,
                         store.checkpointer.clone(),
                         store.read_only,
                         store.kind,
@@ -349,11 +359,16 @@ impl Database {
         main.batch(&into).await?;
         let path = scratch.path.clone();
         // A private file nobody else opens: WAL, whatever the configured database uses.
+        let (cache_kib, footprint) = {
+            let store = self.lock_store();
+            (store.cache_kib, store.footprint)
+        };
         let file = FileOptions {
             read_only: false,
             key: None,
             journal: JournalMode::Wal,
-            cache_kib: self.lock_store().cache_kib,
+            cache_kib,
+            footprint,
         };
         let store = open_file(&path, Some(scratch), file, &Notices::default()).await?;
         copy_temp_objects(&main, &store.main).await?;
@@ -440,8 +455,9 @@ fn read_only_flags() -> libsql::OpenFlags {
 
 /// Process-wide SQLite settings, before libsql initialises SQLite on its first open:
 /// no memory statistics (they take a global mutex on every allocation) unless a soft heap
-/// limit was asked for first (see `limits.rs`), page caches that grow page by page, and
-/// the page cache wrapper of `pcache.rs`.
+/// limit was asked for first (see `limits.rs`), page caches that grow page by page, no
+/// lookaside but for the connections that ask (see `at_open.rs`), and the page cache
+/// wrapper of `pcache.rs`.
 pub fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -452,6 +468,9 @@ pub fn configure_sqlite() {
         // the process got there first); either way the result needs no handling.
         unsafe {
             libsql::ffi::sqlite3_config(libsql::ffi::SQLITE_CONFIG_MEMSTATUS, count);
+            // Connections that want lookaside get it as they open (see `at_open.rs`).
+            let (size, slots) = at_open::GLOBAL_LOOKASIDE;
+            libsql::ffi::sqlite3_config(libsql::ffi::SQLITE_CONFIG_LOOKASIDE, size, slots);
             // No bulk allocation of 20 pages when a page cache is made: pages come as they
             // are read, so a database that reads a few pages (a tenant's) holds a few.
             libsql::ffi::sqlite3_config(
@@ -486,6 +505,7 @@ struct FileOptions<'a> {
     journal: JournalMode,
     /// Each connection's page cache, in KiB (`cacheSizeKiB`).
     cache_kib: u32,
+    footprint: Footprint,
 }
 
 /// The directories a new database file goes in, made as SQLite makes the file itself
@@ -523,10 +543,13 @@ async fn open_file(
         builder = builder.encryption_config(encryption(key));
     }
     let db = builder.build().await.map_err(connection_failed)?;
-    persist_wal::install();
     // The main connection closes last: its WAL files stay for the next open.
-    let persist = !file.read_only && file.journal == JournalMode::Wal && scratch.is_none();
-    let raw = persist_wal::opening(persist, || db.connect()).map_err(connection_failed)?;
+    let persist_wal = !file.read_only && file.journal == JournalMode::Wal && scratch.is_none();
+    let settings = AtOpen {
+        persist_wal,
+        footprint: file.footprint,
+    };
+    let raw = at_open::connect(&db, settings).map_err(connection_failed)?;
     let raw = Conn::new(raw);
     let journal = if file.read_only {
         file.journal
@@ -557,6 +580,7 @@ async fn open_file(
         kind: StoreKind::Local,
         journal,
         cache_kib: file.cache_kib,
+        footprint: file.footprint,
         _scratch: scratch,
     })
 }
@@ -588,7 +612,7 @@ async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
             err
         })?;
     }
-    let main = Conn::replica(db.connect().map_err(connection_failed)?, db.clone());
+    let main = Conn::replica(local_connect(&db, config.footprint)?, db.clone());
     Ok(Store {
         db,
         read_only: false,
@@ -598,6 +622,7 @@ async fn open_replica(path: &str, config: &DriverConfig) -> Result<Store> {
         kind: StoreKind::Replica,
         journal: JournalMode::Wal,
         cache_kib: PAGE_CACHE_KIB,
+        footprint: config.footprint,
         _scratch: None,
     })
 }
@@ -665,6 +690,7 @@ async fn open_remote(url: &str, auth_token: Option<&str>) -> Result<Store> {
         kind: StoreKind::Server,
         journal: JournalMode::Wal,
         cache_kib: PAGE_CACHE_KIB,
+        footprint: Footprint::Full,
         _scratch: None,
     })
 }
@@ -709,6 +735,15 @@ fn closed_tx(id: u32) -> Error {
     Error::driver(format!(
         "Transaction {id} is not open: it was committed or rolled back, the driver was disconnected, or it belongs to another driver"
     ))
+}
+
+/// A connection to a local database that keeps no WAL files past its close.
+fn local_connect(db: &libsql::Database, footprint: Footprint) -> Result<libsql::Connection> {
+    let settings = AtOpen {
+        persist_wal: false,
+        footprint,
+    };
+    at_open::connect(db, settings).map_err(connection_failed)
 }
 
 fn connection_failed(err: impl Into<Error>) -> Error {

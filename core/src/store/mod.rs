@@ -2,6 +2,7 @@
 //! an embedded replica, and the plumbing each needs (connections and their statement
 //! caches, transactions, checkpoints, the page cache, the journal mode).
 
+pub mod at_open;
 pub mod checkpoint;
 pub mod conn;
 pub mod database;
@@ -10,7 +11,6 @@ pub mod journal;
 pub mod limits;
 pub mod loopback;
 pub mod pcache;
-pub mod persist_wal;
 pub mod poll;
 pub mod remote;
 
