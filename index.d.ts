@@ -609,7 +609,7 @@ export interface MultiTenantConfig {
   /** A tenant whose creation failed rejects with that error for this many ms. Default 5000; 0 retries at once. */
   failureCacheTTL?: number;
   /** Awaited before a new tenant's database is opened; a rejection fails the call and caches nothing. */
-  onTenantCreate?: (tenantId: string) => void | Promise<void>;
+  onTenantCreate?: (tenantId: string) => void | Promise<unknown>;
   /** Called when a tenant's database leaves the cache; failures go to `onError`. */
   onTenantDelete?: (tenantId: string) => void | Promise<void>;
   /** Like `onTenantDelete`, with the reason; called first. */

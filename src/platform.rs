@@ -3,6 +3,7 @@
 //! runs on napi's runtime and answers with a Promise (see `answer::spawn`). The JS classes
 //! (`lib/platform.js`) check argument types and shape the 4.2.2 call forms first.
 
+use std::convert::identity;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -253,9 +254,11 @@ impl NativeTursoPlatform {
     #[napi(catch_unwind)]
     pub fn delete_database(&self, env: &Env, name: String) -> Result<Answer<()>, Coded> {
         let api = self.inner.clone();
-        spawn(env, async move { api.delete_database(&name).await }, |()| {
-            ()
-        })
+        spawn(
+            env,
+            async move { api.delete_database(&name).await },
+            identity,
+        )
     }
 
     #[napi(catch_unwind)]
@@ -289,7 +292,7 @@ impl NativeTursoPlatform {
         spawn(
             env,
             async move { api.create_token(&name, &options).await },
-            |jwt| jwt,
+            identity,
         )
     }
 
@@ -306,7 +309,7 @@ impl NativeTursoPlatform {
         spawn(
             env,
             async move { api.create_group_token(&group, &options).await },
-            |jwt| jwt,
+            identity,
         )
     }
 
@@ -316,7 +319,7 @@ impl NativeTursoPlatform {
         spawn(
             env,
             async move { api.rotate_group_tokens(&group).await },
-            |()| (),
+            identity,
         )
     }
 
@@ -326,7 +329,7 @@ impl NativeTursoPlatform {
         spawn(
             env,
             async move { api.rotate_database_tokens(&name).await },
-            |()| (),
+            identity,
         )
     }
 }
@@ -359,7 +362,7 @@ impl NativeServerAdmin {
         spawn(
             env,
             async move { admin.create_namespace(&namespace).await },
-            |()| (),
+            identity,
         )
     }
 
@@ -370,7 +373,7 @@ impl NativeServerAdmin {
         spawn(
             env,
             async move { admin.ensure_namespace(&namespace).await },
-            |created| created,
+            identity,
         )
     }
 
@@ -380,7 +383,7 @@ impl NativeServerAdmin {
         spawn(
             env,
             async move { admin.delete_namespace(&namespace).await },
-            |()| (),
+            identity,
         )
     }
 
@@ -390,7 +393,7 @@ impl NativeServerAdmin {
         spawn(
             env,
             async move { admin.has_namespace(&namespace).await },
-            |exists| exists,
+            identity,
         )
     }
 }

@@ -189,7 +189,10 @@ impl ApiClient {
             }
             None => None,
         };
+        // Direct connections, as libsql's own: a proxy from the environment (HTTP_PROXY)
+        // would also catch requests meant for 127.0.0.1 (a local admin API, a test server).
         let client = reqwest::Client::builder()
+            .no_proxy()
             .connect_timeout(options.timeout)
             .user_agent(concat!("objectql-driver-turso/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -273,15 +276,15 @@ impl ApiClient {
             };
             reply.attempts = attempts;
             if retryable_status(reply.status) && req.retry.on_status() && retries_left {
-                let wait = reply
-                    .wait_refused
-                    .take()
-                    .unwrap_or_else(|| policy.backoff(attempts - 1, jitter()));
+                let asked = reply.wait_refused.take();
+                let wait = asked.unwrap_or_else(|| policy.backoff(attempts - 1, jitter()));
                 if Instant::now() + wait < deadline {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                reply.wait_refused = Some(wait);
+                // Only the server's own ask is worth reporting; a backoff of ours that does
+                // not fit is just the end of the retries.
+                reply.wait_refused = asked;
             } else {
                 reply.wait_refused = None;
             }
