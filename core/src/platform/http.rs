@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::Value as Json;
 
+use super::failure::{api_text, preview, scrub, transport_text};
 use super::retry::{jitter, retry_after, retryable_status, Retry, RetryPolicy};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -456,85 +457,6 @@ impl From<reqwest::Error> for Failure {
     }
 }
 
-/// `message` with every occurrence of `token` replaced.
-pub fn scrub(message: String, token: Option<&str>) -> String {
-    match token {
-        Some(token) if !token.is_empty() && message.contains(token) => {
-            message.replace(token, "[redacted]")
-        }
-        _ => message,
-    }
-}
-
-/// The service's own words for a failure: the JSON body's `error` (or `message`), else
-/// the start of the body, else the status's reason phrase.
-fn api_text(reply: &Reply) -> String {
-    if let Ok(Json::Object(body)) = serde_json::from_slice::<Json>(&reply.body) {
-        for key in ["error", "message"] {
-            if let Some(Json::String(text)) = body.get(key) {
-                if !text.trim().is_empty() {
-                    return one_line(text, 300);
-                }
-            }
-        }
-    }
-    let text = String::from_utf8_lossy(&reply.body);
-    if !text.trim().is_empty() {
-        return one_line(&text, 300);
-    }
-    reqwest::StatusCode::from_u16(reply.status)
-        .ok()
-        .and_then(|status| status.canonical_reason())
-        .unwrap_or("no reason given")
-        .to_owned()
-}
-
-/// What a non-JSON body starts with, for a message.
-fn preview(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "an empty body".to_owned();
-    }
-    format!(
-        "it starts {:?}",
-        one_line(&String::from_utf8_lossy(body), 60)
-    )
-}
-
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    match flat.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}...", &flat[..cut]),
-        None => flat,
-    }
-}
-
-/// A transport failure in words: the innermost causes, with the errno name users search
-/// for when the connection was refused.
-fn transport_text(err: &reqwest::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = std::error::Error::source(err);
-    let mut refused = false;
-    while let Some(inner) = source {
-        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
-        }
-        let text = inner.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = inner.source();
-    }
-    let mut text = parts.join(": ");
-    if refused {
-        text.push_str(" (ECONNREFUSED: nothing listens there)");
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,15 +579,5 @@ mod tests {
         let err = api.json(&req, &reply(200, "")).unwrap_err();
         assert!(err.message.contains("empty body"), "{}", err.message);
         assert_eq!(api.json(&req, &reply(200, "{\"a\":1}")).unwrap()["a"], 1);
-    }
-
-    #[test]
-    fn scrub_replaces_every_occurrence() {
-        assert_eq!(
-            scrub("a tok b tok".into(), Some("tok")),
-            "a [redacted] b [redacted]"
-        );
-        assert_eq!(scrub("a".into(), Some("")), "a");
-        assert_eq!(scrub("a".into(), None), "a");
     }
 }

@@ -17,6 +17,7 @@
 //! [`ApiClient::call`], and read the reply field by field, failing with
 //! [`ApiClient::shape_error`] when what the caller relies on is missing.
 
+mod failure;
 pub mod http;
 #[cfg(test)]
 mod http_tests;
