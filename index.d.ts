@@ -22,6 +22,11 @@ export type ObjectQLErrorCode =
   | 'VALIDATION_ERROR'
   /** Schema DDL on a database whose `schemaMode` is not `'managed'` (`status` 403). */
   | 'EXTERNAL_SCHEMA_MODE_VIOLATION'
+  /**
+   * `TursoPlatformAPI` / `LibsqlAdminAPI`: a create of what exists already (the API's 409,
+   * sqld's "Namespace ... already exists"); `ensureDatabase` / `ensureNamespace` never report it.
+   */
+  | 'ALREADY_EXISTS'
   | (string & {});
 
 /**
@@ -604,7 +609,7 @@ export interface MultiTenantConfig {
   /** A tenant whose creation failed rejects with that error for this many ms. Default 5000; 0 retries at once. */
   failureCacheTTL?: number;
   /** Awaited before a new tenant's database is opened; a rejection fails the call and caches nothing. */
-  onTenantCreate?: (tenantId: string) => void | Promise<void>;
+  onTenantCreate?: (tenantId: string) => void | Promise<unknown>;
   /** Called when a tenant's database leaves the cache; failures go to `onError`. */
   onTenantDelete?: (tenantId: string) => void | Promise<void>;
   /** Like `onTenantDelete`, with the reason; called first. */
@@ -651,6 +656,170 @@ export declare function processLimits(): ProcessLimits | null;
  * when it counts its memory, decided as it starts (later: CONFIG_ERROR).
  */
 export declare function setSoftHeapLimit(bytes: number): number;
+
+// ---------------------------------------------------------------------------------------
+// Provisioning
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Timeout and retries of a provisioning client. Idempotent calls (GET, DELETE, and the
+ * creates of `ensureDatabase` / `ensureNamespace`) are retried on 429 and transient 5xx with
+ * exponential backoff and jitter, honouring `Retry-After`; other POSTs are never retried
+ * after an answer. A refused connection (nothing was sent) is retried for every call.
+ */
+export interface ProvisioningHttpOptions {
+  /** The whole call, retries and waits included, in ms. Default 30000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 3; 0 disables retries. */
+  maxRetries?: number;
+  /** The first backoff wait before jitter, doubled per retry, in ms. Default 250. */
+  retryBaseMs?: number;
+}
+
+export interface TursoPlatformConfig extends ProvisioningHttpOptions {
+  /** Turso organization slug (e.g. `'my-org'`). */
+  orgSlug: string;
+  /** Platform API token (`turso auth api-tokens mint`). Never appears in an error message. */
+  apiToken: string;
+  /** API base URL; default `'https://api.turso.tech'`; trailing slashes are trimmed. */
+  baseUrl?: string;
+}
+
+/** Result of creating a database (4.2.2's `{ hostname, name }`, with the API's `id`). */
+export interface CreateDatabaseResult {
+  /** e.g. `'tenant-acme-my-org.turso.io'`. */
+  hostname: string;
+  name: string;
+  /** The API's `DbId`. */
+  id?: string;
+  /** The group it was created in, when known. */
+  group?: string;
+}
+
+/** A database as the list and get endpoints describe it. */
+export interface DatabaseInfo extends CreateDatabaseResult {
+  is_schema?: boolean;
+  /** The parent schema database of a child database. */
+  schema?: string;
+  regions?: string[];
+  primaryRegion?: string;
+  version?: string;
+  sleeping?: boolean;
+  archived?: boolean;
+  allow_attach?: boolean;
+  block_reads?: boolean;
+  block_writes?: boolean;
+}
+
+/** `ensureDatabase`'s answer: the database, and whether this call created it. */
+export interface EnsuredDatabase extends DatabaseInfo {
+  created: boolean;
+}
+
+export interface DatabaseSeed {
+  /** Copy another database (`name`) or load a dump (`url`). */
+  type: 'database' | 'dump';
+  name?: string;
+  url?: string;
+  /** A point in time of the seed database (RFC 3339). */
+  timestamp?: string;
+}
+
+export interface CreateDatabaseOptions {
+  /** The group the database is created in (it must exist). */
+  group?: string;
+  seed?: DatabaseSeed;
+  /** The parent schema database this database follows (Multi-DB Schemas). */
+  schema?: string;
+  /** This database is a parent schema database. */
+  is_schema?: boolean;
+  /** e.g. `'1gb'`, `'256mb'`, or bytes. */
+  size_limit?: string;
+}
+
+export interface CreateTokenOptions {
+  /** e.g. `'2w'`, `'1d'`, `'never'`. */
+  expiration?: string;
+  authorization?: 'full-access' | 'read-only';
+}
+
+/** Result of creating a database or group auth token. */
+export interface CreateTokenResult {
+  jwt: string;
+}
+
+export interface ListDatabasesOptions {
+  /** Only the databases of this group. */
+  group?: string;
+  /** Only the children of this parent schema database. */
+  schema?: string;
+}
+
+/**
+ * Client of the Turso Platform API (`/v1/organizations/{orgSlug}/...`). The HTTP client is
+ * native: it never calls `globalThis.fetch`, so test code that uses this class points
+ * `baseUrl` at a local server. Database names must be 1-64 lowercase letters, digits and
+ * dashes (otherwise INVALID_REQUEST before any request). Errors: 401/403 DRIVER_ERROR
+ * (the token was refused), 404 NOT_FOUND, 409 ALREADY_EXISTS, other statuses DRIVER_ERROR
+ * (each with the status, the API's text, the method and the path), no answer
+ * DRIVER_CONNECTION_FAILED, a reply that is not JSON or lacks what is read DRIVER_ERROR.
+ */
+export declare class TursoPlatformAPI {
+  /** CONFIG_ERROR naming a missing `orgSlug` or `apiToken`, or a bad `baseUrl`. */
+  constructor(config: TursoPlatformConfig);
+  readonly baseUrl: string;
+  /** `POST /databases`; the second argument is 4.2.2's group name or the options. */
+  createDatabase(
+    name: string,
+    groupOrOptions?: string | CreateDatabaseOptions,
+  ): Promise<CreateDatabaseResult>;
+  /**
+   * Creates the database, or returns the existing one when the API answers 409: safe to call
+   * from many replicas at once (the recipe's `onTenantCreate`).
+   */
+  ensureDatabase(name: string, groupOrOptions?: string | CreateDatabaseOptions): Promise<EnsuredDatabase>;
+  /** `GET /databases/{name}`. */
+  getDatabase(name: string): Promise<DatabaseInfo>;
+  /** `DELETE /databases/{name}`. */
+  deleteDatabase(name: string): Promise<void>;
+  /** `GET /databases[?group=&schema=]`. */
+  listDatabases(options?: ListDatabasesOptions): Promise<DatabaseInfo[]>;
+  /** `POST /databases/{name}/auth/tokens?expiration=&authorization=`. */
+  createToken(name: string, options?: CreateTokenOptions): Promise<CreateTokenResult>;
+  /** A token for every database of the group: what a router's `groupAuthToken` usually is. */
+  createGroupToken(group: string, options?: CreateTokenOptions): Promise<CreateTokenResult>;
+  /** Invalidates every token of the group. */
+  rotateGroupTokens(group: string): Promise<void>;
+  /** Invalidates every token of the database. */
+  rotateDatabaseTokens(name: string): Promise<void>;
+}
+
+export interface LibsqlAdminConfig extends ProvisioningHttpOptions {
+  /** The server's `--admin-listen-addr` as a URL, e.g. `'http://127.0.0.1:9090'`. */
+  adminUrl: string;
+  /** Bearer token, when the admin API requires one. */
+  authToken?: string;
+}
+
+/**
+ * Client of a self-hosted libSQL server's admin API (`sqld --enable-namespaces
+ * --admin-listen-addr ...`): one namespace, that is one database, per tenant, reached at
+ * `http://{namespace}.<host>:<port>`. Namespaces: 1-63 letters, digits, `-`, `_`, not
+ * starting or ending with `-` (otherwise INVALID_REQUEST before any request).
+ */
+export declare class LibsqlAdminAPI {
+  /** CONFIG_ERROR for a missing or bad `adminUrl`. */
+  constructor(config: LibsqlAdminConfig);
+  readonly adminUrl: string;
+  /** `POST /v1/namespaces/{ns}/create`; ALREADY_EXISTS when it exists. */
+  createNamespace(namespace: string): Promise<void>;
+  /** Creates the namespace unless it exists; safe to race. */
+  ensureNamespace(namespace: string): Promise<{ namespace: string; created: boolean }>;
+  /** `DELETE /v1/namespaces/{ns}`; NOT_FOUND when there is none. */
+  deleteNamespace(namespace: string): Promise<void>;
+  /** Whether the namespace exists. */
+  hasNamespace(namespace: string): Promise<boolean>;
+}
 
 export interface MultiTenantPluginConfig extends MultiTenantConfig {
   /** The database of calls without a tenant under the kernel (boot, seeds, `sys_*`). Required there. */

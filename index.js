@@ -8,6 +8,7 @@ const { ObjectQLError } = require('./lib/errors.js');
 const { TursoDriverPlugin } = require('./lib/plugin.js');
 const { createMultiTenantRouter } = require('./lib/router.js');
 const { processLimits, setSoftHeapLimit } = require('./lib/limits.js');
+const { TursoPlatformAPI, LibsqlAdminAPI } = require('./lib/platform.js');
 const helpers = require('./lib/helpers.js');
 
 module.exports = {
@@ -16,6 +17,8 @@ module.exports = {
   createTursoDriver,
   TursoDriverPlugin,
   createMultiTenantRouter,
+  TursoPlatformAPI,
+  LibsqlAdminAPI,
   processLimits,
   setSoftHeapLimit,
   ObjectQLError,

@@ -7,6 +7,8 @@ export const {
   createTursoDriver,
   TursoDriverPlugin,
   createMultiTenantRouter,
+  TursoPlatformAPI,
+  LibsqlAdminAPI,
   processLimits,
   setSoftHeapLimit,
   ObjectQLError,

@@ -82,3 +82,21 @@ where
         .map_err(|err| coded(Error::driver(format!("cannot start a remote call: {err}"))))?;
     Ok(Answer::Later(promise.value().value))
 }
+
+/// Runs `op` on napi's runtime and answers with its Promise, which resolves with the value
+/// or with the coded `Error` object (as [`dispatch`]'s remote calls do): for calls that are
+/// always remote, such as the provisioning APIs (`platform.rs`).
+pub fn spawn<T, J>(
+    env: &Env,
+    op: impl Future<Output = driver_core::Result<T>> + Send + 'static,
+    wrap: impl FnOnce(T) -> J + Send + 'static,
+) -> Result<Answer<J>, Coded>
+where
+    T: Send + 'static,
+    J: ToNapiValue + Send + 'static,
+{
+    let promise = env
+        .spawn_future(async move { Ok(Outcome(op.await.map(wrap))) })
+        .map_err(|err| coded(Error::driver(format!("cannot start a remote call: {err}"))))?;
+    Ok(Answer::Later(promise.value().value))
+}

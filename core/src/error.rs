@@ -38,6 +38,10 @@ pub enum ErrorCode {
     /// Another connection holds the write lock. Never reaches users directly: the JS layer
     /// retries these asynchronously until the driver's timeout and then reports `Driver`.
     Busy,
+    /// A provisioning call asked to create what exists already (the Turso Platform API's
+    /// 409, a libSQL server's "Namespace ... already exists"). The `ensure*` calls turn it
+    /// into success; the plain `create*` calls report it.
+    AlreadyExists,
 }
 
 impl ErrorCode {
@@ -56,6 +60,7 @@ impl ErrorCode {
             ErrorCode::Validation => "VALIDATION_ERROR",
             ErrorCode::SchemaModeViolation => "EXTERNAL_SCHEMA_MODE_VIOLATION",
             ErrorCode::Busy => "SQLITE_BUSY",
+            ErrorCode::AlreadyExists => "ALREADY_EXISTS",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fast_hash;
 pub mod identifier;
 pub mod notice;
+pub mod platform;
 pub mod query;
 pub mod raw_sql;
 pub mod record;
