@@ -77,15 +77,12 @@ where
         }
     }
     let limits = limits.clone();
-    let promise = env
-        .spawn_future(async move { Ok(Outcome(limits.run(op).await.map(wrap))) })
-        .map_err(|err| coded(Error::driver(format!("cannot start a remote call: {err}"))))?;
-    Ok(Answer::Later(promise.value().value))
+    spawn(env, async move { limits.run(op).await }, wrap)
 }
 
 /// Runs `op` on napi's runtime and answers with its Promise, which resolves with the value
-/// or with the coded `Error` object (as [`dispatch`]'s remote calls do): for calls that are
-/// always remote, such as the provisioning APIs (`platform.rs`).
+/// or with the coded `Error` object: [`dispatch`]'s calls that wait on the network, and
+/// calls that always do (the provisioning APIs of `platform.rs`).
 pub fn spawn<T, J>(
     env: &Env,
     op: impl Future<Output = driver_core::Result<T>> + Send + 'static,
