@@ -1,7 +1,6 @@
-//! Settings SQLite takes only while it opens a connection, through the connection's
-//! handle, which libsql does not expose: an auto-extension (run by SQLite for every
-//! connection it opens, with the handle) applies the [`AtOpen`] of the [`connect`] call
-//! running on this thread.
+//! Settings of a connection that libsql does not expose, applied through the connection's
+//! handle: an auto-extension (run by SQLite for every connection it opens) notes the
+//! handle, and [`connect`] applies its [`AtOpen`] to it once the open returns.
 //!
 //! - **WAL files kept across closes** (`SQLITE_FCNTL_PERSIST_WAL`). By default the last
 //!   connection to close a WAL database checkpoints it and deletes its `-wal` and `-shm`
@@ -14,9 +13,9 @@
 //! - **Lookaside memory** ([`Footprint`]). SQLite gives each connection 48 KB of its own
 //!   for small allocations as it opens it, about a third of what an open tenant database
 //!   cost (measured: 130 KB of RSS an open tenant with it, 86 KB without). SQLite sets it
-//!   up after the auto-extensions ran, from the process-wide setting, so SQLite is started
-//!   with none ([`GLOBAL_LOOKASIDE`]) and [`connect`] gives SQLite's default to the
-//!   connection that wants it once it is open (the auto-extension noted its handle).
+//!   up at the end of the open, from the process-wide setting, so SQLite is started with
+//!   none ([`GLOBAL_LOOKASIDE`]) and [`connect`] gives SQLite's default to the connection
+//!   that wants it. Connections libsql opens itself (a replica's sync) get none.
 
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void};
@@ -41,13 +40,6 @@ pub struct AtOpen {
     pub footprint: Footprint,
 }
 
-/// What a connection opened outside [`connect`] (by libsql itself, for a replica's sync)
-/// gets: SQLite's defaults, but no lookaside.
-const DEFAULT: AtOpen = AtOpen {
-    persist_wal: false,
-    footprint: Footprint::Full,
-};
-
 /// The lookaside SQLite is started with (slot size, slots): none; see [`Footprint`].
 pub const GLOBAL_LOOKASIDE: (c_int, c_int) = (0, 0);
 
@@ -55,7 +47,6 @@ pub const GLOBAL_LOOKASIDE: (c_int, c_int) = (0, 0);
 const FULL_LOOKASIDE: (c_int, c_int) = (1200, 40);
 
 thread_local! {
-    static PENDING: Cell<AtOpen> = const { Cell::new(DEFAULT) };
     /// The handle of the last connection SQLite opened on this thread.
     static OPENED: Cell<*mut ffi::sqlite3> = const { Cell::new(std::ptr::null_mut()) };
 }
@@ -89,13 +80,13 @@ fn open(
     settings: AtOpen,
 ) -> libsql::Result<(libsql::Connection, *mut ffi::sqlite3)> {
     install();
-    PENDING.with(|p| p.set(settings));
     OPENED.with(|o| o.set(std::ptr::null_mut()));
-    let opened = db.connect();
-    PENDING.with(|p| p.set(DEFAULT));
+    let conn = db.connect()?;
     let handle = OPENED.with(|o| o.replace(std::ptr::null_mut()));
-    let conn = opened?;
-    if !handle.is_null() && settings.footprint == Footprint::Full {
+    if handle.is_null() {
+        return Ok((conn, handle));
+    }
+    if settings.footprint == Footprint::Full {
         let (size, slots) = FULL_LOOKASIDE;
         // SAFETY: `handle` is `conn`'s, just opened on this thread and not used yet, so it
         // holds no lookaside memory (SQLite was started without). A failure (out of
@@ -110,6 +101,19 @@ fn open(
             );
         }
     }
+    if settings.persist_wal {
+        let mut on: c_int = 1;
+        // SAFETY: `handle` is `conn`'s; "main" names its database file. A database without
+        // a file (memory) answers SQLITE_NOTFOUND, which changes nothing.
+        unsafe {
+            ffi::sqlite3_file_control(
+                handle,
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_PERSIST_WAL,
+                (&mut on as *mut c_int).cast::<c_void>(),
+            );
+        }
+    }
     Ok((conn, handle))
 }
 
@@ -118,21 +122,7 @@ unsafe extern "C" fn on_open(
     _err: *mut *const c_char,
     _api: *const ffi::sqlite3_api_routines,
 ) -> c_int {
-    let settings = PENDING.with(Cell::get);
     OPENED.with(|o| o.set(db));
-    if settings.persist_wal {
-        let mut on: c_int = 1;
-        // SAFETY: `db` is the connection SQLite is opening; "main" names its database file.
-        // A database without a file (memory) answers SQLITE_NOTFOUND, which changes nothing.
-        unsafe {
-            ffi::sqlite3_file_control(
-                db,
-                c"main".as_ptr(),
-                ffi::SQLITE_FCNTL_PERSIST_WAL,
-                (&mut on as *mut c_int).cast::<c_void>(),
-            );
-        }
-    }
     ffi::SQLITE_OK
 }
 
