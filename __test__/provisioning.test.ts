@@ -221,51 +221,48 @@ describe('given a real libSQL server with namespaces', () => {
   });
 });
 
-describe.each(kernelNodes().slice(0, 1))(
-  'given the kernel plugin in multi-tenant mode ($label)',
-  ({ path: node }) => {
-    const kernels = useKernels();
-    let server: TursoApiServer;
-    beforeEach(async () => {
-      server = await startTursoApi({ org: 'acme-org', token: TOKEN });
-    });
-    afterEach(async () => {
-      await server.close();
-    });
+describe.each(kernelNodes())('given the kernel plugin in multi-tenant mode ($label)', ({ path: node }) => {
+  const kernels = useKernels();
+  let server: TursoApiServer;
+  beforeEach(async () => {
+    server = await startTursoApi({ org: 'acme-org', token: TOKEN });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
 
-    it("should provision a tenant's database on its first ql call, then read and write it", async () => {
-      const at = kernels.dir();
-      const k = await kernels.start({
-        objects: [NOTE],
-        node,
-        plugin: {
-          multiTenant: {
-            urlTemplate: `file:${at}/{tenant}.db`,
-            controlUrl: `file:${at}/control.db`,
-            // The host (fixtures/kernel-host.js) makes this the recipe's onTenantCreate:
-            // (tenantId) => new TursoPlatformAPI(turso).ensureDatabase(tenantId, group).
-            provision: {
-              turso: { orgSlug: 'acme-org', apiToken: TOKEN, baseUrl: server.baseUrl },
-              group: 'default',
-            },
+  it("should provision a tenant's database on its first ql call, then read and write it", async () => {
+    const at = kernels.dir();
+    const k = await kernels.start({
+      objects: [NOTE],
+      node,
+      plugin: {
+        multiTenant: {
+          urlTemplate: `file:${at}/{tenant}.db`,
+          controlUrl: `file:${at}/control.db`,
+          // The host (fixtures/kernel-host.js) makes this the recipe's onTenantCreate:
+          // (tenantId) => new TursoPlatformAPI(turso).ensureDatabase(tenantId, group).
+          provision: {
+            turso: { orgSlug: 'acme-org', apiToken: TOKEN, baseUrl: server.baseUrl },
+            group: 'default',
           },
         },
-      });
-      const a = k.as({ tenantId: 'tenant-a' });
-      const b = k.as({ tenantId: 'tenant-b' });
-      await a.insert('note', { body: 'of a' });
-      await b.insert('note', { body: 'of b' });
-      expect([...server.databases.keys()].sort()).toEqual(['tenant-a', 'tenant-b']);
-      expect((await a.find('note', {})).map((row: { body: string }) => row.body)).toEqual(['of a']);
-      expect((await b.find('note', {})).map((row: { body: string }) => row.body)).toEqual(['of b']);
-
-      const file = new TursoDriver({ url: `file:${at}/tenant-a.db` });
-      try {
-        const out = await file.execute('SELECT body FROM note');
-        expect(out.rows.map((row) => row.body)).toEqual(['of a']);
-      } finally {
-        await file.disconnect();
-      }
+      },
     });
-  },
-);
+    const a = k.as({ tenantId: 'tenant-a' });
+    const b = k.as({ tenantId: 'tenant-b' });
+    await a.insert('note', { body: 'of a' });
+    await b.insert('note', { body: 'of b' });
+    expect([...server.databases.keys()].sort()).toEqual(['tenant-a', 'tenant-b']);
+    expect((await a.find('note', {})).map((row: { body: string }) => row.body)).toEqual(['of a']);
+    expect((await b.find('note', {})).map((row: { body: string }) => row.body)).toEqual(['of b']);
+
+    const file = new TursoDriver({ url: `file:${at}/tenant-a.db` });
+    try {
+      const out = await file.execute('SELECT body FROM note');
+      expect(out.rows.map((row) => row.body)).toEqual(['of a']);
+    } finally {
+      await file.disconnect();
+    }
+  });
+});
