@@ -3,7 +3,6 @@
 
 use crate::digest::sha256_hex;
 use crate::error::Result;
-use crate::schema::fingerprint;
 use crate::store::conn::Conn;
 use crate::value::Value;
 
@@ -139,15 +138,6 @@ impl LiveSchema {
             .iter()
             .find(|t| t.name.eq_ignore_ascii_case(name))
     }
-
-    /// Tables whose foreign keys reference `table`, by scanning their definitions (a
-    /// `REFERENCES` clause names its parent).
-    pub fn referencing(&self, table: &str) -> Vec<&LiveTable> {
-        self.tables
-            .iter()
-            .filter(|t| !t.name.eq_ignore_ascii_case(table) && references(&t.sql, table))
-            .collect()
-    }
 }
 
 impl LiveTable {
@@ -158,47 +148,7 @@ impl LiveTable {
     }
 }
 
-/// Whether `sql` (a table definition) has a `REFERENCES <table>` clause.
-fn references(sql: &str, table: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
-    let target = table.to_ascii_lowercase();
-    lower.match_indices("references").any(|(at, word)| {
-        let rest = lower[at + word.len()..].trim_start();
-        let name = super::table_sql::unquote(
-            rest.split(|c: char| c == '(' || c.is_whitespace())
-                .next()
-                .unwrap_or(""),
-        );
-        name == target
-    })
-}
-
 /// The fingerprint of the schema `conn` sees now (see [`LiveSchema::read`]).
 pub async fn fingerprint_of(conn: &Conn) -> Result<String> {
     Ok(LiveSchema::read(conn).await?.fingerprint)
-}
-
-/// The driver's fingerprints table is not part of the schema a plan is made against.
-const _: () = assert!(!fingerprint::TABLE.is_empty());
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_references_by_name() {
-        assert!(references(
-            "CREATE TABLE c (p TEXT REFERENCES \"Parent\"(id) ON DELETE CASCADE)",
-            "parent"
-        ));
-        assert!(references(
-            "CREATE TABLE c (p TEXT REFERENCES parent)",
-            "parent"
-        ));
-        assert!(!references(
-            "CREATE TABLE c (p TEXT REFERENCES parents(id))",
-            "parent"
-        ));
-        assert!(!references("CREATE TABLE c (p TEXT)", "parent"));
-    }
 }
