@@ -9,6 +9,7 @@ const { TursoDriverPlugin } = require('./lib/plugin.js');
 const { createMultiTenantRouter } = require('./lib/router.js');
 const { processLimits, setSoftHeapLimit } = require('./lib/limits.js');
 const { TursoPlatformAPI, LibsqlAdminAPI } = require('./lib/platform.js');
+const { executeMigrations } = require('./lib/migrations.js');
 const helpers = require('./lib/helpers.js');
 
 module.exports = {
@@ -35,4 +36,5 @@ module.exports = {
   serializeRecord: helpers.serializeRecord,
   diffSchema: helpers.diffSchema,
   generateMigration: helpers.generateMigration,
+  executeMigrations,
 };

@@ -25,6 +25,7 @@ export const {
   serializeRecord,
   diffSchema,
   generateMigration,
+  executeMigrations,
 } = cjs;
 
 export default cjs;

@@ -58,6 +58,10 @@ pub struct MigrateOptions {
     /// Table name prefixes never dropped or rebuilt (matched ASCII case-insensitively).
     pub protected: Vec<String>,
     pub unconvertible: Unconvertible,
+    /// `scope: 'database'` (default): tables no object names are planned for dropping;
+    /// `'objects'`: only the tables of the objects given are looked at (a sync of some
+    /// objects).
+    pub whole_database: bool,
 }
 
 impl Default for MigrateOptions {
@@ -66,6 +70,7 @@ impl Default for MigrateOptions {
             allow_destructive: false,
             protected: DEFAULT_PROTECTED.iter().map(|p| (*p).to_owned()).collect(),
             unconvertible: Unconvertible::Abort,
+            whole_database: true,
         }
     }
 }
@@ -125,6 +130,17 @@ impl MigrateOptions {
                 )))
             }
         }
+        match value.get("scope") {
+            None | Some(Value::Null) => {}
+            Some(Value::Text(s)) if s == "database" => opts.whole_database = true,
+            Some(Value::Text(s)) if s == "objects" => opts.whole_database = false,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "\"scope\" must be \"database\" or \"objects\", got {}",
+                    other.to_json()
+                )))
+            }
+        }
         Ok(opts)
     }
 
@@ -141,6 +157,14 @@ impl MigrateOptions {
             (
                 "unconvertible".to_owned(),
                 Value::from(self.unconvertible.as_str()),
+            ),
+            (
+                "scope".to_owned(),
+                Value::from(if self.whole_database {
+                    "database"
+                } else {
+                    "objects"
+                }),
             ),
         ])
     }
