@@ -30,6 +30,26 @@ pub const DEFAULT_PROTECTED: [&str; 2] = ["sys_", "_objectstack_"];
 /// Prefixes always protected: SQLite's tables and the driver's.
 const ALWAYS_PROTECTED: [&str; 2] = ["sqlite_", "_objectql_"];
 
+/// One change to one column, for [`TableChange`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnChange {
+    /// A new declared type (values converted where exact, else the migration refuses).
+    Type(String),
+    NotNull(bool),
+    /// A new DEFAULT (`None`: none), as a value.
+    Default(Option<Value>),
+    Drop,
+}
+
+/// Column changes to one table, applied by one rebuild (`Driver::rebuild_tables`): for a
+/// caller that knows what it wants changed (the kernel's drift entries) rather than a
+/// definition to plan from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableChange {
+    pub table: String,
+    pub columns: Vec<(String, ColumnChange)>,
+}
+
 /// What happens to a value a type change cannot convert exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Unconvertible {
