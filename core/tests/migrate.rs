@@ -506,3 +506,72 @@ fn rebuild_tables_applies_column_changes_given_directly() {
     );
     assert_eq!(scalar(&d, "SELECT a FROM t"), Value::from("x"));
 }
+
+#[test]
+fn columns_read_from_definitions_match_what_sqlite_reports() {
+    use objectql_turso_core::migrate::live::LiveSchema;
+    let dir = TempDir::new("migrate-columns");
+    let d = file_driver(&dir, "t.db");
+    sync(
+        &d,
+        r#"[{"name":"task","fields":{"title":{"type":"text","required":true,"defaultValue":"it's"},
+            "n":{"type":"integer","defaultValue":-3},"r":{"type":"float","defaultValue":1.5},
+            "done":{"type":"boolean","defaultValue":false},"meta":{"type":"json","defaultValue":{"a":"b'c"}}}}]"#,
+    );
+    for table in [
+        "CREATE TABLE a (\"x y\" VARCHAR(10) NOT NULL ON CONFLICT FAIL DEFAULT 'a,(b)', [z] DECIMAL(10, 2) DEFAULT (1 + 2) CHECK (z > 0), `w` BLOB)",
+        "CREATE TABLE b (k1 TEXT, k2 INTEGER, v, CONSTRAINT pk PRIMARY KEY (k1, \"k2\")) WITHOUT ROWID",
+        "CREATE TABLE c (id INTEGER PRIMARY KEY AUTOINCREMENT, t TEXT COLLATE NOCASE DEFAULT CURRENT_TIMESTAMP NOT NULL, u TEXT UNIQUE REFERENCES a(\"x y\"))",
+        "CREATE TABLE d (-- a comment, with a comma\n e TEXT /* another */ DEFAULT +7)",
+    ] {
+        sql(&d, table);
+    }
+    sql(&d, "ALTER TABLE d ADD COLUMN f REAL NOT NULL DEFAULT -0.5");
+    let conn = enforcing_conn(&dir, "t.db");
+    run(async {
+        let live = LiveSchema::read(&conn).await.unwrap();
+        for table in &live.tables {
+            let rows = conn
+                .query(
+                    "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)",
+                    vec![Value::from(table.name.as_str())],
+                )
+                .await
+                .unwrap();
+            let reported: Vec<String> = rows
+                .rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}|{}|{}|{:?}|{}",
+                        r[0].as_str().unwrap(),
+                        r[1].as_str().unwrap(),
+                        r[2].as_i64().unwrap() == 1,
+                        r[3].as_str(),
+                        r[4].as_i64().unwrap() > 0
+                    )
+                })
+                .collect();
+            let read: Vec<String> = table
+                .columns
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}|{}|{}|{:?}|{}",
+                        c.name,
+                        c.sql_type,
+                        c.not_null,
+                        // SQLite reports a parenthesised default without its parentheses;
+                        // the reading keeps them, as `CREATE TABLE` is written again.
+                        c.default.as_deref().map(|d| d
+                            .strip_prefix('(')
+                            .and_then(|d| d.strip_suffix(')'))
+                            .unwrap_or(d)),
+                        c.primary_key
+                    )
+                })
+                .collect();
+            assert_eq!(read, reported, "{}", table.sql);
+        }
+    });
+}

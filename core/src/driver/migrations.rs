@@ -109,7 +109,13 @@ impl Driver {
     }
 
     async fn migration_conn(&self) -> Result<Conn> {
-        self.connect().await?.dedicated().await
+        let conn = self.connect().await?.dedicated().await?;
+        if !conn.is_remote() {
+            // A rebuild's index sorts spill to a file instead of growing the process by the
+            // table's size (the driver's connections keep temporary data in memory).
+            conn.batch("PRAGMA temp_store = FILE").await?;
+        }
+        Ok(conn)
     }
 }
 

@@ -1,21 +1,18 @@
 //! The schema a database has: tables with their columns, indexes and triggers, and views,
-//! read in two statements; and its fingerprint.
+//! read in one statement (columns from each table's definition); and its fingerprint.
 
 use crate::digest::sha256_hex;
 use crate::error::Result;
 use crate::store::conn::Conn;
 use crate::value::Value;
 
+use super::table_sql::TableSql;
+
 /// Everything in `sqlite_master` but SQLite's own objects and the driver's fingerprints,
 /// in a stable order (the fingerprint hashes it).
 const MASTER_SQL: &str = "SELECT type, name, tbl_name, sql FROM sqlite_master \
      WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name <> '_objectql_schema' \
      ORDER BY type, name";
-
-const COLUMNS_SQL: &str = "SELECT m.name, c.name, c.type, c.\"notnull\", c.dflt_value, c.pk \
-     FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-     AND m.name <> '_objectql_schema' ORDER BY m.name, c.cid";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveSchema {
@@ -39,16 +36,8 @@ pub struct LiveTable {
     pub triggers: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveColumn {
-    pub name: String,
-    /// The declared type, as written (`""` for none).
-    pub sql_type: String,
-    pub not_null: bool,
-    /// The DEFAULT expression, as written.
-    pub default: Option<String>,
-    pub primary_key: bool,
-}
+/// A column of a live table.
+pub use super::table_sql::DeclaredColumn as LiveColumn;
 
 impl LiveSchema {
     /// Reads the schema. Its fingerprint is a SHA-256 of every table, index, trigger and
@@ -100,31 +89,8 @@ impl LiveSchema {
                 tables[i].triggers.push((name, sql));
             }
         }
-        let columns = conn.query(COLUMNS_SQL, Vec::new()).await?;
-        let mut at = 0;
-        for row in columns.rows {
-            let [table, name, sql_type, not_null, default, pk] = <[Value; 6]>::try_from(row)
-                .unwrap_or_else(|_| std::array::from_fn(|_| Value::Null));
-            let Some(table) = table.as_str() else {
-                continue;
-            };
-            // Both lists are in table-name order: move forward to the column's table.
-            while at < tables.len() && tables[at].name != table {
-                at += 1;
-            }
-            if at == tables.len() {
-                at = match find(&mut tables, table) {
-                    Some(i) => i,
-                    None => continue,
-                };
-            }
-            tables[at].columns.push(LiveColumn {
-                name: name.as_str().unwrap_or("").to_owned(),
-                sql_type: sql_type.as_str().unwrap_or("").to_owned(),
-                not_null: not_null.as_i64() == Some(1),
-                default: default.as_str().map(str::to_owned),
-                primary_key: pk.as_i64().is_some_and(|pk| pk > 0),
-            });
+        for table in &mut tables {
+            table.columns = TableSql::parse(&table.sql)?.columns();
         }
         Ok(LiveSchema {
             tables,

@@ -115,6 +115,151 @@ impl TableSql {
     }
 }
 
+/// A column as its definition declares it (what `PRAGMA table_info` reports, read from
+/// the text: one statement for the whole schema instead of one prepared per table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclaredColumn {
+    pub name: String,
+    /// As written (`""` for none).
+    pub sql_type: String,
+    pub not_null: bool,
+    /// The DEFAULT expression, as written.
+    pub default: Option<String>,
+    pub primary_key: bool,
+}
+
+impl TableSql {
+    /// The columns, in order. A column is part of the primary key by its own `PRIMARY
+    /// KEY` or by a table constraint naming it.
+    pub fn columns(&self) -> Vec<DeclaredColumn> {
+        let without_rowid = tokenize(&self.options)
+            .iter()
+            .any(|t| t.text.eq_ignore_ascii_case("ROWID"));
+        let table_key: Vec<String> = self
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Constraint(sql) => Some(tokenize(sql)),
+                Item::Column { .. } => None,
+            })
+            .filter(|tokens| {
+                let at = usize::from(
+                    tokens
+                        .first()
+                        .is_some_and(|t| t.text.eq_ignore_ascii_case("CONSTRAINT")),
+                ) * 2;
+                tokens
+                    .get(at)
+                    .is_some_and(|t| t.text.eq_ignore_ascii_case("PRIMARY"))
+            })
+            .flat_map(|tokens| {
+                tokens
+                    .into_iter()
+                    .filter(|t| !matches!(t.text.as_str(), "(" | ")" | ","))
+                    .map(|t| unquote(&t.text))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Column { name, sql } => Some((name, sql)),
+                Item::Constraint(_) => None,
+            })
+            .map(|(name, sql)| {
+                let parts = column_parts(sql);
+                let primary_key =
+                    parts.primary_key || table_key.iter().any(|k| k.eq_ignore_ascii_case(name));
+                DeclaredColumn {
+                    name: name.clone(),
+                    primary_key,
+                    sql_type: parts.sql_type,
+                    // A WITHOUT ROWID table's key is NOT NULL, said or not.
+                    not_null: parts.not_null || (primary_key && without_rowid),
+                    default: parts.default,
+                }
+            })
+            .collect()
+    }
+}
+
+struct ColumnParts {
+    sql_type: String,
+    not_null: bool,
+    default: Option<String>,
+    primary_key: bool,
+}
+
+fn column_parts(column_sql: &str) -> ColumnParts {
+    let tokens = tokenize(column_sql);
+    let type_end = tokens
+        .iter()
+        .skip(1)
+        .position(|t| is_constraint_start(&t.text))
+        .map_or(tokens.len(), |p| p + 1);
+    let sql_type = match (tokens.get(1), tokens.get(type_end.saturating_sub(1))) {
+        (Some(first), Some(last)) if type_end > 1 => column_sql[first.start..last.end].to_owned(),
+        _ => String::new(),
+    };
+    let mut parts = ColumnParts {
+        sql_type,
+        not_null: false,
+        default: None,
+        primary_key: false,
+    };
+    let mut depth = 0usize;
+    for (i, token) in tokens.iter().enumerate().skip(type_end) {
+        match token.text.as_str() {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            word if word.eq_ignore_ascii_case("NOT")
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|t| t.text.eq_ignore_ascii_case("NULL")) =>
+            {
+                parts.not_null = true
+            }
+            word if word.eq_ignore_ascii_case("PRIMARY") => parts.primary_key = true,
+            word if word.eq_ignore_ascii_case("DEFAULT") => {
+                parts.default = default_expr(column_sql, &tokens, i + 1)
+            }
+            _ => {}
+        }
+    }
+    parts
+}
+
+/// The DEFAULT expression starting at `tokens[at]`, as written: a signed number, a
+/// literal or name, or a parenthesised expression.
+fn default_expr(sql: &str, tokens: &[Token], at: usize) -> Option<String> {
+    let first = tokens.get(at)?;
+    let end = match first.text.as_str() {
+        "+" | "-" => at + 1,
+        "(" => {
+            let mut depth = 0usize;
+            let mut end = at;
+            for (j, t) in tokens.iter().enumerate().skip(at) {
+                match t.text.as_str() {
+                    "(" => depth += 1,
+                    ")" => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = j;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            end
+        }
+        _ => at,
+    };
+    let last = tokens.get(end)?;
+    Some(sql[first.start..last.end].to_owned())
+}
+
 /// `column_sql` (one column definition) with the parts `rewrite` names replaced; its
 /// other constraints (`PRIMARY KEY`, `UNIQUE`, `CHECK`, `REFERENCES`, `COLLATE`, ...)
 /// kept as written.
