@@ -75,7 +75,9 @@ async function planBench() {
   }
 }
 
-const TASK = (priority) => [{ name: 'task', fields: { title: { type: 'text' }, priority: { type: priority } } }];
+const TASK = (priority) => [
+  { name: 'task', fields: { title: { type: 'text' }, priority: { type: priority } } },
+];
 
 /** In a process of its own: one rebuild of `rows` rows. */
 async function rebuildChild(rows) {
