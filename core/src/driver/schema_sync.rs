@@ -7,12 +7,14 @@ use crate::catalog::Audit;
 use crate::config::{AutoMigrate, Deployment};
 use crate::config::{Contract, SchemaMode};
 use crate::error::{Error, ErrorCode, Result};
-use crate::identifier::{push_identifier, quote_identifier};
+use crate::identifier::quote_identifier;
+use crate::migrate::live::LiveSchema;
+use crate::migrate::plan::additions;
 use crate::notice::Level;
 use crate::schema::drift::{self, Drift, Op};
 use crate::schema::fingerprint;
 use crate::schema::index::{self, IndexSpec, Key};
-use crate::schema::introspect::{self, table_columns, table_exists};
+use crate::schema::introspect::{self, table_columns};
 use crate::schema::ObjectDef;
 use crate::shared_schema::SharedSchema;
 use crate::store::conn::Conn;
@@ -115,26 +117,18 @@ impl Driver {
             let started = fingerprint::cookie(conn).await?;
             let mut created = Vec::new();
             let (mut clean, mut unclean) = (Vec::new(), Vec::new());
+            // What the tables are now: one read for the whole sync. The statements that
+            // complete them are the migration planner's (one DDL home).
+            let live = LiveSchema::read(conn).await?;
             for (def, wanted) in defs.iter().zip(wanted) {
                 let before = said.len();
-                let existed = table_exists(conn, &def.name).await?;
+                let table = live.table(&def.name);
+                let existed = table.is_some();
                 if !existed {
                     created.push(def.name.clone());
                 }
-                conn.batch(&def.create_table_sql(contract)?).await?;
-                let existing = table_columns(conn, &def.name).await?;
-                for audit in def.missing_audit_columns(contract) {
-                    if !existing.iter().any(|c| c == audit) {
-                        let mut sql = String::from("ALTER TABLE ");
-                        push_identifier(&mut sql, &def.name)?;
-                        sql.push_str(&format!(" ADD COLUMN \"{audit}\" TEXT"));
-                        conn.batch(&sql).await?;
-                    }
-                }
-                for field in def.fields.iter().filter(|f| f.has_column(contract)) {
-                    if !existing.iter().any(|c| c == &field.name) {
-                        conn.batch(&def.add_column_sql(field, contract)?).await?;
-                    }
+                for sql in additions(def, contract, table)? {
+                    conn.batch(&sql).await?;
                 }
                 if existed {
                     canonicalise_temporal_columns(conn, def, contract).await?;

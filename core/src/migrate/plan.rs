@@ -159,7 +159,7 @@ fn create(
         table: def.name.clone(),
         columns,
     });
-    draft.statements.push(def.create_table_sql(contract)?);
+    draft.statements.extend(additions(def, contract, None)?);
     let present: Vec<String> = std::iter::once("id".to_owned())
         .chain(wanted_columns(def, contract).into_iter().map(|w| w.name))
         .collect();
@@ -186,7 +186,7 @@ fn alter(
     let mut dropped: Vec<String> = Vec::new();
     let mut conversions: Vec<(String, Affinity)> = Vec::new();
     // `ALTER TABLE ... ADD COLUMN` statements, folded into the rebuild if there is one.
-    let mut added: Vec<String> = Vec::new();
+    let added = additions(def, contract, Some(table))?;
 
     for want in &wanted {
         let Some(have) = table.column(&want.name) else {
@@ -200,15 +200,6 @@ fn alter(
                     is_primary: false,
                 },
             });
-            let statement = match def.field(&want.name) {
-                Some(field) => def.add_column_sql(field, contract)?,
-                None => format!(
-                    "ALTER TABLE {quoted} ADD COLUMN {} {}",
-                    quote_identifier(&want.name)?,
-                    want.sql_type
-                ),
-            };
-            added.push(statement);
             continue;
         };
         if have.primary_key {
@@ -419,6 +410,35 @@ impl Draft {
             }
         }
     }
+}
+
+/// The statements that give `def` its table and columns, given the table the database has
+/// (`None`: none): `CREATE TABLE`, or one `ADD COLUMN` per missing column. What schema sync
+/// runs, and what a plan's `create_table` / `add_column` actions run.
+pub fn additions(
+    def: &ObjectDef,
+    contract: Contract,
+    table: Option<&LiveTable>,
+) -> Result<Vec<String>> {
+    let Some(table) = table else {
+        return Ok(vec![def.create_table_sql(contract)?]);
+    };
+    let quoted = quote_identifier(&table.name)?;
+    let mut out = Vec::new();
+    for want in wanted_columns(def, contract) {
+        if table.column(&want.name).is_some() {
+            continue;
+        }
+        out.push(match def.field(&want.name) {
+            Some(field) => def.add_column_sql(field, contract)?,
+            None => format!(
+                "ALTER TABLE {quoted} ADD COLUMN {} {}",
+                quote_identifier(&want.name)?,
+                want.sql_type
+            ),
+        });
+    }
+    Ok(out)
 }
 
 /// The columns `def` asks for, in order: the audit columns the contract adds, then every
