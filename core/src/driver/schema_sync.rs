@@ -33,6 +33,9 @@ impl Driver {
     pub async fn sync_schema_in(&self, objects: &[Value], deployment: Deployment) -> Result<()> {
         self.schema_mutable("initObjects")?;
         let defs = parse_defs(objects)?;
+        if self.defer_sync(objects, &defs) {
+            return Ok(());
+        }
         let database = self.connect().await?;
         let conn = database.main();
         let fingerprints = self.fingerprints(objects, &defs);
@@ -49,6 +52,7 @@ impl Driver {
         for def in &defs {
             self.own_catalog().register(def, Audit::Present);
         }
+        self.remember_managed(&defs);
         self.count_synced(&defs, &created);
         Ok(())
     }
@@ -306,7 +310,7 @@ impl Driver {
 
     /// Runs the duplicate probe of each NULL-safe tightening in `found` and says its
     /// verdict in the drift's message; returns the keys of the ones the rows block.
-    async fn probe_tightenings(
+    pub(super) async fn probe_tightenings(
         &self,
         conn: &Conn,
         table: &str,
@@ -386,7 +390,7 @@ impl Driver {
 
     /// Refuses schema DDL on a database the driver does not own (`schemaMode` other than
     /// `managed`): the one place every DDL entry point asks.
-    fn schema_mutable(&self, operation: &str) -> Result<()> {
+    pub(super) fn schema_mutable(&self, operation: &str) -> Result<()> {
         let mode = self.config.schema_mode;
         if mode == SchemaMode::Managed {
             return Ok(());

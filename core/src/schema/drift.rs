@@ -377,7 +377,7 @@ fn runtime_managed(spec: &IndexSpec) -> bool {
 }
 
 /// `UNIQUE (COALESCE(organization_id, '__global__'), code)`: an index as a reader sees it.
-fn signature(spec: &IndexSpec) -> String {
+pub fn signature(spec: &IndexSpec) -> String {
     let keys: Vec<String> = spec
         .keys
         .iter()
