@@ -8,6 +8,7 @@
 //! The methods live by kind: [`schema_sync`], [`reads`], [`writes`] (bulk forms too).
 
 mod managed_drift;
+mod migrations;
 mod reads;
 mod schema_sync;
 mod writes;
