@@ -194,9 +194,59 @@ describe('given a table the definition has moved away from', () => {
       actual: 'text',
       op: { type: 'drop_column' },
     });
-    // Without allowDestructive the destructive ones are skipped whatever this driver can do.
     const { skipped } = await d.applyMigrationEntries(drift);
-    expect(skipped).toEqual(expect.arrayContaining([of('name'), of('legacy_code')]));
+    expect(skipped).toEqual([of('legacy_code'), of('name')]);
+  });
+
+  it('should relax, tighten and drop columns by rebuilding the table, keeping rows and indexes', async () => {
+    const d = kernelDriver();
+    await d.execute(
+      'CREATE TABLE biz (id TEXT PRIMARY KEY, name TEXT, organization_id TEXT NOT NULL, legacy_code TEXT)',
+    );
+    await d.execute(
+      "INSERT INTO biz (id, name, organization_id, legacy_code) VALUES ('1', 'Acme', 'org1', 'x')",
+    );
+    const biz = {
+      name: 'biz',
+      fields: {
+        name: { type: 'text', storage: { notNull: true }, unique: 'global' },
+        organization_id: { type: 'text' },
+      },
+    };
+    await d.initObjects([biz as never]);
+    const drift = await d.detectManagedDrift();
+
+    // needs_confirm runs without allowDestructive; the destructive ones wait.
+    const first = await d.applyMigrationEntries(drift);
+    expect(first.applied.map((e) => e.op.type)).toEqual(['relax_not_null']);
+    const notNull = async () =>
+      Object.fromEntries(
+        (await sql(d, 'SELECT name, "notnull" FROM pragma_table_info(\'biz\')')).map((r) => [
+          r.name,
+          r.notnull,
+        ]),
+      );
+    expect((await notNull()).organization_id).toBe(0);
+
+    const second = await d.applyMigrationEntries(drift, { allowDestructive: true });
+    expect(second.skipped).toEqual([]);
+    expect(await notNull()).toMatchObject({ name: 1, organization_id: 0 });
+    expect(await notNull()).not.toHaveProperty('legacy_code');
+    expect(await d.find('biz', {})).toEqual([expect.objectContaining({ id: '1', name: 'Acme' })]);
+    expect(Object.keys(await indexes(d, 'biz'))).toContain('uniq_biz_name');
+    expect(await d.detectManagedDrift()).toEqual([]);
+  });
+
+  it('should skip making a column NOT NULL while rows hold NULL in it, changing nothing', async () => {
+    const d = kernelDriver();
+    await d.initObjects([{ name: 'note', fields: { body: { type: 'text' } } } as never]);
+    await d.create('note', { body: null });
+    const drift = await d.detectManagedDrift([
+      { name: 'note', fields: { body: { type: 'text', storage: { notNull: true } } } } as never,
+    ]);
+    const result = await d.applyMigrationEntries(drift, { allowDestructive: true });
+    expect(result.skipped.map((e) => e.op.type)).toEqual(['tighten_not_null']);
+    expect(await d.count('note', {})).toBe(1);
   });
 
   it('should refuse entries that are not drift entries, with nothing applied', async () => {

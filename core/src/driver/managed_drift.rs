@@ -8,7 +8,8 @@
 //!   which sync would create but a definition not synced yet shows.
 //! - Index ops are plain DDL; a unique index is created before the one it replaces is
 //!   dropped, and a rebuild under the same name runs in one transaction, so a failure
-//!   leaves the old index. Column ops need SQLite's table rebuild.
+//!   leaves the old index. Column ops (NOT NULL either way, a dropped column or DEFAULT)
+//!   go through the project's table rebuild (`crate::migrate`), one per table.
 //! - Deferral (`setDeferredDdl(true)`): a sync learns the definitions (as
 //!   `registerObjectMetadata` does) and records them; the preview says what the sync would
 //!   do (tables, columns, date rows rewritten), the flush runs it.
@@ -19,8 +20,13 @@ use std::sync::{Mutex, MutexGuard};
 use super::{atomically, Driver};
 use crate::catalog::Audit;
 use crate::config::{Contract, Deployment};
-use crate::error::{ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::quote_identifier;
+use crate::migrate::execute::{execute, Check, Guard};
+use crate::migrate::live::LiveSchema;
+use crate::migrate::rebuild::{rebuild_statements, ColumnPlan};
+use crate::migrate::table_sql::ColumnRewrite;
+use crate::migrate::Unconvertible;
 use crate::schema::drift::{self, Drift};
 use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
@@ -61,6 +67,9 @@ pub struct Applied {
     pub applied: Vec<usize>,
     pub skipped: Vec<usize>,
 }
+
+/// A column op of an entry: its position, the column, the change.
+type ColumnChange = (usize, String, ColumnOp);
 
 const COLUMN_TYPES_SQL: &str = "SELECT name, type, \"notnull\" FROM pragma_table_info(?)";
 
@@ -325,24 +334,114 @@ impl Driver {
             .collect::<Result<Vec<_>>>()?;
         let mut out = Applied::default();
         let conn = self.connect().await?.main();
-        // Column ops first (a dropped column takes its indexes with it), then index ops.
-        let (columns, indexes): (Vec<_>, Vec<_>) = parsed
-            .into_iter()
-            .enumerate()
-            .partition(|(_, p)| matches!(p.action, Action::Column { .. }));
-        for (i, p) in columns.into_iter().chain(indexes) {
-            let done = if p.destructive && !allow_destructive {
-                false
-            } else {
-                self.apply_action(&conn, &p.action).await?
-            };
-            if done {
+        // Column ops first, one rebuild per table (a dropped column takes its indexes
+        // with it), then index ops.
+        let mut rebuilds: Vec<(String, Vec<ColumnChange>)> = Vec::new();
+        let mut indexes = Vec::new();
+        for (i, p) in parsed.into_iter().enumerate() {
+            if p.destructive && !allow_destructive {
+                out.skipped.push(i);
+                continue;
+            }
+            match p.action {
+                // SQLite keeps no declared length: nothing to change.
+                Action::Column {
+                    change: ColumnOp::Length,
+                    ..
+                } => out.applied.push(i),
+                Action::Column {
+                    table,
+                    column,
+                    change,
+                } => match rebuilds.iter_mut().find(|(t, _)| *t == table) {
+                    Some((_, ops)) => ops.push((i, column, change)),
+                    None => rebuilds.push((table, vec![(i, column, change)])),
+                },
+                action => indexes.push((i, action)),
+            }
+        }
+        for (table, ops) in rebuilds {
+            let positions = ops.iter().map(|(i, _, _)| *i);
+            match self.rebuild_columns(&table, &ops).await {
+                Ok(()) => out.applied.extend(positions),
+                Err(err) => {
+                    self.notices.warn(format!(
+                        "[schema-drift] could not rebuild '{table}', nothing of it changed: {}",
+                        err.message
+                    ));
+                    out.skipped.extend(positions);
+                }
+            }
+        }
+        for (i, action) in indexes {
+            if self.apply_action(&conn, &action).await? {
                 out.applied.push(i);
             } else {
                 out.skipped.push(i);
             }
         }
+        out.applied.sort_unstable();
+        out.skipped.sort_unstable();
         Ok(out)
+    }
+
+    /// The column ops of one table, in one rebuild (the project's, `crate::migrate`): the
+    /// stored table definition with only those columns rewritten, its rows copied, its
+    /// indexes and triggers recreated, in one transaction on a connection of its own.
+    /// Making a column NOT NULL is refused while a row holds NULL in it. A column already
+    /// gone counts as dropped.
+    async fn rebuild_columns(&self, table: &str, ops: &[ColumnChange]) -> Result<()> {
+        let conn = self.connect().await?.dedicated().await?;
+        let live = LiveSchema::read(&conn).await?;
+        let Some(current) = live.table(table) else {
+            return Err(Error::invalid(format!("there is no table \"{table}\"")));
+        };
+        let mut plan = ColumnPlan {
+            rewrites: Vec::new(),
+            dropped: Vec::new(),
+            conversions: Vec::new(),
+            unconvertible: Unconvertible::Abort,
+        };
+        let mut checks = Vec::new();
+        for (_, column, change) in ops {
+            if current.column(column).is_none() {
+                continue;
+            }
+            let mut rewrite = ColumnRewrite::default();
+            match change {
+                ColumnOp::Drop => {
+                    plan.dropped.push(column.clone());
+                    continue;
+                }
+                ColumnOp::RelaxNotNull => rewrite.not_null = Some(false),
+                ColumnOp::TightenNotNull => {
+                    rewrite.not_null = Some(true);
+                    checks.push(Check {
+                        sql: format!(
+                            "SELECT COUNT(*) FROM {} WHERE {} IS NULL",
+                            quote_identifier(table)?,
+                            quote_identifier(column)?
+                        ),
+                        refusal: format!(
+                            "{table}.{column} still holds NULL in some rows; fill them in before \
+                             making the column NOT NULL"
+                        ),
+                    });
+                }
+                ColumnOp::DropDefault => rewrite.default = Some(None),
+                ColumnOp::Length => continue,
+            }
+            plan.rewrites.push((column.clone(), rewrite));
+        }
+        if plan.rewrites.is_empty() && plan.dropped.is_empty() {
+            return Ok(());
+        }
+        let statements = rebuild_statements(current, &plan)?;
+        let guard = Guard {
+            fingerprint: None,
+            checks,
+        };
+        execute(&conn, &statements, &guard).await.map(|_| ())
     }
 
     async fn apply_action(&self, conn: &Conn, action: &Action) -> Result<bool> {
@@ -374,26 +473,7 @@ impl Driver {
                 Ok(true)
             }
             Action::RecreateIndex { table, spec } => self.recreate_index(conn, table, spec).await,
-            Action::Column {
-                change: ColumnOp::Length,
-                ..
-            } => {
-                // SQLite keeps no declared length: nothing to change.
-                Ok(true)
-            }
-            Action::Column {
-                table,
-                column,
-                change,
-            } => {
-                // TODO(rebuild): relax/tighten NOT NULL, drop a column or its DEFAULT go
-                // through the project's table rebuild (core/src/migrate), once it lands.
-                self.notices.warn(format!(
-                    "[schema-drift] {change:?} on {table}.{column} needs a table rebuild, which \
-                     this driver does not run yet — skipped."
-                ));
-                Ok(false)
-            }
+            Action::Column { .. } => Ok(false),
             Action::Unsupported(kind) => {
                 self.notices.warn(format!(
                     "[schema-drift] op '{kind}' is not supported by this driver — skipped."
