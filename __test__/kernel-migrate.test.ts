@@ -249,6 +249,58 @@ describe('given a table the definition has moved away from', () => {
     expect(await d.count('note', {})).toBe(1);
   });
 
+  describe('and a DEFAULT an older build wrote from a runtime token', () => {
+    const ZOO = {
+      name: 'zoo',
+      fields: {
+        owner: { type: 'user', reference: 'sys_user', defaultValue: 'current_user' },
+        status: { type: 'text', defaultValue: 'open' },
+      },
+    };
+    const preFix = async (d: TursoDriver) => {
+      await d.execute(
+        "CREATE TABLE zoo (id TEXT PRIMARY KEY, owner TEXT DEFAULT 'current_user', status TEXT DEFAULT 'open')",
+      );
+      await d.execute("INSERT INTO zoo (id) VALUES ('old')");
+    };
+    const defaults = async (d: TursoDriver) =>
+      Object.fromEntries(
+        (await sql(d, "SELECT name, dflt_value FROM pragma_table_info('zoo')")).map((r) => [
+          r.name,
+          r.dflt_value,
+        ]),
+      );
+
+    it('should report it as a safe drop_column_default and drop only it', async () => {
+      const d = kernelDriver();
+      await preFix(d);
+      await d.initObjects([ZOO as never]);
+      const drift = await d.detectManagedDrift();
+      expect(drift).toEqual([
+        expect.objectContaining({
+          kind: 'default_mismatch',
+          column: 'owner',
+          category: 'safe',
+          op: { type: 'drop_column_default', table: 'zoo', column: 'owner' },
+        }),
+      ]);
+      expect((await d.applyMigrationEntries(drift)).applied).toHaveLength(1);
+      expect(await defaults(d)).toMatchObject({ owner: null, status: "'open'" });
+      // Rows keep what they hold.
+      expect((await sql(d, "SELECT owner FROM zoo WHERE id = 'old'"))[0].owner).toBe('current_user');
+    });
+
+    it("should drop it at sync under autoMigrate: 'safe'", async () => {
+      const d = kernelDriver({ autoMigrate: 'safe' });
+      await preFix(d);
+      await d.initObjects([ZOO as never]);
+      expect((await defaults(d)).owner).toBeNull();
+      expect(await d.detectManagedDrift()).toEqual([]);
+      await d.create('zoo', { id: 'new' });
+      expect((await sql(d, "SELECT owner FROM zoo WHERE id = 'new'"))[0].owner).toBeNull();
+    });
+  });
+
   it('should refuse entries that are not drift entries, with nothing applied', async () => {
     const d = kernelDriver();
     await d.initObjects([PRODUCT as never]);

@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{atomically, Driver};
 use crate::catalog::Audit;
-use crate::config::{Contract, Deployment};
+use crate::config::{AutoMigrate, Contract, Deployment};
 use crate::error::{Error, ErrorCode, Result};
 use crate::identifier::quote_identifier;
 use crate::migrate::execute::{execute, Check, Guard};
@@ -27,13 +27,13 @@ use crate::migrate::live::LiveSchema;
 use crate::migrate::rebuild::{rebuild_statements, ColumnPlan};
 use crate::migrate::table_sql::ColumnRewrite;
 use crate::migrate::Unconvertible;
-use crate::schema::drift::{self, Drift};
+use crate::schema::drift::{self, Drift, Op};
 use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
 use crate::schema::managed_entry::{self, Action, ColumnOp, TableFacts};
 use crate::schema::ObjectDef;
 use crate::store::conn::Conn;
-use crate::temporal::{backfill_count_sql, Temporal};
+use crate::temporal::{backfill_count_sql, is_now_token, is_runtime_token, Temporal};
 use crate::value::Value;
 
 /// What the migration surface keeps between calls.
@@ -71,7 +71,8 @@ pub struct Applied {
 /// A column op of an entry: its position, the column, the change.
 type ColumnChange = (usize, String, ColumnOp);
 
-const COLUMN_TYPES_SQL: &str = "SELECT name, type, \"notnull\" FROM pragma_table_info(?)";
+const COLUMN_TYPES_SQL: &str =
+    "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info(?)";
 
 impl Driver {
     // --- deferral ---------------------------------------------------------------------
@@ -255,12 +256,17 @@ impl Driver {
             .await?;
         let mut column_types = Vec::new();
         let mut nullability = Vec::new();
+        let mut defaults = Vec::new();
         for row in &info.rows {
             let Some(name) = row.first().and_then(Value::as_str) else {
                 continue;
             };
             let ty = row.get(1).and_then(Value::as_str).unwrap_or("");
             column_types.push((name.to_owned(), ty.to_owned()));
+            defaults.push((
+                name.to_owned(),
+                row.get(3).and_then(Value::as_str).map(str::to_owned),
+            ));
             nullability.push((
                 name.to_owned(),
                 row.get(2).and_then(Value::as_i64) == Some(1),
@@ -282,6 +288,7 @@ impl Driver {
             drift::detect(def, table, tenant.as_deref(), &columns, &existing);
         if self.contract() == Contract::ObjectStack {
             found.extend(drift::detect_columns(def, table, &nullability));
+            found.extend(drift::detect_token_defaults(def, table, &defaults));
         }
         let blocked = self.probe_tightenings(conn, table, &mut found).await?;
         let facts = TableFacts {
@@ -314,6 +321,72 @@ impl Driver {
         conn.query(&sql, Vec::new())
             .await
             .is_ok_and(|groups| !groups.rows.is_empty())
+    }
+
+    /// After a sync (kernel contract): column DEFAULTs spelling a runtime token (see
+    /// `Op::DropColumnDefault`) are dropped under `autoMigrate: 'safe'` outside production,
+    /// said otherwise. Apart from the sync's transaction, because the rebuild runs in one
+    /// of its own; only tables with a field defaulting to such a token are read.
+    pub(super) async fn settle_token_defaults(
+        &self,
+        defs: &[ObjectDef],
+        deployment: Deployment,
+    ) -> Result<()> {
+        if self.contract() != Contract::ObjectStack {
+            return Ok(());
+        }
+        let auto =
+            self.config.auto_migrate == AutoMigrate::Safe && deployment == Deployment::Development;
+        for def in defs.iter().filter(|d| {
+            d.fields.iter().any(|f| {
+                f.default
+                    .as_ref()
+                    .is_some_and(|d| is_runtime_token(d) && !is_now_token(d))
+            })
+        }) {
+            let conn = self.connect().await?.main();
+            let info = conn
+                .query(COLUMN_TYPES_SQL, vec![Value::from(def.name.as_str())])
+                .await?;
+            let defaults: Vec<(String, Option<String>)> = info
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    let name = r.first()?.as_str()?.to_owned();
+                    Some((name, r.get(3).and_then(Value::as_str).map(str::to_owned)))
+                })
+                .collect();
+            let found = drift::detect_token_defaults(def, &def.name, &defaults);
+            if found.is_empty() {
+                continue;
+            }
+            if auto {
+                let ops: Vec<ColumnChange> = found
+                    .iter()
+                    .filter_map(|d| match &d.op {
+                        Op::DropColumnDefault { column, .. } => {
+                            Some((0, column.clone(), ColumnOp::DropDefault))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                match self.rebuild_columns(&def.name, &ops).await {
+                    Ok(()) => continue,
+                    Err(err) => self.notices.warn(format!(
+                        "[schema-drift] dev auto-reconcile failed for '{}' — falling back to \
+                         warning: {}",
+                        def.name, err.message
+                    )),
+                }
+            }
+            let mut warned = self.lock_drift_warned();
+            for d in found {
+                if warned.insert(d.key) {
+                    self.notices.warn(format!("[schema-drift] {}", d.message));
+                }
+            }
+        }
+        Ok(())
     }
 
     // --- apply ------------------------------------------------------------------------

@@ -54,7 +54,7 @@ impl Driver {
         }
         self.remember_managed(&defs);
         self.count_synced(&defs, &created);
-        Ok(())
+        self.settle_token_defaults(&defs, deployment).await
     }
 
     /// Brings a tenant's database to the shared definitions (see `shared_schema.rs`): the

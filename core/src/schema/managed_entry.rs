@@ -169,6 +169,14 @@ pub fn from_drift(drift: &Drift, facts: &TableFacts, blocked: bool) -> Value {
             Category::NeedsConfirm,
             column_op("relax_not_null", table, column),
         ),
+        Op::DropColumnDefault { column, token } => entry.build(
+            "default_mismatch",
+            Some(column),
+            Some("(no column default)".to_owned()),
+            Some(format!("DEFAULT '{token}'")),
+            Category::Safe,
+            column_op("drop_column_default", table, column),
+        ),
         Op::TightenNotNull { column } => entry.build(
             "nullability_mismatch",
             Some(column),
@@ -626,6 +634,48 @@ mod tests {
                 },
             }
         );
+    }
+
+    #[test]
+    fn a_token_default_is_safe_to_drop_and_a_lookalike_is_no_drift() {
+        let def = crate::schema::ObjectDef::from_value(
+            &Value::parse_json(
+                r#"{"name":"zoo","fields":{"owner":{"type":"user","defaultValue":"current_user"},
+                    "seen":{"type":"datetime","defaultValue":"NOW()"},"status":{"type":"text","defaultValue":"open"}}}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let physical = |owner: &str| {
+            vec![
+                ("owner".to_owned(), Some(owner.to_owned())),
+                (
+                    "seen".to_owned(),
+                    Some("(strftime('%Y', 'now'))".to_owned()),
+                ),
+                ("status".to_owned(), Some("'open'".to_owned())),
+            ]
+        };
+        let found =
+            crate::schema::drift::detect_token_defaults(&def, "zoo", &physical("'current_user'"));
+        assert_eq!(found.len(), 1);
+        let e = from_drift(&found[0], &facts(&[], &[]), false);
+        assert_eq!(
+            get(&e, &["kind"]).and_then(Value::as_str),
+            Some("default_mismatch")
+        );
+        assert_eq!(get(&e, &["category"]).and_then(Value::as_str), Some("safe"));
+        assert_eq!(
+            parse(&e, 0).unwrap().action,
+            Action::Column {
+                table: "product".into(),
+                column: "owner".into(),
+                change: ColumnOp::DropDefault,
+            }
+        );
+        let house =
+            crate::schema::drift::detect_token_defaults(&def, "zoo", &physical("'usr_house'"));
+        assert!(house.is_empty());
     }
 
     #[test]
