@@ -328,6 +328,61 @@ export interface CommandResult {
 }
 
 /** The former name of `TursoDriverLogger`. */
+/** How dangerous reconciling a drift entry is: `destructive` runs only with `allowDestructive`. */
+export type DriftCategory = 'safe' | 'needs_confirm' | 'destructive';
+
+/** The reconcile op of a drift entry (the kernel's `DriftOp`). */
+export type DriftOp =
+  | {
+      type: 'relax_not_null' | 'tighten_not_null' | 'drop_column' | 'drop_column_default';
+      table: string;
+      column: string;
+    }
+  | {
+      type: 'replace_unique_index';
+      table: string;
+      column?: string;
+      dropIndexNames: string[];
+      createIndexName: string;
+      createColumns: string[];
+      nullSafeColumns?: string[];
+    }
+  | {
+      type: 'create_index' | 'recreate_index';
+      table: string;
+      column?: string;
+      indexName: string;
+      columns: string[];
+      unique: boolean;
+      nullSafeColumns?: string[];
+      tightenNullSafeOnly?: boolean;
+    }
+  | { type: 'drop_index'; table: string; column?: string; indexName: string };
+
+/** One difference between a managed table and its definition (the kernel's `ManagedDriftEntry`). */
+export interface ManagedDriftEntry {
+  kind: 'nullability_mismatch' | 'unmapped_column' | 'index_mismatch' | 'unmapped_index' | string;
+  remoteName: string;
+  table: string;
+  column?: string;
+  expected?: string;
+  actual?: string;
+  severity: 'warning' | 'error';
+  category: DriftCategory;
+  op: DriftOp;
+  /** What differs, and the remedy. */
+  message: string;
+}
+
+/** One step a deferred schema sync holds back (the kernel's `PendingSchemaWork`). */
+export interface PendingSchemaWork {
+  table: string;
+  kind: 'create_table' | 'add_columns' | 'normalize_datetime_storage' | 'normalize_time_storage';
+  columns: string[];
+  /** Rows a normalisation step rewrites. */
+  rows?: number;
+}
+
 export type DriverLogger = TursoDriverLogger;
 
 export declare class TursoDriver {
@@ -380,6 +435,21 @@ export declare class TursoDriver {
   reclaimSpace(): Promise<void>;
   rotateShards(objectDef?: unknown, nowMs?: number): Promise<{ created: string[]; dropped: string[] }>;
   dropTable(objectName: string, options?: DriverOptions): Promise<void>;
+  /** Arms (or disarms) the deferral of schema sync's DDL (`os migrate plan` / `apply`). */
+  setDeferredDdl(deferred: boolean): void;
+  /** How many objects are waiting for `flushDeferredSchemaDdl()`. */
+  readonly deferredSchemaObjectCount: number;
+  /** What the deferred sync would do. */
+  previewDeferredSchemaWork(): Promise<PendingSchemaWork[]>;
+  /** Runs the deferred sync, disarms the deferral, and resolves with what was pending. */
+  flushDeferredSchemaDdl(): Promise<PendingSchemaWork[]>;
+  /** Differences between the definitions (`objects`, else the ones synced) and the database. */
+  detectManagedDrift(objects?: ObjectSchema[]): Promise<ManagedDriftEntry[]>;
+  /** Applies drift entries; destructive ones only with `allowDestructive`. */
+  applyMigrationEntries(
+    entries: ManagedDriftEntry[],
+    options?: { allowDestructive?: boolean },
+  ): Promise<{ applied: ManagedDriftEntry[]; skipped: ManagedDriftEntry[] }>;
   /**
    * Every table. With `contract: 'objectstack'` columns are in the spec's shape
    * (`primaryKey`, `isUnique`) and the result carries `dialect` and `introspectedAt`.

@@ -812,6 +812,65 @@ class TursoDriver {
     return Promise.resolve({ created: [], dropped: [] });
   }
 
+  // --- the kernel's migration surface ---------------------------------------------------
+  // What `os migrate plan` / `apply` drive (see core/src/driver/managed_drift.rs).
+
+  /**
+   * While armed, `initObjects` / `syncSchema` learn the objects (as `registerObjectMetadata`)
+   * and record them instead of running DDL, so a plan can show the work before it happens.
+   */
+  setDeferredDdl(deferred) {
+    try {
+      this.#native.setDeferredDdl(deferred === true);
+    } catch (err) {
+      throw this.#error(err);
+    }
+  }
+
+  /** How many objects are waiting for `flushDeferredSchemaDdl()`. */
+  get deferredSchemaObjectCount() {
+    return this.#native.deferredSchemaObjectCount;
+  }
+
+  /** `[{ table, kind, columns, rows? }]`: what the deferred sync would do, done by nothing. */
+  previewDeferredSchemaWork() {
+    return this.#reporting(this.#run(() => this.#native.previewDeferredSchemaWork()));
+  }
+
+  /** Runs the deferred sync and disarms the deferral; resolves with what was pending. */
+  flushDeferredSchemaDdl() {
+    const production = process.env.NODE_ENV === 'production';
+    return this.#reporting(this.#run(() => this.#native.flushDeferredSchemaDdl(production)));
+  }
+
+  /**
+   * The differences between the definitions (`objects`, else the ones synced) and the
+   * database, as the kernel's `ManagedDriftEntry[]`, by table then column.
+   */
+  detectManagedDrift(objects) {
+    return this.#reporting(this.#run(() => this.#native.detectManagedDrift(objects ?? null)));
+  }
+
+  /**
+   * Applies drift entries; destructive ones only with `{ allowDestructive: true }`.
+   * Resolves with the entries themselves, split into `{ applied, skipped }`.
+   */
+  applyMigrationEntries(entries, options) {
+    return this.#guard(() => {
+      const list = Array.isArray(entries) ? entries : [];
+      const allow = options?.allowDestructive === true;
+      return this.#reporting(
+        this.#run(
+          () => this.#native.applyMigrationEntries(entries ?? [], allow),
+          ({ applied, skipped }) => ({
+            applied: applied.map((i) => list[i]),
+            skipped: skipped.map((i) => list[i]),
+          }),
+        ),
+      );
+    });
+  }
+
   // --- reads ----------------------------------------------------------------------------
 
   find(objectName, query, options) {

@@ -416,17 +416,32 @@ pub fn canonical_sql(column: &str, kind: Temporal) -> Option<String> {
 /// kept the caller's text, or by writers that bound a `Date` as epoch milliseconds). Run
 /// once per schema sync of an existing table; rows already canonical are not touched.
 pub fn backfill_sql(table: &str, column: &str, kind: Temporal) -> String {
-    let canonical = canonical_sql(column, kind).unwrap_or_else(|| {
+    let canonical = stored_form_sql(column, kind);
+    format!(
+        "UPDATE {table} SET {column} = {canonical} \
+         WHERE {column} IS NOT NULL AND {column} IS NOT {canonical}"
+    )
+}
+
+/// How many rows [`backfill_sql`] would rewrite: what `os migrate plan` reports before
+/// the sync that runs it (its `WHERE`, the same predicate, so the count cannot disagree).
+pub fn backfill_count_sql(table: &str, column: &str, kind: Temporal) -> String {
+    let canonical = stored_form_sql(column, kind);
+    format!(
+        "SELECT COUNT(*) FROM {table} \
+         WHERE {column} IS NOT NULL AND {column} IS NOT {canonical}"
+    )
+}
+
+/// [`canonical_sql`], and for dates the first ten characters of text that starts with one.
+fn stored_form_sql(column: &str, kind: Temporal) -> String {
+    canonical_sql(column, kind).unwrap_or_else(|| {
         format!(
             "(CASE WHEN typeof({column}) = 'text' AND trim({column}) GLOB \
              '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' \
              THEN substr(trim({column}), 1, 10) ELSE {column} END)"
         )
-    });
-    format!(
-        "UPDATE {table} SET {column} = {canonical} \
-         WHERE {column} IS NOT NULL AND {column} IS NOT {canonical}"
-    )
+    })
 }
 
 #[cfg(test)]

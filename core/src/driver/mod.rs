@@ -7,10 +7,13 @@
 //! autonumbers, audit columns) comes from the [`Catalog`]; the SQL from `query`.
 //! The methods live by kind: [`schema_sync`], [`reads`], [`writes`] (bulk forms too).
 
+mod managed_drift;
 mod migrations;
 mod reads;
 mod schema_sync;
 mod writes;
+
+pub use managed_drift::Applied;
 
 use writes::atomically;
 
@@ -85,6 +88,8 @@ pub struct Driver {
     notices: Notices,
     /// Schema drift already reported: each difference is said once per driver.
     drift_warned: Mutex<HashSet<String>>,
+    /// The kernel's migration surface: definitions synced, and the deferral (see `managed_drift.rs`).
+    migration: managed_drift::Migration,
 }
 
 impl Driver {
@@ -103,6 +108,7 @@ impl Driver {
             stats: Mutex::default(),
             notices,
             drift_warned: Mutex::default(),
+            migration: Default::default(),
         }
     }
 

@@ -35,6 +35,9 @@ impl Driver {
     pub async fn sync_schema_in(&self, objects: &[Value], deployment: Deployment) -> Result<()> {
         self.schema_mutable("initObjects")?;
         let defs = parse_defs(objects)?;
+        if self.defer_sync(objects, &defs) {
+            return Ok(());
+        }
         let database = self.connect().await?;
         let conn = database.main();
         let fingerprints = self.fingerprints(objects, &defs);
@@ -51,8 +54,9 @@ impl Driver {
         for def in &defs {
             self.own_catalog().register(def, Audit::Present);
         }
+        self.remember_managed(&defs);
         self.count_synced(&defs, &created);
-        Ok(())
+        self.settle_token_defaults(&defs, deployment).await
     }
 
     /// Brings a tenant's database to the shared definitions (see `shared_schema.rs`): the
@@ -300,7 +304,7 @@ impl Driver {
 
     /// Runs the duplicate probe of each NULL-safe tightening in `found` and says its
     /// verdict in the drift's message; returns the keys of the ones the rows block.
-    async fn probe_tightenings(
+    pub(super) async fn probe_tightenings(
         &self,
         conn: &Conn,
         table: &str,

@@ -30,7 +30,9 @@
 
 use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::{ObjectDef, Uniqueness};
+use crate::temporal::{is_now_token, is_runtime_token};
 use crate::tenancy::GLOBAL_TENANT;
+use crate::value::Value;
 
 /// One difference between a table's indexes and its definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,10 @@ pub enum Op {
     RelaxNotNull { column: String },
     /// A nullable column `storage.notNull` asks to be `NOT NULL` (existing NULLs first).
     TightenNotNull { column: String },
+    /// A column DEFAULT spelling a token the engine resolves per write (`current_user`),
+    /// left by a build that wrote it into the DDL: every insert omitting the field stored
+    /// the token itself. Dropping the DEFAULT loses nothing (rows keep their values).
+    DropColumnDefault { column: String, token: String },
 }
 
 impl Drift {
@@ -281,6 +287,61 @@ pub fn detect_columns(def: &ObjectDef, table: &str, physical: &[(String, bool)])
     out
 }
 
+/// Columns whose DEFAULT is the literal spelling of the runtime token their field's
+/// `defaultValue` names (see [`Op::DropColumnDefault`]); `defaults` is each column's
+/// DEFAULT as SQLite reports it. A DEFAULT that merely resembles the token is not one.
+pub fn detect_token_defaults(
+    def: &ObjectDef,
+    table: &str,
+    defaults: &[(String, Option<String>)],
+) -> Vec<Drift> {
+    let mut out = Vec::new();
+    for field in &def.fields {
+        let Some(token) = field
+            .default
+            .as_ref()
+            .filter(|d| is_runtime_token(d) && !is_now_token(d))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let physical = defaults
+            .iter()
+            .find(|(c, _)| *c == field.name)
+            .and_then(|(_, d)| d.as_deref());
+        if physical.map(unquoted) != Some(token) {
+            continue;
+        }
+        out.push(Drift {
+            key: format!("{table}:drop_column_default:{}", field.name),
+            message: format!(
+                "{table}.{}: the column carries DEFAULT '{token}', but '{token}' is a runtime token \
+                 the engine resolves per write — the database has been stamping the literal token \
+                 into every insert that omitted the field. Dropping the default is non-destructive: \
+                 run \"os migrate apply\" (autoMigrate: 'safe' does it at sync outside production). \
+                 Rows already holding '{token}' are NOT rewritten.",
+                field.name
+            ),
+            op: Op::DropColumnDefault {
+                column: field.name.clone(),
+                token: token.to_owned(),
+            },
+        });
+    }
+    out
+}
+
+/// A DEFAULT as SQLite reports it, without one layer of quotes.
+fn unquoted(raw: &str) -> &str {
+    let s = raw.trim();
+    for q in ['\'', '"'] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            return &s[1..s.len() - 1];
+        }
+    }
+    s
+}
+
 /// The duplicate groups under `spec`'s key (the probe before making a tenant key
 /// NULL-safe): `SELECT <keys>, COUNT(*) ... GROUP BY <keys> HAVING COUNT(*) > 1`.
 pub fn duplicates_sql(spec: &IndexSpec, table: &str) -> crate::error::Result<String> {
@@ -377,7 +438,7 @@ fn runtime_managed(spec: &IndexSpec) -> bool {
 }
 
 /// `UNIQUE (COALESCE(organization_id, '__global__'), code)`: an index as a reader sees it.
-fn signature(spec: &IndexSpec) -> String {
+pub fn signature(spec: &IndexSpec) -> String {
     let keys: Vec<String> = spec
         .keys
         .iter()

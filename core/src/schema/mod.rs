@@ -6,6 +6,7 @@ pub mod drift;
 pub mod fingerprint;
 pub mod index;
 pub mod introspect;
+pub mod managed_entry;
 
 use crate::column_map::ColumnMap;
 use crate::config::Contract;
