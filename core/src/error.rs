@@ -42,6 +42,13 @@ pub enum ErrorCode {
     /// 409, a libSQL server's "Namespace ... already exists"). The `ensure*` calls turn it
     /// into success; the plain `create*` calls report it.
     AlreadyExists,
+    /// A migration plan was made against another schema than the database has now
+    /// (someone changed it since): re-plan.
+    SchemaDrift,
+    /// A migration that would lose or alter data the caller did not choose to (values
+    /// a type change cannot convert, NULLs in a column made NOT NULL, child rows of a
+    /// rebuilt parent): nothing ran.
+    MigrationRefused,
 }
 
 impl ErrorCode {
@@ -61,6 +68,8 @@ impl ErrorCode {
             ErrorCode::SchemaModeViolation => "EXTERNAL_SCHEMA_MODE_VIOLATION",
             ErrorCode::Busy => "SQLITE_BUSY",
             ErrorCode::AlreadyExists => "ALREADY_EXISTS",
+            ErrorCode::SchemaDrift => "SCHEMA_DRIFT",
+            ErrorCode::MigrationRefused => "MIGRATION_REFUSED",
         }
     }
 }

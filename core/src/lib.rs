@@ -11,6 +11,7 @@ pub mod driver;
 pub mod error;
 pub mod fast_hash;
 pub mod identifier;
+pub mod migrate;
 pub mod notice;
 pub mod platform;
 pub mod query;

@@ -7,6 +7,7 @@
 //! autonumbers, audit columns) comes from the [`Catalog`]; the SQL from `query`.
 //! The methods live by kind: [`schema_sync`], [`reads`], [`writes`] (bulk forms too).
 
+mod migrations;
 mod reads;
 mod schema_sync;
 mod writes;

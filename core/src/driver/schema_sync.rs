@@ -386,7 +386,7 @@ impl Driver {
 
     /// Refuses schema DDL on a database the driver does not own (`schemaMode` other than
     /// `managed`): the one place every DDL entry point asks.
-    fn schema_mutable(&self, operation: &str) -> Result<()> {
+    pub(super) fn schema_mutable(&self, operation: &str) -> Result<()> {
         let mode = self.config.schema_mode;
         if mode == SchemaMode::Managed {
             return Ok(());

@@ -308,6 +308,13 @@ impl FieldDef {
         Ok(sql)
     }
 
+    /// The column's DEFAULT expression as `CREATE TABLE` writes it, if any.
+    pub fn default_sql(&self, contract: Contract) -> Option<String> {
+        match self.column_default(contract)? {
+            ColumnDefault::Constant(sql) | ColumnDefault::Clock(sql) => Some(sql),
+        }
+    }
+
     /// The column's DEFAULT. Under the kernel contract `defaultValue: 'NOW()'` is the
     /// database clock at insert time, in the stored form of the field's kind; the tokens
     /// the engine resolves per request (`current_user`) and structured values are never a

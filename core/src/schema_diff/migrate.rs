@@ -66,6 +66,32 @@ pub fn generate_migration(diff: &SchemaDiff) -> Result<Migration> {
                     "-- Cannot auto-recreate dropped table {table}; manual intervention required."
                 ));
             }
+            SchemaDiffAction::DropColumn { column, .. } => {
+                let column = quote_identifier(column)?;
+                up.push(format!("ALTER TABLE {table} DROP COLUMN {column};"));
+                down.push(format!(
+                    "-- Cannot restore the values of dropped column {table}.{column}; manual intervention required."
+                ));
+            }
+            SchemaDiffAction::DropIndex { name, .. } => {
+                up.push(format!("DROP INDEX IF EXISTS {};", quote_identifier(name)?));
+                down.push(format!(
+                    "-- Recreate index {} from its definition (syncSchema does).",
+                    quote_identifier(name)?
+                ));
+            }
+            // A table rebuild needs the table's stored definition, which a diff alone does
+            // not carry: the statements come from a plan made against the database.
+            SchemaDiffAction::ChangeColumnType { .. }
+            | SchemaDiffAction::SetNotNull { .. }
+            | SchemaDiffAction::ChangeDefault { .. }
+            | SchemaDiffAction::CreateIndex { .. } => {
+                let line = action.summary_line()?;
+                up.push(format!(
+                    "-- {line}: needs the live table; plan it with driver.planMigration(objects)."
+                ));
+                down.push(format!("-- {line}: not reversed automatically."));
+            }
         }
     }
     Ok(Migration {

@@ -105,6 +105,46 @@ pub enum SchemaDiffAction {
     DropTable {
         table: String,
     },
+    /// A column whose type affinity changes (`TEXT` vs `VARCHAR` is no change); the
+    /// counts are the live table's, when the plan probed them.
+    ChangeColumnType {
+        table: String,
+        column: String,
+        from: String,
+        to: String,
+        rows: Option<i64>,
+        unconvertible: Option<i64>,
+    },
+    /// A column no field declares; `values`: how many non-NULL values it holds.
+    DropColumn {
+        table: String,
+        column: String,
+        values: Option<i64>,
+    },
+    /// `NOT NULL` added (`nulls`: rows that are NULL now) or removed.
+    SetNotNull {
+        table: String,
+        column: String,
+        not_null: bool,
+        nulls: Option<i64>,
+    },
+    /// The DEFAULT expression, as SQL (`None`: no default).
+    ChangeDefault {
+        table: String,
+        column: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    CreateIndex {
+        table: String,
+        name: String,
+        unique: bool,
+    },
+    DropIndex {
+        table: String,
+        name: String,
+        unique: bool,
+    },
 }
 
 impl SchemaDiffAction {
@@ -114,6 +154,12 @@ impl SchemaDiffAction {
             SchemaDiffAction::CreateTable { .. } => "create_table",
             SchemaDiffAction::AddColumn { .. } => "add_column",
             SchemaDiffAction::DropTable { .. } => "drop_table",
+            SchemaDiffAction::ChangeColumnType { .. } => "change_column_type",
+            SchemaDiffAction::DropColumn { .. } => "drop_column",
+            SchemaDiffAction::SetNotNull { .. } => "set_not_null",
+            SchemaDiffAction::ChangeDefault { .. } => "change_default",
+            SchemaDiffAction::CreateIndex { .. } => "create_index",
+            SchemaDiffAction::DropIndex { .. } => "drop_index",
         }
     }
 
@@ -121,7 +167,22 @@ impl SchemaDiffAction {
         match self {
             SchemaDiffAction::CreateTable { table, .. }
             | SchemaDiffAction::AddColumn { table, .. }
-            | SchemaDiffAction::DropTable { table } => table,
+            | SchemaDiffAction::DropTable { table }
+            | SchemaDiffAction::ChangeColumnType { table, .. }
+            | SchemaDiffAction::DropColumn { table, .. }
+            | SchemaDiffAction::SetNotNull { table, .. }
+            | SchemaDiffAction::ChangeDefault { table, .. }
+            | SchemaDiffAction::CreateIndex { table, .. }
+            | SchemaDiffAction::DropIndex { table, .. } => table,
+        }
+    }
+
+    /// Whether applying it loses data or a constraint.
+    pub fn is_destructive(&self) -> bool {
+        match self {
+            SchemaDiffAction::DropTable { .. } | SchemaDiffAction::DropColumn { .. } => true,
+            SchemaDiffAction::DropIndex { unique, .. } => *unique,
+            _ => false,
         }
     }
 
@@ -138,6 +199,71 @@ impl SchemaDiffAction {
                 column.sql_type
             ),
             SchemaDiffAction::DropTable { .. } => format!("DROP TABLE {table}"),
+            SchemaDiffAction::ChangeColumnType {
+                column,
+                from,
+                to,
+                rows,
+                unconvertible,
+                ..
+            } => {
+                let mut line = format!("{}.{column}: {from} → {to}", self.table());
+                if let Some(rows) = rows {
+                    line.push_str(&format!(", {} rows", thousands(*rows)));
+                }
+                match unconvertible {
+                    Some(0) => line.push_str(", every value converts"),
+                    Some(1) => line.push_str(", 1 value will not convert"),
+                    Some(n) => {
+                        line.push_str(&format!(", {} values will not convert", thousands(*n)))
+                    }
+                    None => {}
+                }
+                line
+            }
+            SchemaDiffAction::DropColumn { column, values, .. } => {
+                let mut line = format!("{}.{column}: DROP COLUMN", self.table());
+                if let Some(values) = values {
+                    line.push_str(&format!(", {} values lost", thousands(*values)));
+                }
+                line
+            }
+            SchemaDiffAction::SetNotNull {
+                column,
+                not_null,
+                nulls,
+                ..
+            } => match (not_null, nulls) {
+                (false, _) => format!("{}.{column}: NULL allowed", self.table()),
+                (true, Some(n)) if *n > 0 => format!(
+                    "{}.{column}: NOT NULL, {} rows are NULL",
+                    self.table(),
+                    thousands(*n)
+                ),
+                (true, _) => format!("{}.{column}: NOT NULL", self.table()),
+            },
+            SchemaDiffAction::ChangeDefault {
+                column, from, to, ..
+            } => format!(
+                "{}.{column}: DEFAULT {} → {}",
+                self.table(),
+                from.as_deref().unwrap_or("none"),
+                to.as_deref().unwrap_or("none")
+            ),
+            SchemaDiffAction::CreateIndex { name, unique, .. } => format!(
+                "CREATE {}INDEX {} ON {table}",
+                if *unique { "UNIQUE " } else { "" },
+                quote_identifier(name)?
+            ),
+            SchemaDiffAction::DropIndex { name, unique, .. } => format!(
+                "DROP INDEX {} ON {table}{}",
+                quote_identifier(name)?,
+                if *unique {
+                    " (a unique constraint)"
+                } else {
+                    ""
+                }
+            ),
         })
     }
 
@@ -155,6 +281,47 @@ impl SchemaDiffAction {
                 entries.push(("column".to_owned(), column.to_value()))
             }
             SchemaDiffAction::DropTable { .. } => {}
+            SchemaDiffAction::ChangeColumnType {
+                column,
+                from,
+                to,
+                rows,
+                unconvertible,
+                ..
+            } => {
+                entries.push(("column".to_owned(), Value::Text(column.clone())));
+                entries.push(("from".to_owned(), Value::Text(from.clone())));
+                entries.push(("to".to_owned(), Value::Text(to.clone())));
+                push_count(&mut entries, "rows", *rows);
+                push_count(&mut entries, "unconvertible", *unconvertible);
+            }
+            SchemaDiffAction::DropColumn { column, values, .. } => {
+                entries.push(("column".to_owned(), Value::Text(column.clone())));
+                push_count(&mut entries, "values", *values);
+            }
+            SchemaDiffAction::SetNotNull {
+                column,
+                not_null,
+                nulls,
+                ..
+            } => {
+                entries.push(("column".to_owned(), Value::Text(column.clone())));
+                entries.push(("notNull".to_owned(), Value::Bool(*not_null)));
+                push_count(&mut entries, "nulls", *nulls);
+            }
+            SchemaDiffAction::ChangeDefault {
+                column, from, to, ..
+            } => {
+                let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
+                entries.push(("column".to_owned(), Value::Text(column.clone())));
+                entries.push(("from".to_owned(), text(from)));
+                entries.push(("to".to_owned(), text(to)));
+            }
+            SchemaDiffAction::CreateIndex { name, unique, .. }
+            | SchemaDiffAction::DropIndex { name, unique, .. } => {
+                entries.push(("name".to_owned(), Value::Text(name.clone())));
+                entries.push(("unique".to_owned(), Value::Bool(*unique)));
+            }
         }
         Value::Object(entries)
     }
@@ -195,8 +362,44 @@ impl SchemaDiffAction {
                 })
             }
             "drop_table" => Ok(SchemaDiffAction::DropTable { table }),
+            "change_column_type" => Ok(SchemaDiffAction::ChangeColumnType {
+                table,
+                column: required_text(value, "column", &context)?,
+                from: required_text(value, "from", &context)?,
+                to: required_text(value, "to", &context)?,
+                rows: value.get("rows").and_then(Value::as_i64),
+                unconvertible: value.get("unconvertible").and_then(Value::as_i64),
+            }),
+            "drop_column" => Ok(SchemaDiffAction::DropColumn {
+                table,
+                column: required_text(value, "column", &context)?,
+                values: value.get("values").and_then(Value::as_i64),
+            }),
+            "set_not_null" => Ok(SchemaDiffAction::SetNotNull {
+                table,
+                column: required_text(value, "column", &context)?,
+                not_null: value.get("notNull").is_some_and(Value::is_truthy),
+                nulls: value.get("nulls").and_then(Value::as_i64),
+            }),
+            "change_default" => Ok(SchemaDiffAction::ChangeDefault {
+                table,
+                column: required_text(value, "column", &context)?,
+                from: value.get("from").and_then(Value::as_str).map(str::to_owned),
+                to: value.get("to").and_then(Value::as_str).map(str::to_owned),
+            }),
+            "create_index" => Ok(SchemaDiffAction::CreateIndex {
+                table,
+                name: required_text(value, "name", &context)?,
+                unique: value.get("unique").is_some_and(Value::is_truthy),
+            }),
+            "drop_index" => Ok(SchemaDiffAction::DropIndex {
+                table,
+                name: required_text(value, "name", &context)?,
+                unique: value.get("unique").is_some_and(Value::is_truthy),
+            }),
             other => Err(Error::invalid(format!(
-                "{context} has an unknown type \"{other}\" (expected create_table, add_column or drop_table)"
+                "{context} has an unknown type \"{other}\" (expected create_table, add_column, drop_table, \
+                 change_column_type, drop_column, set_not_null, change_default, create_index or drop_index)"
             ))),
         }
     }
@@ -361,6 +564,28 @@ fn summarize(actions: &[SchemaDiffAction]) -> Result<Vec<String>> {
         return Ok(vec![UP_TO_DATE.to_owned()]);
     }
     actions.iter().map(SchemaDiffAction::summary_line).collect()
+}
+
+fn push_count(entries: &mut Vec<(String, Value)>, key: &str, count: Option<i64>) {
+    if let Some(count) = count {
+        entries.push((key.to_owned(), Value::Integer(count)));
+    }
+}
+
+/// `10000` as `10,000`: counts in summary lines are read by people.
+pub(crate) fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 fn text_array(lines: &[String]) -> Value {

@@ -255,42 +255,7 @@ impl Database {
 
     /// Starts a transaction on a connection of its own and returns its id.
     pub async fn begin(&self) -> Result<u32> {
-        self.share().await?;
-        let idle = self.lock().idle.pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => {
-                let (raw, checkpointer, read_only, kind, db, journal, cache_kib) = {
-                    let store = self.lock_store();
-                    let raw = match store.kind {
-                        StoreKind::Server => store.db.connect().map_err(connection_failed)?,
-                        StoreKind::Local | StoreKind::Replica => {
-                            local_connect(&store.db, store.footprint)?
-                        }
-                    };
-                    (
-                        raw,
-                        store.checkpointer.clone(),
-                        store.read_only,
-                        store.kind,
-                        store.db.clone(),
-                        store.journal,
-                        store.cache_kib,
-                    )
-                };
-                let conn = match kind {
-                    StoreKind::Server => Conn::remote(raw),
-                    StoreKind::Replica => Conn::replica(raw, db),
-                    StoreKind::Local => {
-                        configure(Conn::new(raw), read_only, journal, cache_kib).await?
-                    }
-                };
-                match checkpointer {
-                    Some(c) => conn.with_checkpointer(c),
-                    None => conn,
-                }
-            }
-        };
+        let conn = self.spare().await?;
         // IMMEDIATE takes the write lock now: a deferred transaction that read first could
         // later fail with BUSY_SNAPSHOT, which no amount of waiting fixes.
         if let Err(err) = conn.execute("BEGIN IMMEDIATE", Vec::new()).await {
@@ -302,6 +267,52 @@ impl Database {
         let id = txs.next_id;
         txs.open.insert(id, conn);
         Ok(id)
+    }
+
+    /// A connection of its own, outside any transaction, for work that sets connection
+    /// state before its transaction (a migration turns foreign keys off). Closed when
+    /// dropped, never pooled.
+    pub async fn dedicated(&self) -> Result<Conn> {
+        self.share().await?;
+        self.fresh().await
+    }
+
+    /// An idle transaction connection, or a new one.
+    async fn spare(&self) -> Result<Conn> {
+        self.share().await?;
+        let idle = self.lock().idle.pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => self.fresh().await,
+        }
+    }
+
+    async fn fresh(&self) -> Result<Conn> {
+        let (raw, checkpointer, read_only, kind, db, journal, cache_kib) = {
+            let store = self.lock_store();
+            let raw = match store.kind {
+                StoreKind::Server => store.db.connect().map_err(connection_failed)?,
+                StoreKind::Local | StoreKind::Replica => local_connect(&store.db, store.footprint)?,
+            };
+            (
+                raw,
+                store.checkpointer.clone(),
+                store.read_only,
+                store.kind,
+                store.db.clone(),
+                store.journal,
+                store.cache_kib,
+            )
+        };
+        let conn = match kind {
+            StoreKind::Server => Conn::remote(raw),
+            StoreKind::Replica => Conn::replica(raw, db),
+            StoreKind::Local => configure(Conn::new(raw), read_only, journal, cache_kib).await?,
+        };
+        Ok(match checkpointer {
+            Some(c) => conn.with_checkpointer(c),
+            None => conn,
+        })
     }
 
     pub async fn commit(&self, id: u32) -> Result<()> {

@@ -1,0 +1,237 @@
+//! Runs migration statements in one transaction: all of them or none.
+//!
+//! Before the transaction (SQLite ignores both pragmas inside one) foreign keys are
+//! turned off, so that dropping a rebuilt parent deletes no child row (`ON DELETE
+//! CASCADE` would), and `legacy_alter_table` on, so that renaming the rebuilt table
+//! leaves what names it (children's `REFERENCES`, triggers, views) as it is. Inside it,
+//! in order: the schema must still be the one the plan was made against (its
+//! fingerprint), the plan's data checks must hold (no value it cannot convert appeared
+//! since), then the statements run, and `PRAGMA foreign_key_check` must find no
+//! violation that was not there before. Both pragmas are set back afterwards.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::live::fingerprint_of;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::conn::Conn;
+use crate::value::Value;
+
+/// What must hold before a migration's statements run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Guard {
+    /// The schema's fingerprint when the plan was made (`None`: not checked).
+    pub fingerprint: Option<String>,
+    pub checks: Vec<Check>,
+}
+
+/// A count that must be zero, and what to say when it is not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub sql: String,
+    pub refusal: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Executed {
+    pub applied: usize,
+    /// One line per statement: its number, the statement and how long it took.
+    pub logs: Vec<String>,
+    pub duration: Duration,
+    /// The schema's fingerprint after the migration.
+    pub fingerprint: String,
+}
+
+/// Runs `statements` on `conn`, a connection no one else uses (its pragmas change for
+/// the duration).
+pub async fn execute(conn: &Conn, statements: &[String], guard: &Guard) -> Result<Executed> {
+    let started = Instant::now();
+    let foreign_keys = pragma(conn, "foreign_keys").await?;
+    let legacy_alter = pragma(conn, "legacy_alter_table").await?;
+    if foreign_keys {
+        conn.batch("PRAGMA foreign_keys = OFF").await?;
+    }
+    // Still on: a host where the pragma is a no-op. A dropped parent would cascade.
+    let enforced = foreign_keys && pragma(conn, "foreign_keys").await?;
+    if !legacy_alter {
+        conn.batch("PRAGMA legacy_alter_table = ON").await?;
+    }
+    let result = transaction(conn, statements, guard, enforced).await;
+    // Restored whatever happened: the connection may be used again.
+    if foreign_keys && !enforced {
+        conn.batch("PRAGMA foreign_keys = ON").await.ok();
+    }
+    if !legacy_alter {
+        conn.batch("PRAGMA legacy_alter_table = OFF").await.ok();
+    }
+    let (logs, fingerprint) = result?;
+    Ok(Executed {
+        applied: statements.len(),
+        logs,
+        duration: started.elapsed(),
+        fingerprint,
+    })
+}
+
+async fn transaction(
+    conn: &Conn,
+    statements: &[String],
+    guard: &Guard,
+    enforced: bool,
+) -> Result<(Vec<String>, String)> {
+    conn.execute("BEGIN IMMEDIATE", Vec::new()).await?;
+    let result = steps(conn, statements, guard, enforced).await;
+    match result {
+        Ok(done) => match conn.execute("COMMIT", Vec::new()).await {
+            Ok(_) => Ok(done),
+            Err(err) => {
+                rollback(conn).await;
+                Err(err)
+            }
+        },
+        Err(err) => {
+            rollback(conn).await;
+            Err(err)
+        }
+    }
+}
+
+async fn rollback(conn: &Conn) {
+    if !conn.is_autocommit() {
+        // The error being reported is the first one; a failed rollback cannot add to it.
+        conn.batch("ROLLBACK").await.ok();
+    }
+}
+
+async fn steps(
+    conn: &Conn,
+    statements: &[String],
+    guard: &Guard,
+    enforced: bool,
+) -> Result<(Vec<String>, String)> {
+    if let Some(planned) = &guard.fingerprint {
+        let now = fingerprint_of(conn).await?;
+        if &now != planned {
+            return Err(Error::new(
+                ErrorCode::SchemaDrift,
+                format!(
+                    "The database schema changed since this migration was planned (fingerprint \
+                     {} then, {} now): nothing was applied. Plan again against the schema it has now.",
+                    short(planned),
+                    short(&now)
+                ),
+            ));
+        }
+    }
+    for check in &guard.checks {
+        if count(conn, &check.sql).await? > 0 {
+            return Err(Error::new(
+                ErrorCode::MigrationRefused,
+                check.refusal.clone(),
+            ));
+        }
+    }
+    let drops = statements
+        .iter()
+        .any(|s| starts_with_words(s, "DROP TABLE"));
+    if enforced && drops {
+        return Err(Error::new(
+            ErrorCode::MigrationRefused,
+            "Foreign keys could not be turned off on this connection (SQLite ignores `PRAGMA \
+             foreign_keys` inside a transaction), so dropping or rebuilding a table could delete \
+             the rows of its children (ON DELETE CASCADE). Nothing was applied: run the migration \
+             outside any open transaction.",
+        ));
+    }
+    let reshapes = drops
+        || statements
+            .iter()
+            .any(|s| starts_with_words(s, "ALTER TABLE"));
+    let before = if reshapes {
+        violations(conn).await?
+    } else {
+        HashMap::new()
+    };
+    let mut logs = Vec::with_capacity(statements.len());
+    for (i, sql) in statements.iter().enumerate() {
+        let at = Instant::now();
+        if let Err(err) = conn.batch(sql).await {
+            return Err(Error::new(
+                err.code,
+                format!(
+                    "Migration statement {} of {} failed, nothing was applied: {sql}: {}",
+                    i + 1,
+                    statements.len(),
+                    err.message
+                ),
+            ));
+        }
+        logs.push(format!(
+            "[{}/{}] {sql} ({:.1} ms)",
+            i + 1,
+            statements.len(),
+            at.elapsed().as_secs_f64() * 1e3
+        ));
+    }
+    if reshapes {
+        let after = violations(conn).await?;
+        let new: Vec<String> = after
+            .iter()
+            .filter(|(key, n)| before.get(*key).copied().unwrap_or(0) < **n)
+            .map(|((child, parent), n)| format!("{child} → {parent}: {n} rows"))
+            .collect();
+        if !new.is_empty() {
+            return Err(Error::new(
+                ErrorCode::MigrationRefused,
+                format!(
+                    "The migration would leave rows whose foreign keys point nowhere ({}); nothing \
+                     was applied.",
+                    new.join("; ")
+                ),
+            ));
+        }
+    }
+    Ok((logs, fingerprint_of(conn).await?))
+}
+
+/// Foreign key violations per (child, parent) table.
+async fn violations(conn: &Conn) -> Result<HashMap<(String, String), i64>> {
+    let rows = conn
+        .query(
+            "SELECT \"table\", \"parent\", count(*) FROM pragma_foreign_key_check GROUP BY 1, 2",
+            Vec::new(),
+        )
+        .await?;
+    Ok(rows
+        .rows
+        .into_iter()
+        .filter_map(|row| {
+            let child = row.first()?.as_str()?.to_owned();
+            let parent = row.get(1)?.as_str()?.to_owned();
+            Some(((child, parent), row.get(2)?.as_i64()?))
+        })
+        .collect())
+}
+
+async fn pragma(conn: &Conn, name: &str) -> Result<bool> {
+    Ok(count(conn, &format!("PRAGMA {name}")).await? == 1)
+}
+
+async fn count(conn: &Conn, sql: &str) -> Result<i64> {
+    let rows = conn.query(sql, Vec::new()).await?;
+    Ok(rows
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0))
+}
+
+fn starts_with_words(sql: &str, words: &str) -> bool {
+    let normalized: Vec<&str> = sql.split_whitespace().take(2).collect();
+    normalized.join(" ").eq_ignore_ascii_case(words)
+}
+
+fn short(fingerprint: &str) -> &str {
+    fingerprint.get(..12).unwrap_or(fingerprint)
+}
