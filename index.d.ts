@@ -27,6 +27,10 @@ export type ObjectQLErrorCode =
    * sqld's "Namespace ... already exists"); `ensureDatabase` / `ensureNamespace` never report it.
    */
   | 'ALREADY_EXISTS'
+  /** A migration plan made against another schema than the database has now: plan again. */
+  | 'SCHEMA_DRIFT'
+  /** A migration that would lose or alter data the caller did not choose to; nothing ran. */
+  | 'MIGRATION_REFUSED'
   | (string & {});
 
 /**
@@ -381,6 +385,17 @@ export declare class TursoDriver {
    * (`primaryKey`, `isUnique`) and the result carries `dialect` and `introspectedAt`.
    */
   introspectSchema(): Promise<IntrospectedSchema>;
+  /** The plan that brings the database to `objects`, with its counts (see `MigrationPlan`). */
+  planMigration(objects: readonly ObjectSchema[], options?: MigrationOptions): Promise<MigrationPlan>;
+  /**
+   * Applies a plan in one transaction. Refused, nothing applied: `MIGRATION_REFUSED` when it
+   * is blocked or its data checks fail now, `SCHEMA_DRIFT` when the schema changed since.
+   */
+  applyMigrationPlan(plan: MigrationPlan): Promise<MigrationResult>;
+  /** See the `executeMigrations` function. */
+  executeMigrations(statements: string[]): Promise<MigrationResult>;
+  /** SHA-256 of the schema now (tables, indexes, triggers, views; not rows). */
+  schemaFingerprint(): Promise<string>;
 
   find(objectName: string, query?: FindQuery, options?: DriverOptions): Promise<DataRecord[]>;
   findOne(
@@ -556,7 +571,26 @@ export interface ColumnDef {
 export type SchemaDiffAction =
   | { type: 'create_table'; table: string; columns: ColumnDef[] }
   | { type: 'add_column'; table: string; column: ColumnDef }
-  | { type: 'drop_table'; table: string };
+  | { type: 'drop_table'; table: string }
+  /** The column's type affinity changes (`TEXT` vs `VARCHAR(9)` is no change); counts when planned against the database. */
+  | {
+      type: 'change_column_type';
+      table: string;
+      column: string;
+      from: string;
+      to: string;
+      rows?: number;
+      unconvertible?: number;
+    }
+  /** A column no field declares; `values`: its non-NULL values (destructive). */
+  | { type: 'drop_column'; table: string; column: string; values?: number }
+  /** `NOT NULL` added (`nulls`: rows that are NULL now) or removed. */
+  | { type: 'set_not_null'; table: string; column: string; notNull: boolean; nulls?: number }
+  /** The DEFAULT expression, as SQL (`null`: none). */
+  | { type: 'change_default'; table: string; column: string; from: string | null; to: string | null }
+  | { type: 'create_index'; table: string; name: string; unique: boolean }
+  /** Destructive when unique (a constraint is lost). */
+  | { type: 'drop_index'; table: string; name: string; unique: boolean };
 
 export interface SchemaDiff {
   /** Ordered: per desired object create_table or add_column, then drop_table. */
@@ -571,7 +605,73 @@ export interface SchemaMigration {
   /** Reverse statements, one per action; a `--` comment where it cannot be undone. */
   down: string[];
   summary: string[];
+  /** `TursoDriverPlugin.generateMigration`: the plan the statements come from. */
+  plan?: MigrationPlan;
 }
+
+export interface MigrationOptions {
+  /** Drop tables, columns and unique indexes nothing asks for. Default false: listed, skipped. */
+  allowDestructive?: boolean;
+  /**
+   * Table-name prefixes never dropped or rebuilt (a trailing `*` is allowed). Default
+   * `['sys_', '_objectstack_']`; `sqlite_` and the driver's `_objectql_` always are.
+   */
+  protectedTables?: string[];
+  /**
+   * A value a type change cannot convert exactly: `'abort'` (default) refuses the apply,
+   * `'null'` stores NULL, `'keep'` keeps the value as it is.
+   */
+  unconvertible?: 'abort' | 'null' | 'keep';
+  /** `'database'` (default): tables no object names are planned for dropping; `'objects'`: only the objects' tables. */
+  scope?: 'database' | 'objects';
+}
+
+export interface MigrationPlan {
+  /** SHA-256 of the schema the plan was made against: applying it elsewhere is refused (`SCHEMA_DRIFT`). */
+  fingerprint: string;
+  options: Required<MigrationOptions>;
+  actions: SchemaDiffAction[];
+  /** One line a person can act on per action (`task.priority: TEXT → INTEGER, 10,000 rows, 3 values will not convert`). */
+  summary: string[];
+  /** What applying runs, in order, in one transaction (tables are rebuilt by SQLite's 12-step procedure). */
+  statements: string[];
+  /** What each destructive action destroys. */
+  destructive: string[];
+  conversions: Array<{
+    table: string;
+    column: string;
+    from: string;
+    to: string;
+    rows?: number;
+    unconvertible?: number;
+  }>;
+  /** Why applying it as is would be refused (`MIGRATION_REFUSED`); empty when it can be applied. */
+  blocked: string[];
+  /** Actions left out of the statements, and why (destructive without `allowDestructive`). */
+  skipped: string[];
+}
+
+export interface MigrationResult {
+  /** Statements applied. */
+  applied: number;
+  /** One line per statement: `[i/n] statement (ms)`. */
+  logs: string[];
+  /** Milliseconds. */
+  duration: number;
+  /** The schema's fingerprint afterwards. */
+  fingerprint: string;
+}
+
+/**
+ * Runs `statements` on `driver`'s database in one transaction, all or none, with foreign
+ * keys off outside it (a rebuilt parent deletes no child row) and `PRAGMA
+ * foreign_key_check` before it commits. On failure the error names the statement and its
+ * position, and nothing is applied.
+ */
+export declare function executeMigrations(
+  driver: TursoDriver,
+  statements: string[],
+): Promise<MigrationResult>;
 
 export interface DiffSchemaOptions {
   /** Table-name prefixes never dropped (a trailing `*` is allowed); `sqlite_` always is. */
@@ -842,7 +942,12 @@ export interface TursoDriverPluginConfig {
    * objects, to `controlUrl`.
    */
   multiTenant?: MultiTenantPluginConfig;
-  /** Apply the additive migration to `objects` when the plugin starts. */
+  /**
+   * Migrate on start (to `objects`) and at every schema sync (the kernel's boot sync
+   * included): the driver's safe plan (new tables, columns and indexes, type, NOT NULL and
+   * default changes by table rebuild), never a destructive action. A plan that would lose
+   * data (values that will not convert) fails the start with `MIGRATION_REFUSED`.
+   */
   autoMigrate?: boolean;
   /** The objects `autoMigrate` brings the database up to. */
   objects?: ObjectSchema[];
@@ -869,8 +974,10 @@ export declare class TursoDriverPlugin {
   getDriver(): TursoDriver;
   /** The router (multi-tenant mode); DRIVER_ERROR in single-tenant mode or before start. */
   getRouter(): MultiTenantRouter;
-  generateMigration(objects: ObjectSchema[], options?: DiffSchemaOptions): Promise<SchemaMigration>;
-  applyMigration(migration: SchemaMigration): Promise<{ applied: number }>;
+  /** The driver's migration plan to `objects`, as `{ up, down, summary, plan }`. */
+  generateMigration(objects: readonly ObjectSchema[], options?: MigrationOptions): Promise<SchemaMigration>;
+  /** Its plan (refused on drift) or else its `up` statements, in one transaction. */
+  applyMigration(migration: SchemaMigration): Promise<MigrationResult>;
 }
 
 // TEMPORARY (p9-cli): the engine's types, as the brief gives them, until main's land.

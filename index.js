@@ -10,6 +10,7 @@ const { createMultiTenantRouter } = require('./lib/router.js');
 const { migrateTenants } = require('./lib/fleet.js');
 const { processLimits, setSoftHeapLimit } = require('./lib/limits.js');
 const { TursoPlatformAPI, LibsqlAdminAPI } = require('./lib/platform.js');
+const { executeMigrations } = require('./lib/migrations.js');
 const helpers = require('./lib/helpers.js');
 
 module.exports = {
@@ -37,4 +38,5 @@ module.exports = {
   serializeRecord: helpers.serializeRecord,
   diffSchema: helpers.diffSchema,
   generateMigration: helpers.generateMigration,
+  executeMigrations,
 };

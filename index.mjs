@@ -26,6 +26,7 @@ export const {
   serializeRecord,
   diffSchema,
   generateMigration,
+  executeMigrations,
 } = cjs;
 
 export default cjs;

@@ -57,6 +57,7 @@ const SUPPORTS = Object.freeze({
  */
 const kBusy = Symbol('objectql.turso.busy');
 const kOnReopen = Symbol('objectql.turso.onReopen');
+const kMigrateOnSync = Symbol('objectql.turso.migrateOnSync');
 
 const FIRST_RETRY_MS = 1;
 const MAX_RETRY_MS = 50;
@@ -442,6 +443,8 @@ class TursoDriver {
 
   /** `disconnect()` was called and `connect()` not since. */
   #disconnected = false;
+  /** See `[kMigrateOnSync]`. */
+  #migrateOnSync = false;
   /** Open transactions: a driver with one is busy (see kBusy). */
   #transactions = 0;
   /** The router's hook (see kOnReopen). */
@@ -673,7 +676,56 @@ class TursoDriver {
   init(objects) {
     // Read at each sync, as the kernel does: production schema only ever grows.
     const production = process.env.NODE_ENV === 'production';
-    return this.#reporting(this.#run(() => this.#native.syncSchema(objects, production)));
+    const sync = () => this.#reporting(this.#run(() => this.#native.syncSchema(objects, production)));
+    // The plan first: refused, it leaves the database as it was; applied, sync finds the
+    // tables as it would have made them and adds what is the driver's own (counters, marks).
+    return this.#migrateOnSync ? this.#migrateTo(objects).then(sync) : sync();
+  }
+
+  /**
+   * Set by `TursoDriverPlugin({ autoMigrate: true })`: each sync also applies the safe
+   * migration plan of its objects (type changes, NOT NULL and default changes, indexes),
+   * never a destructive action.
+   */
+  [kMigrateOnSync]() {
+    this.#migrateOnSync = true;
+  }
+
+  async #migrateTo(objects) {
+    const list = Array.isArray(objects) ? objects : [objects];
+    const plan = await this.planMigration(list, { scope: 'objects' });
+    if (plan.statements.length > 0 || plan.blocked.length > 0) await this.applyMigrationPlan(plan);
+  }
+
+  // --- safe migrations --------------------------------------------------------------------
+
+  /**
+   * The plan that brings the database to `objects`: its actions (with the counts a person
+   * needs: rows, values that will not convert, what a drop destroys), the statements that
+   * apply it in one transaction, what is destructive, blocked or skipped, and the
+   * fingerprint of the schema it was made against.
+   */
+  planMigration(objects, options) {
+    return this.#run(() => this.#native.planMigration(objects, options ?? null));
+  }
+
+  /**
+   * Applies a plan of `planMigration` in one transaction: `{ applied, logs, duration,
+   * fingerprint }`. Refused, with nothing applied, when it is blocked or its data checks
+   * fail (`MIGRATION_REFUSED`) or the schema changed since it was made (`SCHEMA_DRIFT`).
+   */
+  applyMigrationPlan(plan) {
+    return this.#run(() => this.#native.applyMigrationPlan(plan));
+  }
+
+  /** `executeMigrations(driver, statements)`: the statements in one transaction, all or none. */
+  executeMigrations(statements) {
+    return this.#run(() => this.#native.executeMigrations(statements));
+  }
+
+  /** The SHA-256 fingerprint of the schema (tables, indexes, triggers, views) now. */
+  schemaFingerprint() {
+    return this.#run(() => this.#native.schemaFingerprint());
   }
 
   /** `syncSchema(objects)` (4.2.2) or `syncSchema(name, schema)` (the kernel). */
@@ -1107,4 +1159,12 @@ function createTursoDriver(config) {
   return new TursoDriver(config);
 }
 
-module.exports = { TursoDriver, TursoTransaction, createTursoDriver, SUPPORTS, kBusy, kOnReopen };
+module.exports = {
+  TursoDriver,
+  TursoTransaction,
+  createTursoDriver,
+  SUPPORTS,
+  kBusy,
+  kOnReopen,
+  kMigrateOnSync,
+};

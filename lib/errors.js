@@ -40,6 +40,9 @@ const OBJECTQL_CODES = new Set([
   'QUERY_ERROR',
   'DRIVER_ERROR',
   'DRIVER_CONNECTION_FAILED',
+  // Safe migrations: a plan made against another schema, or one that would lose data.
+  'SCHEMA_DRIFT',
+  'MIGRATION_REFUSED',
 ]);
 
 /**

@@ -4,11 +4,11 @@
 // calls init/start/destroy (and finds the driver as the `driver.<name>` service); the
 // older ObjectQL runtime calls install/onStart/onStop. Both shapes share one driver.
 
-const { TursoDriver } = require('./driver.js');
+const { TursoDriver, kMigrateOnSync } = require('./driver.js');
 const { makeError } = require('./errors.js');
 const { createMultiTenantRouter } = require('./router.js');
 const { TenantRoutingDriver } = require('./tenant-driver.js');
-const { diffSchema, generateMigration } = require('./helpers.js');
+const { generateMigration } = require('./helpers.js');
 const { version } = require('../package.json');
 
 const DEFAULT_SERVICE = 'driver.turso';
@@ -130,31 +130,35 @@ class TursoDriverPlugin {
     );
   }
 
-  /** The migration from the live database to `objects` (`{ up, down, summary }`). */
+  /**
+   * The migration from the live database to `objects`: `{ up, down, summary, plan }`, made
+   * by the driver's migration planner (`planMigration`, whose plan it carries); `options`
+   * are its options (`allowDestructive`, `protectedTables`, `unconvertible`).
+   */
   async generateMigration(objects, options) {
-    const live = await this.getDriver().introspectSchema();
-    return generateMigration(diffSchema(objects, live, options));
+    const plan = await this.getDriver().planMigration(objects, options);
+    const { down } = generateMigration({ actions: plan.actions, summary: plan.summary });
+    return { up: plan.statements, down, summary: plan.summary, plan };
   }
 
-  /** Runs `migration.up` in one transaction (`--` comments skipped); all or nothing. */
+  /**
+   * Runs a migration in one transaction, all or nothing: the plan it carries (refused if the
+   * schema changed since it was made), else its `up` statements (`--` comments skipped).
+   */
   async applyMigration(migration) {
     const driver = this.getDriver();
+    if (migration?.plan) return driver.applyMigrationPlan(migration.plan);
     const statements = (migration?.up ?? []).filter((s) => typeof s === 'string' && !/^\s*--/.test(s));
-    const tx = await driver.beginTransaction();
-    try {
-      for (const sql of statements) await driver.execute(sql, [], { transaction: tx });
-      await driver.commit(tx);
-    } catch (err) {
-      await driver.rollback(tx).catch(() => {});
-      throw err;
-    }
-    return { applied: statements.length };
+    return driver.executeMigrations(statements);
   }
 
   // --- internals --------------------------------------------------------------------------
 
   #makeDriver(contract) {
-    if (!this.#driver) this.#driver = new TursoDriver({ contract, ...this.#config.connection });
+    if (!this.#driver) {
+      this.#driver = new TursoDriver({ contract, ...this.#config.connection });
+      if (this.#config.autoMigrate) this.#driver[kMigrateOnSync]();
+    }
     this.#stoppedAt = undefined;
     return this.#driver;
   }
@@ -164,7 +168,7 @@ class TursoDriverPlugin {
     await driver.connect();
     const objects = this.#config.objects;
     if (this.#config.autoMigrate && Array.isArray(objects) && objects.length > 0) {
-      // Additive only: tables and columns are created, nothing is dropped.
+      // The safe plan: created, converted, indexed; nothing dropped (see kMigrateOnSync).
       await driver.syncSchema(objects);
     }
   }

@@ -23,7 +23,7 @@ use crate::tenant_schema::TenantSchema;
 
 #[napi]
 pub struct NativeDriver {
-    inner: Arc<Driver>,
+    pub(crate) inner: Arc<Driver>,
     /// Set for a libSQL server: its calls run on the runtime, within these bounds.
     limits: Option<Arc<Limits>>,
 }
@@ -616,7 +616,7 @@ impl NativeDriver {
 }
 
 impl NativeDriver {
-    fn run<T, J>(
+    pub(crate) fn run<T, J>(
         &self,
         env: &Env,
         op: impl Future<Output = driver_core::Result<T>> + Send + 'static,
@@ -706,7 +706,7 @@ fn json_cells(mut values: Vec<Value>, json: Option<Vec<u32>>) -> Vec<Value> {
 }
 
 /// Object definitions: an array, one definition, or nothing.
-fn object_list(objects: JsInput) -> Result<Vec<Value>, Coded> {
+pub(crate) fn object_list(objects: JsInput) -> Result<Vec<Value>, Coded> {
     match objects.0 {
         Value::Array(items) => Ok(items),
         Value::Null => Ok(Vec::new()),

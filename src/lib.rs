@@ -8,6 +8,7 @@ pub mod driver;
 mod error;
 pub mod helpers;
 pub mod limits;
+pub mod migrations;
 pub mod platform;
 pub mod router;
 pub mod schema_diff;

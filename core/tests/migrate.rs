@@ -464,3 +464,35 @@ fn tables_columns_and_indexes_are_created_and_stale_indexes_dropped() {
         .iter()
         .any(|l| l.contains("duplicates become possible")));
 }
+
+#[test]
+fn rebuild_tables_applies_column_changes_given_directly() {
+    use objectql_turso_core::migrate::{ColumnChange, TableChange};
+    let dir = TempDir::new("migrate-rebuild-tables");
+    let d = file_driver(&dir, "t.db");
+    sql(
+        &d,
+        "CREATE TABLE t (id TEXT PRIMARY KEY, a TEXT NOT NULL DEFAULT 'current_user', b TEXT, c TEXT)",
+    );
+    sql(&d, "INSERT INTO t VALUES ('1', 'x', NULL, 'gone')");
+    let change = |columns: Vec<(&str, ColumnChange)>| {
+        vec![TableChange {
+            table: "t".into(),
+            columns: columns.into_iter().map(|(c, w)| (c.to_owned(), w)).collect(),
+        }]
+    };
+    // b holds a NULL: making it NOT NULL is refused and nothing changes.
+    let err = run(d.rebuild_tables(&change(vec![("b", ColumnChange::NotNull(true))]))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::MigrationRefused);
+    run(d.rebuild_tables(&change(vec![
+        ("a", ColumnChange::NotNull(false)),
+        ("a", ColumnChange::Default(None)),
+        ("c", ColumnChange::Drop),
+    ])))
+    .unwrap();
+    assert_eq!(
+        scalar(&d, "SELECT sql FROM sqlite_master WHERE name = 't'"),
+        Value::from("CREATE TABLE \"t\" (id TEXT PRIMARY KEY, a TEXT, b TEXT)")
+    );
+    assert_eq!(scalar(&d, "SELECT a FROM t"), Value::from("x"));
+}

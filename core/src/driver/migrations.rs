@@ -4,10 +4,16 @@
 
 use super::Driver;
 use crate::error::{Error, ErrorCode, Result};
+use crate::identifier::quote_identifier;
+use crate::migrate::execute::Check;
 use crate::migrate::execute::{execute, Executed, Guard};
 use crate::migrate::live::LiveSchema;
+use crate::migrate::live::LiveTable;
 use crate::migrate::plan::{plan, Plan};
-use crate::migrate::MigrateOptions;
+use crate::migrate::rebuild::{rebuild_statements, ColumnPlan};
+use crate::migrate::table_sql::ColumnRewrite;
+use crate::migrate::{affinity, ColumnChange, MigrateOptions, TableChange, Unconvertible};
+use crate::schema::default_literal;
 use crate::schema::ObjectDef;
 use crate::store::conn::Conn;
 use crate::value::Value;
@@ -75,7 +81,99 @@ impl Driver {
         crate::migrate::live::fingerprint_of(&database.main()).await
     }
 
+    /// Rebuilds tables with the column changes given, all in one transaction (see
+    /// `TableChange`); refused like a plan when a NOT NULL column would hold NULLs or a
+    /// value would not convert.
+    pub async fn rebuild_tables(&self, changes: &[TableChange]) -> Result<Executed> {
+        self.schema_mutable("rebuildTables")?;
+        let conn = self.migration_conn().await?;
+        let live = LiveSchema::read(&conn).await?;
+        let mut statements = Vec::new();
+        let mut checks = Vec::new();
+        for change in changes {
+            let table = live.table(&change.table).ok_or_else(|| {
+                Error::invalid(format!(
+                    "Cannot rebuild \"{}\": no such table",
+                    change.table
+                ))
+            })?;
+            let (columns, table_checks) = column_plan(table, change)?;
+            statements.extend(rebuild_statements(table, &columns)?);
+            checks.extend(table_checks);
+        }
+        let guard = Guard {
+            fingerprint: Some(live.fingerprint),
+            checks,
+        };
+        execute(&conn, &statements, &guard).await
+    }
+
     async fn migration_conn(&self) -> Result<Conn> {
         self.connect().await?.dedicated().await
     }
+}
+
+/// The rebuild of `change`, and the counts that must be zero for it to lose nothing.
+fn column_plan(table: &LiveTable, change: &TableChange) -> Result<(ColumnPlan, Vec<Check>)> {
+    let quoted = quote_identifier(&table.name)?;
+    let mut plan = ColumnPlan {
+        rewrites: Vec::new(),
+        dropped: Vec::new(),
+        added: Vec::new(),
+        conversions: Vec::new(),
+        unconvertible: Unconvertible::Abort,
+    };
+    let mut checks = Vec::new();
+    for (name, what) in &change.columns {
+        let have = table.column(name).ok_or_else(|| {
+            Error::invalid(format!("Cannot change {quoted}.\"{name}\": no such column"))
+        })?;
+        let column = quote_identifier(&have.name)?;
+        let mut rewrite = ColumnRewrite::default();
+        match what {
+            ColumnChange::Drop => {
+                plan.dropped.push(have.name.clone());
+                continue;
+            }
+            ColumnChange::Type(to) => {
+                let to_affinity = affinity(to);
+                checks.push(Check {
+                    sql: format!(
+                        "SELECT count(*) FROM {quoted} WHERE NOT {}",
+                        to_affinity.converts(&column)
+                    ),
+                    refusal: format!(
+                        "{}.{}: values will not convert to {to}; nothing was applied",
+                        table.name, have.name
+                    ),
+                });
+                plan.conversions.push((have.name.clone(), to_affinity));
+                rewrite.sql_type = Some(to.clone());
+            }
+            ColumnChange::NotNull(not_null) => {
+                if *not_null {
+                    checks.push(Check {
+                        sql: format!("SELECT count(*) FROM {quoted} WHERE {column} IS NULL"),
+                        refusal: format!(
+                            "{}.{} has NULL values and would become NOT NULL; nothing was applied",
+                            table.name, have.name
+                        ),
+                    });
+                }
+                rewrite.not_null = Some(*not_null);
+            }
+            ColumnChange::Default(value) => {
+                rewrite.default = Some(value.as_ref().map(|v| default_literal(v, &have.sql_type)));
+            }
+        }
+        match plan.rewrites.iter_mut().find(|(c, _)| c == &have.name) {
+            Some((_, existing)) => {
+                existing.sql_type = rewrite.sql_type.or(existing.sql_type.take());
+                existing.not_null = rewrite.not_null.or(existing.not_null);
+                existing.default = rewrite.default.or(existing.default.take());
+            }
+            None => plan.rewrites.push((have.name.clone(), rewrite)),
+        }
+    }
+    Ok((plan, checks))
 }

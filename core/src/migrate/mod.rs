@@ -30,6 +30,26 @@ pub const DEFAULT_PROTECTED: [&str; 2] = ["sys_", "_objectstack_"];
 /// Prefixes always protected: SQLite's tables and the driver's.
 const ALWAYS_PROTECTED: [&str; 2] = ["sqlite_", "_objectql_"];
 
+/// One change to one column, for [`TableChange`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnChange {
+    /// A new declared type (values converted where exact, else the migration refuses).
+    Type(String),
+    NotNull(bool),
+    /// A new DEFAULT (`None`: none), as a value.
+    Default(Option<Value>),
+    Drop,
+}
+
+/// Column changes to one table, applied by one rebuild (`Driver::rebuild_tables`): for a
+/// caller that knows what it wants changed (the kernel's drift entries) rather than a
+/// definition to plan from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableChange {
+    pub table: String,
+    pub columns: Vec<(String, ColumnChange)>,
+}
+
 /// What happens to a value a type change cannot convert exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Unconvertible {
@@ -58,6 +78,10 @@ pub struct MigrateOptions {
     /// Table name prefixes never dropped or rebuilt (matched ASCII case-insensitively).
     pub protected: Vec<String>,
     pub unconvertible: Unconvertible,
+    /// `scope: 'database'` (default): tables no object names are planned for dropping;
+    /// `'objects'`: only the tables of the objects given are looked at (a sync of some
+    /// objects).
+    pub whole_database: bool,
 }
 
 impl Default for MigrateOptions {
@@ -66,6 +90,7 @@ impl Default for MigrateOptions {
             allow_destructive: false,
             protected: DEFAULT_PROTECTED.iter().map(|p| (*p).to_owned()).collect(),
             unconvertible: Unconvertible::Abort,
+            whole_database: true,
         }
     }
 }
@@ -125,6 +150,17 @@ impl MigrateOptions {
                 )))
             }
         }
+        match value.get("scope") {
+            None | Some(Value::Null) => {}
+            Some(Value::Text(s)) if s == "database" => opts.whole_database = true,
+            Some(Value::Text(s)) if s == "objects" => opts.whole_database = false,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "\"scope\" must be \"database\" or \"objects\", got {}",
+                    other.to_json()
+                )))
+            }
+        }
         Ok(opts)
     }
 
@@ -141,6 +177,14 @@ impl MigrateOptions {
             (
                 "unconvertible".to_owned(),
                 Value::from(self.unconvertible.as_str()),
+            ),
+            (
+                "scope".to_owned(),
+                Value::from(if self.whole_database {
+                    "database"
+                } else {
+                    "objects"
+                }),
             ),
         ])
     }

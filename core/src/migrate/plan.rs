@@ -100,7 +100,8 @@ pub fn plan(
             Some(table) => alter(&mut draft, def, tenant.as_deref(), table, contract, opts)?,
         }
     }
-    for table in &live.tables {
+    let unnamed = live.tables.iter().filter(|_| opts.whole_database);
+    for table in unnamed {
         let desired = defs
             .iter()
             .any(|(d, _)| d.name.eq_ignore_ascii_case(&table.name));
@@ -175,6 +176,8 @@ fn alter(
     let mut rewrites: Vec<(String, ColumnRewrite)> = Vec::new();
     let mut dropped: Vec<String> = Vec::new();
     let mut conversions: Vec<(String, Affinity)> = Vec::new();
+    // `ALTER TABLE ... ADD COLUMN` statements, folded into the rebuild if there is one.
+    let mut added: Vec<String> = Vec::new();
 
     for want in &wanted {
         let Some(have) = table.column(&want.name) else {
@@ -196,7 +199,7 @@ fn alter(
                     want.sql_type
                 ),
             };
-            draft.statements.push(statement);
+            added.push(statement);
             continue;
         };
         if have.primary_key {
@@ -356,9 +359,14 @@ fn alter(
     }
 
     if !rewrites.is_empty() || !dropped.is_empty() {
+        let prefix = format!("ALTER TABLE {quoted} ADD COLUMN ");
         let columns = ColumnPlan {
             rewrites,
             dropped,
+            added: added
+                .iter()
+                .map(|a| a.strip_prefix(&prefix).unwrap_or(a).to_owned())
+                .collect(),
             conversions,
             unconvertible: opts.unconvertible,
         };
@@ -366,6 +374,8 @@ fn alter(
             .statements
             .extend(rebuild_statements(table, &columns)?);
         draft.rebuilt.push(table.name.clone());
+    } else {
+        draft.statements.extend(added);
     }
     draft.statements.extend(index_statements);
     Ok(())

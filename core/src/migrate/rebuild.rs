@@ -7,7 +7,7 @@
 //! and views naming the table as they are, pointing at the new table.
 
 use super::live::LiveTable;
-use super::table_sql::{rewrite_column, ColumnRewrite, Item, TableSql};
+use super::table_sql::{rewrite_column, unquote, ColumnRewrite, Item, TableSql};
 use super::{Affinity, Unconvertible};
 use crate::error::{Error, Result};
 use crate::identifier::quote_identifier;
@@ -20,6 +20,8 @@ pub const TEMP_PREFIX: &str = "_objectql_rebuild_";
 pub struct ColumnPlan {
     pub rewrites: Vec<(String, ColumnRewrite)>,
     pub dropped: Vec<String>,
+    /// Definitions of columns added by the same plan (their rows get the default).
+    pub added: Vec<String>,
     /// Columns whose type changes, and the affinity they get.
     pub conversions: Vec<(String, Affinity)>,
     pub unconvertible: Unconvertible,
@@ -54,6 +56,28 @@ pub fn rebuild_statements(table: &LiveTable, plan: &ColumnPlan) -> Result<Vec<St
                 *sql = rewrite_column(sql, rewrite);
             }
         }
+    }
+
+    // New columns go after the existing ones (before table constraints), as `ADD COLUMN`
+    // would put them.
+    let at = parsed
+        .items
+        .iter()
+        .rposition(|i| matches!(i, Item::Column { .. }))
+        .map_or(0, |i| i + 1);
+    for (i, sql) in plan.added.iter().enumerate() {
+        let name = sql
+            .split_whitespace()
+            .next()
+            .map(unquote)
+            .unwrap_or_default();
+        parsed.items.insert(
+            at + i,
+            Item::Column {
+                name,
+                sql: sql.clone(),
+            },
+        );
     }
 
     let mut columns = Vec::new();
@@ -165,6 +189,7 @@ mod tests {
                 },
             )],
             dropped: vec!["old".into()],
+            added: vec!["\"due\" TEXT DEFAULT 'x'".into()],
             conversions: vec![("priority".into(), Affinity::Integer)],
             unconvertible: Unconvertible::Null,
         };
@@ -174,7 +199,7 @@ mod tests {
             [
                 "DROP TABLE IF EXISTS \"_objectql_rebuild_task\"",
                 "CREATE TABLE \"_objectql_rebuild_task\" (\"id\" TEXT PRIMARY KEY, \"priority\" INTEGER DEFAULT 'it''s', \
-                 \"p\" TEXT REFERENCES parent(id) ON DELETE CASCADE)",
+                 \"p\" TEXT REFERENCES parent(id) ON DELETE CASCADE, \"due\" TEXT DEFAULT 'x')",
                 "INSERT INTO \"_objectql_rebuild_task\" (\"id\", \"priority\", \"p\") SELECT \"id\", \
                  CASE WHEN (\"priority\" IS NULL OR CAST(\"priority\" AS INTEGER) = +\"priority\") \
                  THEN CAST(\"priority\" AS INTEGER) ELSE NULL END, \"p\" FROM \"task\"",
@@ -193,6 +218,7 @@ mod tests {
         let plan = ColumnPlan {
             rewrites: vec![],
             dropped: vec!["old".into()],
+            added: vec![],
             conversions: vec![],
             unconvertible: Unconvertible::Abort,
         };
