@@ -980,38 +980,6 @@ export declare class TursoDriverPlugin {
   applyMigration(migration: SchemaMigration): Promise<MigrationResult>;
 }
 
-// TEMPORARY (p9-cli): the engine's types, as the brief gives them, until main's land.
-export interface MigrationOptions {
-  allowDestructive?: boolean;
-  protectedTables?: string[];
-  unconvertible?: 'abort' | 'null' | 'keep';
-}
-export interface MigrationPlan {
-  fingerprint: string;
-  actions: object[];
-  summary: string[];
-  statements: string[];
-  destructive: string[];
-  conversions: {
-    table: string;
-    column: string;
-    from: string;
-    to: string;
-    rows: number;
-    unconvertible: number;
-  }[];
-  blocked: string[];
-}
-export interface TursoDriver {
-  planMigration(objects: object[], options?: MigrationOptions): Promise<MigrationPlan>;
-  applyMigrationPlan(
-    plan: MigrationPlan,
-    options?: MigrationOptions,
-  ): Promise<{ applied: number; logs: string[]; duration: number; fingerprint: string }>;
-  schemaFingerprint(): Promise<string>;
-}
-// END TEMPORARY
-
 // ---------------------------------------------------------------------------------------
 // Migrating a fleet of tenant databases (lib/fleet.js)
 
@@ -1032,6 +1000,11 @@ export interface TenantMigrationResult {
   summary?: string[];
   /** A dry run: why applying this tenant's plan would be refused (absent when it would not). */
   blocked?: string[];
+  /**
+   * What the plan left out, and why (destructive changes without `allowDestructive`,
+   * protected tables): a tenant with nothing else to apply is `'up-to-date'` with these.
+   */
+  skipped?: string[];
   /** `failed`: the ObjectQLError code (e.g. `MIGRATION_REFUSED`, `DRIVER_CONNECTION_FAILED`). */
   code?: string;
   /** `failed`: what went wrong. */

@@ -5,7 +5,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { type MigrateTenantsResult, type MigrationPlan } from '..';
+import { TursoDriver, type MigrateTenantsResult, type MigrationPlan } from '..';
 import {
   V1,
   V2,
@@ -78,13 +78,13 @@ describe('given diff', () => {
     expect(same.stdout).toMatch(/up to date/);
   });
 
-  it('should print what a destructive change would destroy and why it would be refused', async () => {
+  it('should print what a destructive change would destroy, and that it would be skipped', async () => {
     const { url } = await database();
     await cli('apply', '--url', url, '--objects', 'v2.json');
     const run = await cli('diff', '--url', url, '--objects', 'v3.json');
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/Destructive:\n {2}- .*legacy/);
-    expect(run.stdout).toMatch(/Refused as is:\n {2}- /);
+    expect(run.stdout).toMatch(/Destructive:\n {2}- .*legacy.*1 rows/);
+    expect(run.stdout).toMatch(/Skipped \(not applied\):\n {2}- DROP TABLE "legacy"/);
   });
 
   it('should print the type conversions, with the rows that cannot convert', async () => {
@@ -93,6 +93,7 @@ describe('given diff', () => {
     const run = await cli('diff', '--url', `file:${file}`, '--objects', 'estimate.json');
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/Type conversions:\n {2}- tasks\.estimate: .* -> .*1 cannot convert/);
+    expect(run.stdout).toMatch(/Refused as is:\n {2}- .*estimate/);
   });
 
   it('should print the plan object with --json, and the statements with --sql', async () => {
@@ -138,19 +139,22 @@ describe('given apply', () => {
     expect(again.stdout).toMatch(/up to date/);
   });
 
-  it('should refuse a destructive plan (exit 1) unless --allow-destructive', async () => {
+  it('should skip a destructive change (listed, exit 0) unless --allow-destructive', async () => {
     const { url, file } = await database();
     await cli('apply', '--url', url, '--objects', 'v2.json');
 
-    const refused = await cli('apply', '--url', url, '--objects', 'v3.json');
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/MIGRATION_REFUSED/);
-    expect(refused.stdout).toMatch(/Nothing was applied/);
+    const skipped = await cli('apply', '--url', url, '--objects', 'v3.json');
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toMatch(/Skipped \(not applied\):\n {2}- DROP TABLE "legacy"/);
+    expect(skipped.stdout).toMatch(/Nothing to apply/);
     expect((await tablesOf(file)).legacy).toBeDefined();
+    expect((await cli('diff', '--url', url, '--objects', 'v3.json')).code).toBe(3);
 
     const allowed = await cli('apply', '--url', url, '--objects', 'v3.json', '--allow-destructive');
     expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/Applied 1 statement in/);
     expect((await tablesOf(file)).legacy).toBeUndefined();
+    expect((await cli('diff', '--url', url, '--objects', 'v3.json')).code).toBe(0);
   });
 
   it('should change nothing with --dry-run (exit 1 when the plan would be refused)', async () => {
@@ -163,9 +167,17 @@ describe('given apply', () => {
     expect(dry.stdout).toMatch(/Dry run: nothing was applied/);
     expect(await fingerprintOf(file)).toBe(before);
 
-    const destructive = await cli('apply', '--url', url, '--objects', 'v3.json', '--dry-run', '--json');
-    expect(destructive.code).toBe(1);
-    expect(JSON.parse(destructive.stdout)).toMatchObject({ result: null });
+    json('estimate.json', V1_ESTIMATE_INTEGER);
+    await cli('apply', '--url', url, '--objects', 'v1.json');
+    const admin = new TursoDriver({ url });
+    await admin.connect();
+    await admin.update('tasks', 'app-task', { estimate: 'about a week' });
+    await admin.disconnect();
+    const refused = await cli('apply', '--url', url, '--objects', 'estimate.json', '--dry-run', '--json');
+    expect(refused.code).toBe(1);
+    const out = JSON.parse(refused.stdout);
+    expect(out).toMatchObject({ result: null });
+    expect(out.plan.blocked.join('\n')).toMatch(/estimate/);
     expect(await fingerprintOf(file)).toBe(before);
   });
 
@@ -184,6 +196,8 @@ describe('given apply', () => {
     const url = `file:${file}`;
     const aborted = await cli('apply', '--url', url, '--objects', 'estimate.json');
     expect(aborted.code).toBe(1);
+    expect(aborted.stderr).toMatch(/^error: \[MIGRATION_REFUSED\] .*estimate/);
+    expect(aborted.stdout).toMatch(/Nothing was applied/);
     const nulled = await cli('apply', '--url', url, '--objects', 'estimate.json', '--unconvertible', 'null');
     expect(nulled.stderr).toBe('');
     expect(nulled.code).toBe(0);

@@ -193,26 +193,23 @@ describe('given ten tenant databases, one of them not a database', () => {
 });
 
 describe('given tenants whose migration is refused', () => {
-  it('should refuse a destructive plan per tenant unless allowDestructive, then apply it', async () => {
+  it('should skip a destructive change unless allowDestructive, listing it, then apply it', async () => {
     const dir = sandbox.dir();
     const tenants = tenantIds(3);
     for (const tenant of tenants) await makeTenant(dir, tenant, { objects: V2 });
     const urlTemplate = `file:${dir}/{tenant}.db`;
 
-    const refused = await migrateTenants({ objects: V3, tenants, urlTemplate });
-    expect(refused).toMatchObject({ failed: 3, migrated: 0 });
-    for (const t of refused.tenants) {
-      expect(t).toMatchObject({ status: 'failed', code: 'MIGRATION_REFUSED' });
-      expect(t.error).toMatch(/legacy/);
+    const skipped = await migrateTenants({ objects: V3, tenants, urlTemplate });
+    expect(skipped).toMatchObject({ upToDate: 3, migrated: 0, failed: 0 });
+    for (const t of skipped.tenants) {
+      expect(t).toMatchObject({ status: 'up-to-date', statements: 0 });
+      expect(t.skipped!.join('\n')).toMatch(/legacy/);
     }
     expect((await tablesOf(path.join(dir, `${tenants[0]}.db`))).legacy).toBeDefined();
 
-    const dry = await migrateTenants({ objects: V3, tenants, urlTemplate, dryRun: true });
-    expect(dry).toMatchObject({ planned: 3 });
-    expect(dry.tenants[0].blocked!.join('\n')).toMatch(/legacy/);
-
     const allowed = await migrateTenants({ objects: V3, tenants, urlTemplate, allowDestructive: true });
     expect(allowed).toMatchObject({ migrated: 3, failed: 0 });
+    expect(allowed.tenants[0].skipped).toBeUndefined();
     expect((await tablesOf(path.join(dir, `${tenants[0]}.db`))).legacy).toBeUndefined();
   });
 
@@ -231,8 +228,26 @@ describe('given tenants whose migration is refused', () => {
     });
 
     expect(result.tenants.map((t) => t.status)).toEqual(['migrated', 'failed', 'migrated']);
+    expect(result.tenants[1]).toMatchObject({ code: 'MIGRATION_REFUSED' });
     expect(result.tenants[1].error).toMatch(/estimate/);
     expect(await fingerprintOf(path.join(dir, `${tenants[1]}.db`))).toBe(fingerprint);
+
+    // A dry run says why it would be refused; with unconvertible: 'null' it is applied.
+    const dry = await migrateTenants({
+      objects: V1_ESTIMATE_INTEGER,
+      tenants,
+      urlTemplate: `file:${dir}/{tenant}.db`,
+      dryRun: true,
+    });
+    expect(dry.tenants.map((t) => t.status)).toEqual(['up-to-date', 'planned', 'up-to-date']);
+    expect(dry.tenants[1].blocked!.join('\n')).toMatch(/estimate/);
+    const nulled = await migrateTenants({
+      objects: V1_ESTIMATE_INTEGER,
+      tenants,
+      urlTemplate: `file:${dir}/{tenant}.db`,
+      unconvertible: 'null',
+    });
+    expect(nulled.tenants.map((t) => t.status)).toEqual(['up-to-date', 'migrated', 'up-to-date']);
   });
 });
 
@@ -279,10 +294,10 @@ describe('given a driverFor and a release', () => {
   it('should release every driver it was given, a failed tenant included', async () => {
     const dir = sandbox.dir();
     const tenants = tenantIds(3);
-    for (const tenant of tenants) await makeTenant(dir, tenant);
+    for (const tenant of tenants) await makeTenant(dir, tenant, { estimate: 'soon' });
     const released: string[] = [];
     const result = await migrateTenants({
-      objects: V3,
+      objects: V1_ESTIMATE_INTEGER,
       tenants,
       driverFor: (tenant) => new TursoDriver({ url: `file:${dir}/${tenant}.db` }),
       release: async (tenant, driver) => {
@@ -329,6 +344,7 @@ describe('given bad options', () => {
     ['concurrency 0', () => ({ ...base(), concurrency: 0 }), /concurrency/],
     ['an unknown unconvertible', () => ({ ...base(), unconvertible: 'drop' }), /unconvertible/],
     ['protectedTables not a list', () => ({ ...base(), protectedTables: 'sys_' }), /protectedTables/],
+    ['an unknown scope', () => ({ ...base(), scope: 'everything' }), /scope/],
     ['a driverOptions url', () => ({ ...base(), driverOptions: { url: 'file:x.db' } }), /without "url"/],
   ])('should refuse %s with INVALID_REQUEST', async (_name, options, message) => {
     const err = await rejection(migrateTenants(options() as unknown as MigrateTenantsOptions));

@@ -34,7 +34,7 @@ Usage:
 
 Commands:
   diff             Print what it would take to bring a database to the object definitions.
-  apply            Plan and apply it, in one transaction (refused when destructive, unless allowed).
+  apply            Plan and apply it in one transaction (drops only with --allow-destructive).
   migrate-tenants  The same across many tenant databases, one transaction each.
 
 The objects file: a JSON array of object definitions ({ name, fields, indexes? }), a JS
@@ -64,7 +64,8 @@ const PLAN_HELP = `  --objects <file>        The object definitions (.json, .js,
   --sql                   Also print the statements, in the order they run.
   --json                  Print JSON instead of text.
   -h, --help              This help.`;
-const APPLY_HELP = `  --allow-destructive     Allow dropping tables and columns (refused by default).
+const APPLY_HELP = `  --allow-destructive     Apply drops of tables, columns and unique indexes (without it
+                          they are listed as skipped and the rest is applied).
   --dry-run               Plan and print, apply nothing.
   --unconvertible <how>   Values a type change cannot convert: abort (default: nothing is
                           applied), null (stored as NULL), keep (kept as they are).`;
@@ -96,7 +97,9 @@ Exit codes:
     help: `Usage: objectql-turso apply --url <url> --objects <file> [options]
 
 Plans as diff does, prints the plan, and applies it in one transaction: all of it or
-nothing. A plan with destructive changes is refused unless --allow-destructive is given.
+nothing. Drops (tables, columns, unique indexes) are skipped unless --allow-destructive
+is given; a plan that would lose data otherwise (values a type change cannot convert,
+NULLs in a column becoming NOT NULL) is refused, and nothing is applied.
 
 Options:
   --url <url>             The database: file:path, libsql://..., http(s)://... Required.
@@ -283,6 +286,10 @@ function printPlan(plan, { sql }) {
       out(`  - ${c.table}.${c.column}: ${c.from} -> ${c.to} (${c.rows} rows${failing})`);
     }
   }
+  if (plan.skipped.length > 0) {
+    out('\nSkipped (not applied):');
+    for (const line of plan.skipped) out(`  - ${line}`);
+  }
   if (sql && plan.statements.length > 0) {
     out('\nStatements (one transaction):');
     for (const statement of plan.statements) out(`  ${statement.replace(/;?$/, ';')}`);
@@ -333,14 +340,16 @@ async function applyCommand(values) {
   return withDriver(values, async (driver) => {
     const plan = await driver.planMigration(objects, options);
     if (!values.json) printPlan(plan, values);
-    if (plan.actions.length === 0 || dryRun) {
+    const nothingToRun = plan.statements.length === 0 && plan.blocked.length === 0;
+    if (nothingToRun || dryRun) {
       if (values.json) out(JSON.stringify({ plan, result: null }, null, 2));
       else if (dryRun && plan.actions.length > 0) out('\nDry run: nothing was applied.');
+      else if (plan.actions.length > 0) out('\nNothing to apply: every change was skipped.');
       return dryRun && plan.blocked.length > 0 ? EXIT.failed : EXIT.ok;
     }
     let result;
     try {
-      result = await driver.applyMigrationPlan(plan, options);
+      result = await driver.applyMigrationPlan(plan);
     } catch (error) {
       if (values.json) out(JSON.stringify({ plan, result: null, error: errorJson(error) }, null, 2));
       else out('\nNothing was applied.');
@@ -406,7 +415,9 @@ function tenantLine(t) {
         ? `${t.tenant}: would be refused: ${t.blocked.join('; ')}`
         : `${t.tenant}: would run ${plural(t.statements, 'statement')}`;
     default:
-      return `${t.tenant}: up to date`;
+      return t.skipped
+        ? `${t.tenant}: up to date, ${plural(t.skipped.length, 'change')} skipped`
+        : `${t.tenant}: up to date`;
   }
 }
 
@@ -475,6 +486,17 @@ function printFleet(result, dryRun) {
       out(`\nPlanned for ${tenants.join(', ')}:`);
       for (const line of lines.split('\n')) out(`  ${line}`);
     }
+  }
+  // Tenants with the same skips are listed under them once.
+  const skips = new Map();
+  for (const t of result.tenants.filter((t) => t.skipped !== undefined)) {
+    const key = t.skipped.join('\n');
+    if (!skips.has(key)) skips.set(key, []);
+    skips.get(key).push(t.tenant);
+  }
+  for (const [lines, tenants] of skips) {
+    out(`\nSkipped (not applied) for ${tenants.join(', ')}:`);
+    for (const line of lines.split('\n')) out(`  ${line}`);
   }
   const failed = result.tenants.filter((t) => t.status === 'failed');
   if (failed.length > 0) {

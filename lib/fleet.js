@@ -1,14 +1,15 @@
 'use strict';
 
 // migrateTenants: one schema migration across many tenant databases. What a migration
-// does, what it refuses and its transaction are the driver's (`planMigration` and
-// `applyMigrationPlan`, in Rust); this file is the fleet's policy only:
+// does, what it refuses or skips and its transaction are the driver's (`planMigration`
+// and `applyMigrationPlan`, in Rust); this file is the fleet's policy only:
 //
 // - each tenant is opened, planned, applied (in its own transaction) and released on its
 //   own, `concurrency` at a time; a tenant that fails is recorded and the run goes on;
-// - a re-run is a resume: a migrated tenant plans nothing and is counted up to date, and a
-//   tenant whose schema fingerprint is one this run already brought a tenant to (or found
-//   up to date) is counted up to date without planning;
+// - a re-run is a resume: a migrated tenant has nothing left to apply and is counted up to
+//   date (with what its plan skips, e.g. drops without `allowDestructive`), and a tenant
+//   whose schema fingerprint is one this run already brought a tenant to (or found up to
+//   date) is counted up to date without planning;
 // - with `urlTemplate`, every tenant id is checked against the router's rule (in Rust, the
 //   same `TenantUrls` the router uses) before any tenant is touched: an id is never put
 //   into a path or URL unchecked.
@@ -29,6 +30,7 @@ const STATUSES = Object.freeze({
 });
 
 const UNCONVERTIBLE = ['abort', 'null', 'keep'];
+const SCOPES = ['database', 'objects'];
 
 const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -82,7 +84,7 @@ function describe(value) {
   return typeof value;
 }
 
-/** The options `planMigration` and `applyMigrationPlan` take, from the run's options. */
+/** The options `planMigration` takes, from the run's options. */
 function migrationOptions(options) {
   const out = {};
   if (options.allowDestructive !== undefined) {
@@ -109,6 +111,15 @@ function migrationOptions(options) {
       );
     }
     out.protectedTables = [...tables];
+  }
+  if (options.scope !== undefined) {
+    if (!SCOPES.includes(options.scope)) {
+      throw makeError(
+        'INVALID_REQUEST',
+        `"scope" must be 'database' (tables no object names are dropped) or 'objects' (only the objects' tables); got ${JSON.stringify(options.scope)}.`,
+      );
+    }
+    out.scope = options.scope;
   }
   return out;
 }
@@ -269,8 +280,11 @@ async function migrateTenants(options) {
   const started = performance.now();
   const total = run.tenants.length;
   const results = new Array(total);
-  /** Fingerprints of schemas already at `objects`: a tenant found at one needs no plan. */
-  const done = new Set();
+  /**
+   * Fingerprints of schemas already at `objects` (as far as the options let a plan bring
+   * them), with what the plans skipped there: a tenant found at one needs no plan.
+   */
+  const done = new Map();
   let next = 0;
   let finished = 0;
 
@@ -315,7 +329,7 @@ async function migrateOne(tenant, run, done) {
     if (done.size > 0) {
       const fingerprint = await driver.schemaFingerprint();
       if (done.has(fingerprint)) {
-        result = { tenant, status: 'up-to-date', statements: 0, fingerprint };
+        result = { tenant, status: 'up-to-date', statements: 0, fingerprint, ...done.get(fingerprint) };
       }
     }
     if (result === undefined) result = await planAndApply(tenant, driver, run, done);
@@ -335,9 +349,11 @@ async function migrateOne(tenant, run, done) {
 
 async function planAndApply(tenant, driver, run, done) {
   const plan = await driver.planMigration(run.objects, run.migration);
-  if (plan.actions.length === 0) {
-    done.add(plan.fingerprint);
-    return { tenant, status: 'up-to-date', statements: 0, fingerprint: plan.fingerprint };
+  const notes = plan.skipped.length > 0 ? { skipped: plan.skipped } : {};
+  if (plan.statements.length === 0 && plan.blocked.length === 0) {
+    // Nothing this run may apply: up to date, but for what the plan skipped.
+    done.set(plan.fingerprint, notes);
+    return { tenant, status: 'up-to-date', statements: 0, fingerprint: plan.fingerprint, ...notes };
   }
   if (run.dryRun) {
     const result = {
@@ -346,19 +362,22 @@ async function planAndApply(tenant, driver, run, done) {
       statements: plan.statements.length,
       fingerprint: plan.fingerprint,
       summary: plan.summary,
+      ...notes,
     };
     if (plan.blocked.length > 0) result.blocked = plan.blocked;
     return result;
   }
   // A plan with `blocked` reasons is handed over too: the driver refuses it (MIGRATION_REFUSED).
-  const applied = await driver.applyMigrationPlan(plan, run.migration);
-  done.add(applied.fingerprint);
+  const applied = await driver.applyMigrationPlan(plan);
+  // A tenant found at this schema later has this plan's skips (their texts hold no counts).
+  done.set(applied.fingerprint, notes);
   return {
     tenant,
     status: 'migrated',
     statements: applied.applied,
     fingerprint: applied.fingerprint,
     summary: plan.summary,
+    ...notes,
   };
 }
 
