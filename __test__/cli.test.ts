@@ -92,7 +92,9 @@ describe('given diff', () => {
     const file = await makeTenant(sandbox.dir(), 'app', { estimate: 'about a week' });
     const run = await cli('diff', '--url', `file:${file}`, '--objects', 'estimate.json');
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/Type conversions:\n {2}- tasks\.estimate: .* -> .*1 cannot convert/);
+    expect(run.stdout).toMatch(
+      /Type conversions:\n {2}- tasks\.estimate: TEXT → INTEGER \(1 row, 1 cannot convert\)/,
+    );
     expect(run.stdout).toMatch(/Refused as is:\n {2}- .*estimate/);
   });
 

@@ -282,8 +282,10 @@ function printPlan(plan, { sql }) {
   if (plan.conversions.length > 0) {
     out('\nType conversions:');
     for (const c of plan.conversions) {
-      const failing = c.unconvertible > 0 ? `, ${c.unconvertible} cannot convert` : '';
-      out(`  - ${c.table}.${c.column}: ${c.from} -> ${c.to} (${c.rows} rows${failing})`);
+      const counts = [];
+      if (c.rows !== undefined) counts.push(plural(c.rows, 'row'));
+      if (c.unconvertible > 0) counts.push(`${c.unconvertible} cannot convert`);
+      out(`  - ${c.table}.${c.column}: ${c.from} → ${c.to}${counts.length ? ` (${counts.join(', ')})` : ''}`);
     }
   }
   if (plan.skipped.length > 0) {
