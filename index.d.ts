@@ -676,6 +676,8 @@ export declare function executeMigrations(
 export interface DiffSchemaOptions {
   /** Table-name prefixes never dropped (a trailing `*` is allowed); `sqlite_` always is. */
   systemTables?: string[];
+  /** Also report columns no field declares (`drop_column`). */
+  allowDestructive?: boolean;
 }
 
 export declare function diffSchema(

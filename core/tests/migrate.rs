@@ -60,6 +60,13 @@ fn tasks(d: &Driver, rows: usize) {
         "CREATE TABLE note (id TEXT PRIMARY KEY, task_id TEXT REFERENCES task(id) ON DELETE CASCADE)",
     );
     sql(d, "INSERT INTO note SELECT 'n' || id, id FROM task");
+    // A view and another table's trigger that name the table: renaming checks them.
+    sql(d, "CREATE VIEW task_titles AS SELECT title FROM task");
+    sql(
+        d,
+        "CREATE TRIGGER note_touches AFTER INSERT ON note BEGIN \
+         UPDATE task SET title = title WHERE id = new.task_id; END",
+    );
 }
 
 #[test]
@@ -478,7 +485,10 @@ fn rebuild_tables_applies_column_changes_given_directly() {
     let change = |columns: Vec<(&str, ColumnChange)>| {
         vec![TableChange {
             table: "t".into(),
-            columns: columns.into_iter().map(|(c, w)| (c.to_owned(), w)).collect(),
+            columns: columns
+                .into_iter()
+                .map(|(c, w)| (c.to_owned(), w))
+                .collect(),
         }]
     };
     // b holds a NULL: making it NOT NULL is refused and nothing changes.

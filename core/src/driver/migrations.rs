@@ -98,7 +98,7 @@ impl Driver {
                 ))
             })?;
             let (columns, table_checks) = column_plan(table, change)?;
-            statements.extend(rebuild_statements(table, &columns)?);
+            statements.extend(rebuild_statements(&live, table, &columns)?);
             checks.extend(table_checks);
         }
         let guard = Guard {

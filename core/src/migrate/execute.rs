@@ -1,13 +1,14 @@
 //! Runs migration statements in one transaction: all of them or none.
 //!
-//! Before the transaction (SQLite ignores both pragmas inside one) foreign keys are
-//! turned off, so that dropping a rebuilt parent deletes no child row (`ON DELETE
-//! CASCADE` would), and `legacy_alter_table` on, so that renaming the rebuilt table
-//! leaves what names it (children's `REFERENCES`, triggers, views) as it is. Inside it,
+//! Before the transaction (SQLite ignores the pragma inside one) foreign keys are turned
+//! off, so that dropping a rebuilt parent deletes no child row (`ON DELETE CASCADE`
+//! would) and renaming the new table leaves the children's `REFERENCES` as they are. (A
+//! libSQL server refuses `legacy_alter_table`, so the rebuild itself takes the views and
+//! triggers that name the table out of the way: see `rebuild.rs`.) Inside it,
 //! in order: the schema must still be the one the plan was made against (its
 //! fingerprint), the plan's data checks must hold (no value it cannot convert appeared
 //! since), then the statements run, and `PRAGMA foreign_key_check` must find no
-//! violation that was not there before. Both pragmas are set back afterwards.
+//! violation that was not there before. Foreign keys are turned back on afterwards.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -47,22 +48,29 @@ pub struct Executed {
 pub async fn execute(conn: &Conn, statements: &[String], guard: &Guard) -> Result<Executed> {
     let started = Instant::now();
     let foreign_keys = pragma(conn, "foreign_keys").await?;
-    let legacy_alter = pragma(conn, "legacy_alter_table").await?;
-    if foreign_keys {
-        conn.batch("PRAGMA foreign_keys = OFF").await?;
+    // One request: on a libSQL server a stream lives only as long as its transaction, so
+    // the pragma travels with the BEGIN to hold for it.
+    conn.batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE")
+        .await?;
+    let result = async {
+        // Still on: a host where the pragma is a no-op. A dropped parent would cascade.
+        let enforced = pragma(conn, "foreign_keys").await?;
+        steps(conn, statements, guard, enforced).await
     }
-    // Still on: a host where the pragma is a no-op. A dropped parent would cascade.
-    let enforced = foreign_keys && pragma(conn, "foreign_keys").await?;
-    if !legacy_alter {
-        conn.batch("PRAGMA legacy_alter_table = ON").await?;
+    .await;
+    let result = match result {
+        Ok(done) => match conn.execute("COMMIT", Vec::new()).await {
+            Ok(_) => Ok(done),
+            Err(err) => Err(err),
+        },
+        Err(err) => Err(err),
+    };
+    if result.is_err() {
+        rollback(conn).await;
     }
-    let result = transaction(conn, statements, guard, enforced).await;
     // Restored whatever happened: the connection may be used again.
-    if foreign_keys && !enforced {
+    if foreign_keys {
         conn.batch("PRAGMA foreign_keys = ON").await.ok();
-    }
-    if !legacy_alter {
-        conn.batch("PRAGMA legacy_alter_table = OFF").await.ok();
     }
     let (logs, fingerprint) = result?;
     Ok(Executed {
@@ -71,29 +79,6 @@ pub async fn execute(conn: &Conn, statements: &[String], guard: &Guard) -> Resul
         duration: started.elapsed(),
         fingerprint,
     })
-}
-
-async fn transaction(
-    conn: &Conn,
-    statements: &[String],
-    guard: &Guard,
-    enforced: bool,
-) -> Result<(Vec<String>, String)> {
-    conn.execute("BEGIN IMMEDIATE", Vec::new()).await?;
-    let result = steps(conn, statements, guard, enforced).await;
-    match result {
-        Ok(done) => match conn.execute("COMMIT", Vec::new()).await {
-            Ok(_) => Ok(done),
-            Err(err) => {
-                rollback(conn).await;
-                Err(err)
-            }
-        },
-        Err(err) => {
-            rollback(conn).await;
-            Err(err)
-        }
-    }
 }
 
 async fn rollback(conn: &Conn) {
@@ -156,10 +141,19 @@ async fn steps(
     for (i, sql) in statements.iter().enumerate() {
         let at = Instant::now();
         if let Err(err) = conn.batch(sql).await {
+            // A libSQL server ends a write transaction that has held its lock for 5 s once
+            // another writer waits for it (the lock's lease): the migration is rolled back.
+            let lease = if err.message.contains("Transaction timed out") {
+                " (the libSQL server ended the migration's transaction: it had held the write \
+                 lock longer than the server's 5 s lease while another writer waited. Run it \
+                 when writes are quiet, or in smaller plans)"
+            } else {
+                ""
+            };
             return Err(Error::new(
                 err.code,
                 format!(
-                    "Migration statement {} of {} failed, nothing was applied: {sql}: {}",
+                    "Migration statement {} of {} failed, nothing was applied: {sql}: {}{lease}",
                     i + 1,
                     statements.len(),
                     err.message

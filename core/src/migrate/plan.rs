@@ -97,7 +97,15 @@ pub fn plan(
                     ));
                 }
             }
-            Some(table) => alter(&mut draft, def, tenant.as_deref(), table, contract, opts)?,
+            Some(table) => alter(
+                &mut draft,
+                def,
+                tenant.as_deref(),
+                live,
+                table,
+                contract,
+                opts,
+            )?,
         }
     }
     let unnamed = live.tables.iter().filter(|_| opts.whole_database);
@@ -167,6 +175,7 @@ fn alter(
     draft: &mut Draft,
     def: &ObjectDef,
     tenant: Option<&str>,
+    live: &LiveSchema,
     table: &LiveTable,
     contract: Contract,
     opts: &MigrateOptions,
@@ -308,13 +317,13 @@ fn alter(
         .into_iter()
         .filter(|spec| indexable(spec, &present))
         .collect();
-    let live: Vec<(String, Option<IndexSpec>)> = table
+    let indexes: Vec<(String, Option<IndexSpec>)> = table
         .indexes
         .iter()
         .map(|(name, sql)| (name.clone(), index::parse(name, sql)))
         .collect();
     let mut index_statements = Vec::new();
-    for (name, have) in &live {
+    for (name, have) in &indexes {
         let Some(have) = have else { continue };
         let on_dropped = have
             .keys
@@ -344,7 +353,7 @@ fn alter(
         index_statements.push(index::drop_sql(name)?);
     }
     for spec in &expected {
-        let present = live.iter().any(|(name, have)| {
+        let present = indexes.iter().any(|(name, have)| {
             (*name == spec.name && have.as_ref().is_some_and(|h| h.same_keys(spec)))
                 || have.as_ref().is_some_and(|h| h.same_keys(spec))
         });
@@ -372,7 +381,7 @@ fn alter(
         };
         draft
             .statements
-            .extend(rebuild_statements(table, &columns)?);
+            .extend(rebuild_statements(live, table, &columns)?);
         draft.rebuilt.push(table.name.clone());
     } else {
         draft.statements.extend(added);

@@ -2,11 +2,15 @@
 //! NULL, DEFAULT, a constrained column's removal): make the new table, copy the rows
 //! with their conversions, drop the old table, rename the new one, recreate the
 //! indexes and triggers. The statements run in one transaction, with foreign keys off
-//! and `legacy_alter_table` on outside it (see `execute.rs`): dropping a parent then
-//! deletes no child row, and renaming leaves the references of other tables, triggers
-//! and views naming the table as they are, pointing at the new table.
+//! outside it (see `execute.rs`): dropping a parent then deletes no child row, and the
+//! children's `REFERENCES` point at the new table once it has the name.
+//!
+//! Renaming checks every view and trigger of the schema, and one that names the dropped
+//! table fails it (SQLite's `legacy_alter_table` would skip the check, but a libSQL
+//! server refuses that pragma). So the views and other tables' triggers that name the
+//! table are dropped before and recreated after, as SQLite's procedure says for views.
 
-use super::live::LiveTable;
+use super::live::{LiveSchema, LiveTable};
 use super::table_sql::{rewrite_column, unquote, ColumnRewrite, Item, TableSql};
 use super::{Affinity, Unconvertible};
 use crate::error::{Error, Result};
@@ -27,8 +31,12 @@ pub struct ColumnPlan {
     pub unconvertible: Unconvertible,
 }
 
-/// The statements that rebuild `table` as `plan` says.
-pub fn rebuild_statements(table: &LiveTable, plan: &ColumnPlan) -> Result<Vec<String>> {
+/// The statements that rebuild `table` (of `live`) as `plan` says.
+pub fn rebuild_statements(
+    live: &LiveSchema,
+    table: &LiveTable,
+    plan: &ColumnPlan,
+) -> Result<Vec<String>> {
     let name = quote_identifier(&table.name)?;
     let temp = quote_identifier(&format!("{TEMP_PREFIX}{}", table.name))?;
     let mut parsed = TableSql::parse(&table.sql)?;
@@ -103,7 +111,26 @@ pub fn rebuild_statements(table: &LiveTable, plan: &ColumnPlan) -> Result<Vec<St
         values.push(value);
     }
 
-    let mut out = vec![
+    let views: Vec<&(String, String)> = live
+        .views
+        .iter()
+        .filter(|(_, sql)| mentions(sql, &table.name))
+        .collect();
+    let triggers: Vec<&(String, String)> = live
+        .tables
+        .iter()
+        .filter(|t| !t.name.eq_ignore_ascii_case(&table.name))
+        .flat_map(|t| &t.triggers)
+        .filter(|(_, sql)| mentions(sql, &table.name))
+        .collect();
+    let mut out = Vec::new();
+    for (view, _) in &views {
+        out.push(format!("DROP VIEW {}", quote_identifier(view)?));
+    }
+    for (trigger, _) in &triggers {
+        out.push(format!("DROP TRIGGER {}", quote_identifier(trigger)?));
+    }
+    out.extend([
         format!("DROP TABLE IF EXISTS {temp}"),
         parsed.create_sql(&temp),
         format!(
@@ -113,7 +140,7 @@ pub fn rebuild_statements(table: &LiveTable, plan: &ColumnPlan) -> Result<Vec<St
         ),
         format!("DROP TABLE {name}"),
         format!("ALTER TABLE {temp} RENAME TO {name}"),
-    ];
+    ]);
     for (_, sql) in &table.indexes {
         let on_dropped = plan.dropped.iter().any(|d| mentions(sql, d));
         if !on_dropped {
@@ -128,6 +155,8 @@ pub fn rebuild_statements(table: &LiveTable, plan: &ColumnPlan) -> Result<Vec<St
         }
         out.push(sql.clone());
     }
+    out.extend(triggers.iter().map(|(_, sql)| sql.clone()));
+    out.extend(views.iter().map(|(_, sql)| sql.clone()));
     Ok(out)
 }
 
@@ -178,6 +207,30 @@ mod tests {
         }
     }
 
+    /// The schema around `task`: a view and another table's trigger that name it.
+    fn live() -> LiveSchema {
+        let mut other = table();
+        other.name = "audit".into();
+        other.triggers = vec![(
+            "audit_task".into(),
+            "CREATE TRIGGER audit_task AFTER INSERT ON audit BEGIN DELETE FROM task; END".into(),
+        )];
+        LiveSchema {
+            tables: vec![table(), other],
+            views: vec![
+                (
+                    "open_tasks".into(),
+                    "CREATE VIEW open_tasks AS SELECT * FROM task".into(),
+                ),
+                (
+                    "unrelated".into(),
+                    "CREATE VIEW unrelated AS SELECT 1".into(),
+                ),
+            ],
+            fingerprint: String::new(),
+        }
+    }
+
     #[test]
     fn rebuilds_with_conversions_and_keeps_the_rest() {
         let plan = ColumnPlan {
@@ -193,10 +246,12 @@ mod tests {
             conversions: vec![("priority".into(), Affinity::Integer)],
             unconvertible: Unconvertible::Null,
         };
-        let sql = rebuild_statements(&table(), &plan).unwrap();
+        let sql = rebuild_statements(&live(), &table(), &plan).unwrap();
         assert_eq!(
             sql,
             [
+                "DROP VIEW \"open_tasks\"",
+                "DROP TRIGGER \"audit_task\"",
                 "DROP TABLE IF EXISTS \"_objectql_rebuild_task\"",
                 "CREATE TABLE \"_objectql_rebuild_task\" (\"id\" TEXT PRIMARY KEY, \"priority\" INTEGER DEFAULT 'it''s', \
                  \"p\" TEXT REFERENCES parent(id) ON DELETE CASCADE, \"due\" TEXT DEFAULT 'x')",
@@ -207,6 +262,8 @@ mod tests {
                 "ALTER TABLE \"_objectql_rebuild_task\" RENAME TO \"task\"",
                 "CREATE INDEX idx_p ON task (p)",
                 "CREATE TRIGGER t_ins AFTER INSERT ON task BEGIN SELECT 1; END",
+                "CREATE TRIGGER audit_task AFTER INSERT ON audit BEGIN DELETE FROM task; END",
+                "CREATE VIEW open_tasks AS SELECT * FROM task",
             ]
         );
     }
@@ -222,10 +279,10 @@ mod tests {
             conversions: vec![],
             unconvertible: Unconvertible::Abort,
         };
-        assert!(rebuild_statements(&t, &plan).is_err());
+        assert!(rebuild_statements(&live(), &t, &plan).is_err());
         let mut t = table();
         t.triggers[0].1 = "CREATE TRIGGER t AFTER UPDATE OF old ON task BEGIN SELECT 1; END".into();
-        assert!(rebuild_statements(&t, &plan).is_err());
+        assert!(rebuild_statements(&live(), &t, &plan).is_err());
         assert!(mentions("x \"old\" y", "old") && !mentions("golden", "old"));
     }
 }

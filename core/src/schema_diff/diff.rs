@@ -5,16 +5,17 @@ use super::{
     SQLITE_PREFIX,
 };
 use crate::error::{Error, Result};
+use crate::migrate::affinity;
 use crate::schema::{FieldDef, ObjectDef};
 use crate::types::field_type_to_sqlite;
 use crate::value::Value;
 
-/// A table of `introspectSchema()`: its name (the key of `tables`) and column names.
-/// Type-change detection (`change_column_type`) would also read each column's `type`.
+/// A table of `introspectSchema()`: its name (the key of `tables`) and its columns with
+/// their declared `type`, when the introspection gave one.
 #[derive(Debug, Clone, PartialEq)]
 struct LiveTable {
     name: String,
-    columns: Vec<String>,
+    columns: Vec<(String, Option<String>)>,
 }
 
 /// Reads the `desired` array of `{ name, fields }` object definitions.
@@ -84,7 +85,7 @@ pub fn diff_schema(desired: &[ObjectDef], live: &Value, opts: &DiffOptions) -> R
     for def in desired {
         match live.iter().find(|t| same_name(&t.name, &def.name)) {
             None => actions.push(create_table(def)),
-            Some(table) => diff_columns(def, table, &mut actions),
+            Some(table) => diff_columns(def, table, opts, &mut actions),
         }
     }
     for table in &live {
@@ -108,15 +109,53 @@ fn create_table(def: &ObjectDef) -> SchemaDiffAction {
     }
 }
 
-/// Columns of an existing table. Only additions are reported (4.2.2); removed columns and
-/// type changes (`drop_column`, `change_column_type`) belong here once they exist.
-fn diff_columns(def: &ObjectDef, table: &LiveTable, actions: &mut Vec<SchemaDiffAction>) {
+/// Columns of an existing table: added ones (4.2.2), and those whose type affinity
+/// changed (`change_column_type`, when the live schema says the type; `text` vs
+/// `VARCHAR` is no change); with `allowDestructive`, those no field declares
+/// (`drop_column`).
+fn diff_columns(
+    def: &ObjectDef,
+    table: &LiveTable,
+    opts: &DiffOptions,
+    actions: &mut Vec<SchemaDiffAction>,
+) {
     for field in &def.fields {
-        if !table.columns.iter().any(|c| same_name(c, &field.name)) {
-            actions.push(SchemaDiffAction::AddColumn {
+        match table
+            .columns
+            .iter()
+            .find(|(c, _)| same_name(c, &field.name))
+        {
+            None => actions.push(SchemaDiffAction::AddColumn {
                 table: def.name.clone(),
                 column: column_def(field),
-            });
+            }),
+            Some((column, Some(live_type))) => {
+                let wanted = field_type_to_sqlite(&field.field_type);
+                if affinity(live_type) != affinity(wanted) {
+                    actions.push(SchemaDiffAction::ChangeColumnType {
+                        table: def.name.clone(),
+                        column: column.clone(),
+                        from: live_type.clone(),
+                        to: wanted.to_owned(),
+                        rows: None,
+                        unconvertible: None,
+                    });
+                }
+            }
+            Some((_, None)) => {}
+        }
+    }
+    if opts.allow_destructive {
+        for (column, _) in &table.columns {
+            let declared =
+                same_name(column, "id") || def.fields.iter().any(|f| same_name(&f.name, column));
+            if !declared {
+                actions.push(SchemaDiffAction::DropColumn {
+                    table: def.name.clone(),
+                    column: column.clone(),
+                    values: None,
+                });
+            }
         }
     }
 }
@@ -152,7 +191,10 @@ fn parse_live(live: &Value) -> Result<Vec<LiveTable>> {
             let columns = items
                 .iter()
                 .map(|col| match col.get("name") {
-                    Some(Value::Text(col_name)) => Ok(col_name.clone()),
+                    Some(Value::Text(col_name)) => Ok((
+                        col_name.clone(),
+                        col.get("type").and_then(Value::as_str).map(str::to_owned),
+                    )),
                     _ => Err(Error::invalid(format!(
                         "diffSchema: every column of live table \"{name}\" needs a \"name\" string"
                     ))),
@@ -290,6 +332,24 @@ mod tests {
     }
 
     #[test]
+    fn reports_type_changes_and_with_allow_destructive_removed_columns() {
+        let l = live(&[("users", &["id", "email", "age", "old"])]);
+        let desired =
+            r#"[{"name":"users","fields":{"email":{"type":"string"},"age":{"type":"integer"}}}]"#;
+        let d = diff(desired, &l);
+        assert_eq!(d.summary, ["users.age: TEXT → INTEGER"]);
+        let opts = DiffOptions {
+            allow_destructive: true,
+            ..DiffOptions::default()
+        };
+        let d = diff_with(desired, &l, &opts);
+        assert_eq!(
+            d.summary,
+            ["users.age: TEXT → INTEGER", "users.old: DROP COLUMN"]
+        );
+    }
+
+    #[test]
     fn never_drops_sqlite_or_system_tables() {
         let l = live(&[
             ("sqlite_sequence", &["name", "seq"]),
@@ -303,6 +363,7 @@ mod tests {
         assert_eq!(dropped, ["sys_user", "SYS_role", "old"]);
         let opts = DiffOptions {
             system_tables: vec!["sys_".into()],
+            ..DiffOptions::default()
         };
         let d = diff_with("[]", &l, &opts);
         assert_eq!(

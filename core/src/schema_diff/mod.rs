@@ -497,6 +497,8 @@ pub struct DiffOptions {
     /// allowed: `sys_` and `sys_*` mean the same). Matched ASCII case-insensitively, like
     /// SQLite names. `sqlite_` is always protected and need not be listed.
     pub system_tables: Vec<String>,
+    /// `allowDestructive`: also report columns no field declares (`drop_column`).
+    pub allow_destructive: bool,
 }
 
 impl DiffOptions {
@@ -534,7 +536,20 @@ impl DiffOptions {
                 )))
             }
         }
-        Ok(DiffOptions { system_tables })
+        let allow_destructive = match value.get("allowDestructive") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "\"allowDestructive\" must be true or false, got {}",
+                    other.to_json()
+                )))
+            }
+        };
+        Ok(DiffOptions {
+            system_tables,
+            allow_destructive,
+        })
     }
 
     /// Whether `table` belongs to SQLite, to the driver (its schema fingerprints) or to the
