@@ -85,6 +85,9 @@ describe('given diff', () => {
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/Destructive:\n {2}- .*legacy.*1 rows/);
     expect(run.stdout).toMatch(/Skipped \(not applied\):\n {2}- DROP TABLE "legacy"/);
+
+    const scoped = await cli('diff', '--url', url, '--objects', 'v3.json', '--scope', 'objects');
+    expect(scoped.code).toBe(0);
   });
 
   it('should print the type conversions, with the rows that cannot convert', async () => {
@@ -319,6 +322,7 @@ describe('given a wrong command line', () => {
     [['diff', '--url', 'file:x.db', '--objects', 'v1.json', 'extra']],
     [['diff', '--url', 'file:x.db', '--objects', 'v1.json', '--allow-destructive']],
     [['apply', '--url', 'file:x.db', '--objects', 'v1.json', '--unconvertible', 'drop']],
+    [['diff', '--url', 'file:x.db', '--objects', 'v1.json', '--scope', 'all']],
     [['apply', '--url', 'file:x.db', '--objects', 'v1.txt']],
     [['migrate-tenants', '--tenants', 'a1', '--objects', 'v1.json']],
     [

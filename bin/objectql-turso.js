@@ -48,6 +48,7 @@ ${EXIT_CODES}
 const PLAN_FLAGS = {
   objects: { type: 'string' },
   protect: { type: 'string' },
+  scope: { type: 'string' },
   json: { type: 'boolean' },
   sql: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -61,6 +62,8 @@ const APPLY_FLAGS = {
 const PLAN_HELP = `  --objects <file>        The object definitions (.json, .js, .cjs, .mjs). Required.
   --protect <prefixes>    Table name prefixes never dropped or rebuilt, comma-separated
                           (default: sys_,_objectstack_; '' protects none).
+  --scope <scope>         database (default): tables no object names are planned for
+                          dropping; objects: only the objects' own tables are compared.
   --sql                   Also print the statements, in the order they run.
   --json                  Print JSON instead of text.
   -h, --help              This help.`;
@@ -77,7 +80,8 @@ const COMMANDS = {
 
 Prints the plan that would bring the database at <url> to the object definitions: one
 line per change, what destructive changes would destroy, the type conversions (with the
-rows that could not convert), and why applying it as is would be refused. Changes nothing.
+rows that could not convert), what apply would skip (drops without --allow-destructive),
+and why applying it as is would be refused. Changes nothing.
 
 Options:
   --url <url>             The database: file:path, libsql://..., http(s)://... Required.
@@ -177,6 +181,12 @@ function migrationOptions(values) {
       throw new UsageError(`--unconvertible must be abort, null or keep; got '${values.unconvertible}'.`);
     }
     options.unconvertible = values.unconvertible;
+  }
+  if (values.scope !== undefined) {
+    if (!['database', 'objects'].includes(values.scope)) {
+      throw new UsageError(`--scope must be database or objects; got '${values.scope}'.`);
+    }
+    options.scope = values.scope;
   }
   return options;
 }
