@@ -1051,3 +1051,89 @@ export declare class TursoDriverPlugin {
   /** Its plan (refused on drift) or else its `up` statements, in one transaction. */
   applyMigration(migration: SchemaMigration): Promise<MigrationResult>;
 }
+
+// ---------------------------------------------------------------------------------------
+// Migrating a fleet of tenant databases (lib/fleet.js)
+
+/** What one tenant's migration came to. */
+export interface TenantMigrationResult {
+  tenant: string;
+  /**
+   * `'migrated'`: the plan was applied. `'up-to-date'`: nothing to do (a tenant whose schema
+   * fingerprint is one this run already brought a tenant to is not planned at all).
+   * `'planned'`: a dry run's plan. `'failed'`: nothing was applied; see `code` and `error`.
+   */
+  status: 'migrated' | 'up-to-date' | 'failed' | 'planned';
+  /** Statements applied (`migrated`) or that would run (`planned`); 0 otherwise. */
+  statements: number;
+  /** The tenant's schema fingerprint: after the migration, or the one planned against. */
+  fingerprint?: string;
+  /** The plan's lines (`migrated`, `planned`). */
+  summary?: string[];
+  /** A dry run: why applying this tenant's plan would be refused (absent when it would not). */
+  blocked?: string[];
+  /**
+   * What the plan left out, and why (destructive changes without `allowDestructive`,
+   * protected tables): a tenant with nothing else to apply is `'up-to-date'` with these.
+   */
+  skipped?: string[];
+  /** `failed`: the ObjectQLError code (e.g. `MIGRATION_REFUSED`, `DRIVER_CONNECTION_FAILED`). */
+  code?: string;
+  /** `failed`: what went wrong. */
+  error?: string;
+  /** The tenant's `release` failed (its status stands). */
+  releaseError?: string;
+}
+
+export interface MigrateTenantsResult {
+  total: number;
+  migrated: number;
+  upToDate: number;
+  failed: number;
+  /** Dry run: tenants with changes planned. */
+  planned: number;
+  /** Milliseconds. */
+  duration: number;
+  /** One per tenant, in the order of `tenants`. */
+  tenants: TenantMigrationResult[];
+}
+
+/** What `onProgress` hears: a tenant started, then the same tenant finished. */
+export type TenantMigrationEvent =
+  | { type: 'start'; tenant: string; done: number; total: number }
+  | { type: 'tenant'; tenant: string; done: number; total: number; result: TenantMigrationResult };
+
+export interface MigrateTenantsOptions extends MigrationOptions {
+  /** The object definitions every tenant is brought to (an array, or a map `{ name: def }`). */
+  objects: ObjectSchema[] | Record<string, Omit<ObjectSchema, 'name'> & { name?: string }>;
+  /** Tenant ids, each listed once. */
+  tenants: string[];
+  /** The tenant's driver (connected, or connecting on first call). Give this or `urlTemplate`. */
+  driverFor?: (tenant: string) => TursoDriver | Promise<TursoDriver>;
+  /**
+   * Where each tenant's database is, `{tenant}` replaced by its id (e.g.
+   * `'file:./tenants/{tenant}.db'`). Every id is checked first (2-64 letters, digits, `-`,
+   * `_`, beginning and ending with a letter or digit): any other id refuses the whole run
+   * with INVALID_REQUEST before a tenant is touched. A `file:` database that does not exist
+   * is not created: that tenant fails with NOT_FOUND.
+   */
+  urlTemplate?: string;
+  /** With `urlTemplate`: the rest of each tenant driver's config (e.g. `authToken`). */
+  driverOptions?: Omit<Partial<TursoDriverConfig>, 'url'>;
+  /** Called when a tenant is done with. Default: `driver.disconnect()`. */
+  release?: (tenant: string, driver: TursoDriver) => Promise<void>;
+  /** Plan every tenant, apply nothing. */
+  dryRun?: boolean;
+  /** Tenants migrated at once. Default 1. */
+  concurrency?: number;
+  /** Called as each tenant starts and finishes; a throwing callback is ignored. */
+  onProgress?: (event: TenantMigrationEvent) => void;
+}
+
+/**
+ * One migration across many tenant databases: each tenant is opened, planned, applied in
+ * its own transaction (`applyMigrationPlan`) and released; a tenant that fails is recorded
+ * and the run goes on. A re-run resumes: migrated tenants are up to date. Rejects (with
+ * INVALID_REQUEST) only for bad options.
+ */
+export declare function migrateTenants(options: MigrateTenantsOptions): Promise<MigrateTenantsResult>;

@@ -7,6 +7,7 @@ const { TursoDriver, TursoTransaction, createTursoDriver } = require('./lib/driv
 const { ObjectQLError } = require('./lib/errors.js');
 const { TursoDriverPlugin } = require('./lib/plugin.js');
 const { createMultiTenantRouter } = require('./lib/router.js');
+const { migrateTenants } = require('./lib/fleet.js');
 const { processLimits, setSoftHeapLimit } = require('./lib/limits.js');
 const { TursoPlatformAPI, LibsqlAdminAPI } = require('./lib/platform.js');
 const { executeMigrations } = require('./lib/migrations.js');
@@ -18,6 +19,7 @@ module.exports = {
   createTursoDriver,
   TursoDriverPlugin,
   createMultiTenantRouter,
+  migrateTenants,
   TursoPlatformAPI,
   LibsqlAdminAPI,
   processLimits,

@@ -7,6 +7,7 @@ export const {
   createTursoDriver,
   TursoDriverPlugin,
   createMultiTenantRouter,
+  migrateTenants,
   TursoPlatformAPI,
   LibsqlAdminAPI,
   processLimits,
