@@ -83,7 +83,7 @@ describe('given diff', () => {
     await cli('apply', '--url', url, '--objects', 'v2.json');
     const run = await cli('diff', '--url', url, '--objects', 'v3.json');
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/Destructive:\n {2}- .*legacy.*1 rows/);
+    expect(run.stdout).toMatch(/Destructive:\n {2}- .*legacy.*1 row\b/);
     expect(run.stdout).toMatch(/Skipped \(not applied\):\n {2}- DROP TABLE "legacy"/);
 
     const scoped = await cli('diff', '--url', url, '--objects', 'v3.json', '--scope', 'objects');

@@ -64,14 +64,14 @@ describe('planMigration and applyMigrationPlan', () => {
     expect(plan.summary).toEqual([
       'task.priority: TEXT → INTEGER, 2 rows, 1 value will not convert',
       'ADD COLUMN "task"."status" TEXT',
-      'task.legacy: DROP COLUMN, 1 values lost',
+      'task.legacy: DROP COLUMN, 1 value lost',
       'CREATE UNIQUE INDEX "uniq_task_title" ON "task"',
       'CREATE TABLE "tag" (2 columns)',
     ]);
     expect(plan.conversions).toEqual([
       { table: 'task', column: 'priority', from: 'TEXT', to: 'INTEGER', rows: 2, unconvertible: 1 },
     ]);
-    expect(plan.destructive).toEqual(['task.legacy: DROP COLUMN, 1 values lost']);
+    expect(plan.destructive).toEqual(['task.legacy: DROP COLUMN, 1 value lost']);
     expect(plan.blocked).toHaveLength(1);
     expect(plan.fingerprint).toMatch(/^[0-9a-f]{64}$/);
 

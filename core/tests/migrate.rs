@@ -407,7 +407,7 @@ fn defaults_with_quotes_round_trip_and_not_null_follows_storage() {
         "priority":{"type":"text"}}}]"#;
     let p = plan(&d, quoted, "null");
     assert_eq!(kinds(&p), ["set_not_null", "change_default"]);
-    assert_eq!(p.summary[0], "task.title: NOT NULL, 1 rows are NULL");
+    assert_eq!(p.summary[0], "task.title: NOT NULL, 1 row is NULL");
     assert_eq!(
         p.summary[1],
         r#"task.title: DEFAULT none → 'it''s "quoted"; DROP TABLE task; --'"#

@@ -20,13 +20,9 @@ use std::sync::{Mutex, MutexGuard};
 use super::{atomically, Driver};
 use crate::catalog::Audit;
 use crate::config::{AutoMigrate, Contract, Deployment};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{ErrorCode, Result};
 use crate::identifier::quote_identifier;
-use crate::migrate::execute::{execute, Check, Guard};
-use crate::migrate::live::LiveSchema;
-use crate::migrate::rebuild::{rebuild_statements, ColumnPlan};
-use crate::migrate::table_sql::ColumnRewrite;
-use crate::migrate::Unconvertible;
+use crate::migrate;
 use crate::schema::drift::{self, Drift, Op};
 use crate::schema::index::{self, IndexSpec, Key};
 use crate::schema::introspect::{self, table_columns, table_exists};
@@ -458,63 +454,30 @@ impl Driver {
         Ok(out)
     }
 
-    /// The column ops of one table, in one rebuild (the project's, `crate::migrate`): the
-    /// stored table definition with only those columns rewritten, its rows copied, its
-    /// indexes and triggers recreated, in one transaction on a connection of its own.
-    /// Making a column NOT NULL is refused while a row holds NULL in it. A column already
-    /// gone counts as dropped.
+    /// The column ops of one table, in one rebuild (`Driver::rebuild_tables`): the stored
+    /// table definition with only those columns rewritten, its rows copied, its indexes
+    /// and triggers recreated, in one transaction on a connection of its own. Making a
+    /// column NOT NULL is refused while a row holds NULL in it. A column already gone
+    /// counts as dropped.
     async fn rebuild_columns(&self, table: &str, ops: &[ColumnChange]) -> Result<()> {
-        let conn = self.connect().await?.dedicated().await?;
-        let live = LiveSchema::read(&conn).await?;
-        let Some(current) = live.table(table) else {
-            return Err(Error::invalid(format!("there is no table \"{table}\"")));
+        let columns = ops
+            .iter()
+            .filter_map(|(_, column, change)| {
+                let change = match change {
+                    ColumnOp::Drop => migrate::ColumnChange::Drop,
+                    ColumnOp::RelaxNotNull => migrate::ColumnChange::NotNull(false),
+                    ColumnOp::TightenNotNull => migrate::ColumnChange::NotNull(true),
+                    ColumnOp::DropDefault => migrate::ColumnChange::Default(None),
+                    ColumnOp::Length => return None,
+                };
+                Some((column.clone(), change))
+            })
+            .collect();
+        let change = migrate::TableChange {
+            table: table.to_owned(),
+            columns,
         };
-        let mut plan = ColumnPlan {
-            rewrites: Vec::new(),
-            dropped: Vec::new(),
-            conversions: Vec::new(),
-            unconvertible: Unconvertible::Abort,
-        };
-        let mut checks = Vec::new();
-        for (_, column, change) in ops {
-            if current.column(column).is_none() {
-                continue;
-            }
-            let mut rewrite = ColumnRewrite::default();
-            match change {
-                ColumnOp::Drop => {
-                    plan.dropped.push(column.clone());
-                    continue;
-                }
-                ColumnOp::RelaxNotNull => rewrite.not_null = Some(false),
-                ColumnOp::TightenNotNull => {
-                    rewrite.not_null = Some(true);
-                    checks.push(Check {
-                        sql: format!(
-                            "SELECT COUNT(*) FROM {} WHERE {} IS NULL",
-                            quote_identifier(table)?,
-                            quote_identifier(column)?
-                        ),
-                        refusal: format!(
-                            "{table}.{column} still holds NULL in some rows; fill them in before \
-                             making the column NOT NULL"
-                        ),
-                    });
-                }
-                ColumnOp::DropDefault => rewrite.default = Some(None),
-                ColumnOp::Length => continue,
-            }
-            plan.rewrites.push((column.clone(), rewrite));
-        }
-        if plan.rewrites.is_empty() && plan.dropped.is_empty() {
-            return Ok(());
-        }
-        let statements = rebuild_statements(current, &plan)?;
-        let guard = Guard {
-            fingerprint: None,
-            checks,
-        };
-        execute(&conn, &statements, &guard).await.map(|_| ())
+        self.rebuild_tables(&[change]).await.map(|_| ())
     }
 
     async fn apply_action(&self, conn: &Conn, action: &Action) -> Result<bool> {

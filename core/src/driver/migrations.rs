@@ -98,6 +98,9 @@ impl Driver {
                 ))
             })?;
             let (columns, table_checks) = column_plan(table, change)?;
+            if columns.rewrites.is_empty() && columns.dropped.is_empty() {
+                continue;
+            }
             statements.extend(rebuild_statements(&live, table, &columns)?);
             checks.extend(table_checks);
         }
@@ -131,9 +134,15 @@ fn column_plan(table: &LiveTable, change: &TableChange) -> Result<(ColumnPlan, V
     };
     let mut checks = Vec::new();
     for (name, what) in &change.columns {
-        let have = table.column(name).ok_or_else(|| {
-            Error::invalid(format!("Cannot change {quoted}.\"{name}\": no such column"))
-        })?;
+        let Some(have) = table.column(name) else {
+            if *what == ColumnChange::Drop {
+                // Dropped already: nothing left to do.
+                continue;
+            }
+            return Err(Error::invalid(format!(
+                "Cannot change {quoted}.\"{name}\": no such column"
+            )));
+        };
         let column = quote_identifier(&have.name)?;
         let mut rewrite = ColumnRewrite::default();
         match what {

@@ -515,8 +515,8 @@ impl Plan {
                         .find(|(t, _)| t == table)
                         .map_or(0, |(_, n)| *n);
                     destructive.push(format!(
-                        "{line}: the table and its {} rows",
-                        crate::schema_diff::thousands(rows)
+                        "{line}: the table and its {}",
+                        crate::schema_diff::counted(rows, "row", "rows")
                     ))
                 }
                 SchemaDiffAction::DropColumn { .. } => destructive.push(line.clone()),

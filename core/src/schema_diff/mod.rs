@@ -209,7 +209,7 @@ impl SchemaDiffAction {
             } => {
                 let mut line = format!("{}.{column}: {from} → {to}", self.table());
                 if let Some(rows) = rows {
-                    line.push_str(&format!(", {} rows", thousands(*rows)));
+                    line.push_str(&format!(", {}", counted(*rows, "row", "rows")));
                 }
                 match unconvertible {
                     Some(0) => line.push_str(", every value converts"),
@@ -224,7 +224,7 @@ impl SchemaDiffAction {
             SchemaDiffAction::DropColumn { column, values, .. } => {
                 let mut line = format!("{}.{column}: DROP COLUMN", self.table());
                 if let Some(values) = values {
-                    line.push_str(&format!(", {} values lost", thousands(*values)));
+                    line.push_str(&format!(", {} lost", counted(*values, "value", "values")));
                 }
                 line
             }
@@ -236,9 +236,9 @@ impl SchemaDiffAction {
             } => match (not_null, nulls) {
                 (false, _) => format!("{}.{column}: NULL allowed", self.table()),
                 (true, Some(n)) if *n > 0 => format!(
-                    "{}.{column}: NOT NULL, {} rows are NULL",
+                    "{}.{column}: NOT NULL, {} NULL",
                     self.table(),
-                    thousands(*n)
+                    counted(*n, "row is", "rows are")
                 ),
                 (true, _) => format!("{}.{column}: NOT NULL", self.table()),
             },
@@ -585,6 +585,11 @@ fn push_count(entries: &mut Vec<(String, Value)>, key: &str, count: Option<i64>)
     if let Some(count) = count {
         entries.push((key.to_owned(), Value::Integer(count)));
     }
+}
+
+/// `1 row`, `10,000 rows`.
+pub(crate) fn counted(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 /// `10000` as `10,000`: counts in summary lines are read by people.
