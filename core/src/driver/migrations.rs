@@ -113,7 +113,9 @@ impl Driver {
 
     async fn migration_conn(&self) -> Result<Conn> {
         let conn = self.connect().await?.dedicated().await?;
-        if !conn.is_remote() {
+        // Only where the file is the database: a replica would send the pragma to its
+        // primary, and a libSQL server refuses it.
+        if !conn.is_remote() && !conn.is_replica() {
             // A rebuild's index sorts spill to a file instead of growing the process by the
             // table's size (the driver's connections keep temporary data in memory).
             conn.batch("PRAGMA temp_store = FILE").await?;

@@ -155,6 +155,11 @@ impl Conn {
         }
     }
 
+    /// Whether this is an embedded replica's connection (its writes run on the primary).
+    pub fn is_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
     pub fn is_remote(&self) -> bool {
         self.kind == StoreKind::Server
     }
