@@ -165,7 +165,7 @@ async function main() {
       `| rebuild (type change) of ${r.rows.toLocaleString('en')} rows | ${r.seconds.toFixed(2)} s, ${Math.round(
         r.rows / r.seconds,
       ).toLocaleString('en')} rows/s | |`,
-      `| peak RSS around it, ${r.rows.toLocaleString('en')} rows | ${mb(r.before)} → ${mb(r.after)} | flat |`,
+      `| peak RSS during it, ${r.rows.toLocaleString('en')} rows | +${mb(r.after - r.before)} (${mb(r.before)} → ${mb(r.after)}) | flat: not growing with the rows |`,
     );
   }
   if (fleet) {
