@@ -707,14 +707,8 @@ export interface MigrationPlan {
   statements: string[];
   /** What each destructive action destroys. */
   destructive: string[];
-  conversions: Array<{
-    table: string;
-    column: string;
-    from: string;
-    to: string;
-    rows?: number;
-    unconvertible?: number;
-  }>;
+  /** The `change_column_type` actions, without their `type`. */
+  conversions: Array<Omit<Extract<SchemaDiffAction, { type: 'change_column_type' }>, 'type'>>;
   /** Why applying it as is would be refused (`MIGRATION_REFUSED`); empty when it can be applied. */
   blocked: string[];
   /** Actions left out of the statements, and why (destructive without `allowDestructive`). */

@@ -135,11 +135,7 @@ impl NativeDriver {
         production: bool,
     ) -> Result<Answer<()>, Coded> {
         let (d, objects) = (self.inner.clone(), object_list(objects)?);
-        let deployment = if production {
-            Deployment::Production
-        } else {
-            Deployment::Development
-        };
+        let deployment = Deployment::of(production);
         self.run(
             env,
             async move { d.sync_schema_in(&objects, deployment).await },

@@ -55,11 +55,7 @@ impl NativeDriver {
         production: bool,
     ) -> Result<Answer<JsOutput>, Coded> {
         let d = self.inner.clone();
-        let deployment = if production {
-            Deployment::Production
-        } else {
-            Deployment::Development
-        };
+        let deployment = Deployment::of(production);
         self.run(
             env,
             async move { d.flush_deferred(deployment).await },

@@ -168,6 +168,17 @@ pub enum Deployment {
     Production,
 }
 
+impl Deployment {
+    /// `production`: the caller runs with `NODE_ENV=production`.
+    pub fn of(production: bool) -> Deployment {
+        if production {
+            Deployment::Production
+        } else {
+            Deployment::Development
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncConfig {
     pub interval_seconds: f64,

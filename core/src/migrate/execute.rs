@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use super::live::fingerprint_of;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::conn::Conn;
-use crate::value::Value;
 
 /// What must hold before a migration's statements run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -109,7 +108,7 @@ async fn steps(
         }
     }
     for check in &guard.checks {
-        if count(conn, &check.sql).await? > 0 {
+        if conn.query_i64(&check.sql).await? > 0 {
             return Err(Error::new(
                 ErrorCode::MigrationRefused,
                 check.refusal.clone(),
@@ -208,17 +207,7 @@ async fn violations(conn: &Conn) -> Result<HashMap<(String, String), i64>> {
 }
 
 async fn pragma(conn: &Conn, name: &str) -> Result<bool> {
-    Ok(count(conn, &format!("PRAGMA {name}")).await? == 1)
-}
-
-async fn count(conn: &Conn, sql: &str) -> Result<i64> {
-    let rows = conn.query(sql, Vec::new()).await?;
-    Ok(rows
-        .rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Value::as_i64)
-        .unwrap_or(0))
+    Ok(conn.query_i64(&format!("PRAGMA {name}")).await? == 1)
 }
 
 fn starts_with_words(sql: &str, words: &str) -> bool {

@@ -19,7 +19,7 @@ use crate::config::Contract;
 use crate::error::{Error, Result};
 use crate::identifier::quote_identifier;
 use crate::schema::index::{self, IndexSpec, Key};
-use crate::schema::{ObjectDef, AUDIT_COLUMNS};
+use crate::schema::ObjectDef;
 use crate::schema_diff::{ColumnDef, SchemaDiffAction};
 use crate::types::column_type;
 use crate::value::Value;
@@ -465,7 +465,6 @@ fn wanted_columns(def: &ObjectDef, contract: Contract) -> Vec<Want> {
                 default: f.default_sql(contract),
             }),
     );
-    debug_assert!(AUDIT_COLUMNS.len() == 2);
     out
 }
 
@@ -685,18 +684,8 @@ impl Plan {
                 value.type_name()
             )));
         }
-        let actions = match value.get("actions") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, a)| SchemaDiffAction::from_value(a, i))
-                .collect::<Result<Vec<_>>>()?,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "{SHAPE} (its \"actions\" array is missing)"
-                )))
-            }
-        };
+        let actions = SchemaDiffAction::list_from(value)?
+            .ok_or_else(|| Error::invalid(format!("{SHAPE} (its \"actions\" array is missing)")))?;
         Ok(Plan {
             fingerprint: text("fingerprint")?,
             options: MigrateOptions::from_value(value.get("options").unwrap_or(&Value::Null))?,

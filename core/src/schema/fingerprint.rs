@@ -76,13 +76,7 @@ pub async fn all_current(conn: &Conn, wanted: &[(&str, &str)]) -> bool {
 
 /// The schema cookie now (inside a sync's transaction: before its DDL).
 pub async fn cookie(conn: &Conn) -> Result<i64> {
-    let rows = conn.query(COOKIE_SQL, Vec::new()).await?;
-    Ok(rows
-        .rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Value::as_i64)
-        .unwrap_or(0))
+    conn.query_i64(COOKIE_SQL).await
 }
 
 /// Records, at the end of a sync's transaction that started at cookie `started`, the

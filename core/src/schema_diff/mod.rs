@@ -326,6 +326,19 @@ impl SchemaDiffAction {
         Value::Object(entries)
     }
 
+    /// The `actions` array of `value` (a diff or a plan); `None` when it has none.
+    pub fn list_from(value: &Value) -> Result<Option<Vec<SchemaDiffAction>>> {
+        match value.get("actions") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, a)| SchemaDiffAction::from_value(a, i))
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
     pub fn from_value(value: &Value, index: usize) -> Result<SchemaDiffAction> {
         let context = format!("actions[{index}]");
         if value.as_object().is_none() {
@@ -443,14 +456,8 @@ impl SchemaDiff {
                 value.type_name()
             )));
         }
-        let actions = match value.get("actions") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, a)| SchemaDiffAction::from_value(a, i))
-                .collect::<Result<Vec<_>>>()?,
-            _ => return Err(Error::invalid("The schema diff needs an \"actions\" array")),
-        };
+        let actions = SchemaDiffAction::list_from(value)?
+            .ok_or_else(|| Error::invalid("The schema diff needs an \"actions\" array"))?;
         let summary = match value.get("summary") {
             None => summarize(&actions)?,
             Some(Value::Array(lines)) => lines

@@ -248,6 +248,18 @@ impl Conn {
         result.map_err(|err| err.in_statement(sql))
     }
 
+    /// The first column of the first row as an integer (0 when there is none): a count,
+    /// a pragma's value.
+    pub async fn query_i64(&self, sql: &str) -> Result<i64> {
+        let rows = self.query(sql, Vec::new()).await?;
+        Ok(rows
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Value::as_i64)
+            .unwrap_or(0))
+    }
+
     /// Runs a statement for its effect, through the cache.
     pub async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<Changes> {
         let result = async { self.prepare(sql).await?.execute(args).await }.await;
