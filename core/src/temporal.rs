@@ -175,10 +175,14 @@ fn present_instant_text(text: &str) -> Option<Value> {
     repair_naive_utc(t).map(Value::Text)
 }
 
-/// A bare integer (`-?\d+`) as epoch milliseconds: what older drivers stored for a `Date`.
+/// A number spelt as text (`-?\d+`, or `-?\d+\.\d+` as a REAL bound into a TEXT column
+/// is stored) as epoch milliseconds: what older drivers stored for a `Date`. The same rule
+/// as [`canonical_sql`]'s, so reads and filters agree.
 fn epoch_millis_text(t: &str) -> Option<f64> {
-    let digits = t.strip_prefix('-').unwrap_or(t);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let number = t.strip_prefix('-').unwrap_or(t);
+    let (int, fraction) = number.split_once('.').unwrap_or((number, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(fraction) {
         return None;
     }
     t.parse::<f64>().ok()
@@ -382,11 +386,14 @@ pub fn is_runtime_token(value: &Value) -> bool {
 /// writers left in it. SQLite's own date functions do the reading, so a value they cannot
 /// read keeps its text. Dates need none: their text is compared from its start.
 pub fn canonical_sql(column: &str, kind: Temporal) -> Option<String> {
-    // Epoch milliseconds: a number, or digits kept as text by a TEXT column (how a JS
-    // number written by an older writer lands there).
+    // Epoch milliseconds: a number, or one kept as text by a TEXT column (how a JS number
+    // written by an older writer lands there): digits, or digits with one fraction, as a
+    // REAL bound into a TEXT column is stored ('1774008000000.0').
+    let digits = format!("ltrim({column}, '-')");
     let epoch = format!(
         "typeof({column}) IN ('integer', 'real') OR (typeof({column}) = 'text' \
-         AND ltrim({column}, '-') <> '' AND ltrim({column}, '-') NOT GLOB '*[^0-9]*')"
+         AND {digits} <> '' AND ({digits} NOT GLOB '*[^0-9]*' OR ({digits} GLOB '[0-9]*.[0-9]*' \
+         AND {digits} NOT GLOB '*[^0-9.]*' AND {digits} NOT GLOB '*.*.*')))"
     );
     Some(match kind {
         Temporal::DateTime => format!(
@@ -553,5 +560,16 @@ mod tests {
             "2026-09-05T10:00:00.500Z"
         );
         assert!(repair_naive_utc("2026-09-05").is_none());
+        // Epoch milliseconds as text, also as a REAL bound into a TEXT column stores them.
+        for stored in ["1774008000000", "1774008000000.0"] {
+            assert_eq!(
+                p(text(stored)),
+                text("2026-03-20T12:00:00.000Z"),
+                "{stored}"
+            );
+        }
+        for not_a_number in ["1774008000000.", "1.2.3", "12a"] {
+            assert_eq!(epoch_millis_text(not_a_number), None, "{not_a_number}");
+        }
     }
 }

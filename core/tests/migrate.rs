@@ -575,3 +575,33 @@ fn columns_read_from_definitions_match_what_sqlite_reports() {
         }
     });
 }
+
+#[test]
+fn epoch_milliseconds_a_real_left_as_text_are_read_and_converged_as_the_instant() {
+    let dir = TempDir::new("migrate-epoch-text");
+    let d = kernel_driver(&dir, "t.db");
+    // A table an older writer filled: a JS number bound as a REAL into the TEXT column is
+    // stored as '1774008000000.0'.
+    sql(&d, "CREATE TABLE evt (id TEXT PRIMARY KEY, at TEXT)");
+    sql(
+        &d,
+        "INSERT INTO evt (id, at) VALUES ('e1', 1774008000000.0)",
+    );
+    assert_eq!(
+        scalar(&d, "SELECT at FROM evt"),
+        Value::from("1774008000000.0")
+    );
+    d.register_objects(&[v(r#"{"name":"evt","fields":{"at":{"type":"datetime"}}}"#)])
+        .unwrap();
+    let read = records(run(d.find("evt", &v("{}"), None)).unwrap());
+    assert_eq!(text(&read[0], "at"), "2026-03-20T12:00:00.000Z");
+    // The sync's backfill converges it to the stored form.
+    sync(
+        &d,
+        r#"[{"name":"evt","fields":{"at":{"type":"datetime"}}}]"#,
+    );
+    assert_eq!(
+        scalar(&d, "SELECT at FROM evt"),
+        Value::from("2026-03-20T12:00:00.000Z")
+    );
+}
