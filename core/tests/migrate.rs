@@ -523,6 +523,8 @@ fn columns_read_from_definitions_match_what_sqlite_reports() {
         "CREATE TABLE b (k1 TEXT, k2 INTEGER, v, CONSTRAINT pk PRIMARY KEY (k1, \"k2\")) WITHOUT ROWID",
         "CREATE TABLE c (id INTEGER PRIMARY KEY AUTOINCREMENT, t TEXT COLLATE NOCASE DEFAULT CURRENT_TIMESTAMP NOT NULL, u TEXT UNIQUE REFERENCES a(\"x y\"))",
         "CREATE TABLE d (-- a comment, with a comma\n e TEXT /* another */ DEFAULT +7)",
+        "CREATE TABLE g (id TEXT PRIMARY KEY, n INTEGER, twice INTEGER GENERATED ALWAYS AS (n * 2) STORED, \
+         half AS (n / 2))",
     ] {
         sql(&d, table);
     }
@@ -603,5 +605,27 @@ fn epoch_milliseconds_a_real_left_as_text_are_read_and_converged_as_the_instant(
     assert_eq!(
         scalar(&d, "SELECT at FROM evt"),
         Value::from("2026-03-20T12:00:00.000Z")
+    );
+}
+
+#[test]
+fn a_table_with_generated_columns_is_rebuilt_with_them() {
+    use objectql_turso_core::migrate::{ColumnChange, TableChange};
+    let dir = TempDir::new("migrate-generated");
+    let d = file_driver(&dir, "t.db");
+    sql(
+        &d,
+        "CREATE TABLE g (id TEXT PRIMARY KEY, n TEXT, twice INTEGER GENERATED ALWAYS AS (n * 2) STORED)",
+    );
+    sql(&d, "INSERT INTO g (id, n) VALUES ('a', '21')");
+    let change = TableChange {
+        table: "g".into(),
+        columns: vec![("n".into(), ColumnChange::Type("INTEGER".into()))],
+    };
+    run(d.rebuild_tables(&[change])).unwrap();
+    assert_eq!(int(&d, "SELECT twice FROM g"), 42);
+    assert_eq!(
+        scalar(&d, "SELECT typeof(n) FROM g"),
+        Value::from("integer")
     );
 }

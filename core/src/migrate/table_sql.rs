@@ -166,8 +166,11 @@ impl TableSql {
                 Item::Column { name, sql } => Some((name, sql)),
                 Item::Constraint(_) => None,
             })
-            .map(|(name, sql)| {
-                let parts = column_parts(sql);
+            .map(|(name, sql)| (name, column_parts(sql)))
+            // Computed by SQLite, never stored or written: left out, as `PRAGMA table_info`
+            // leaves them out (a rebuild's copy could not insert into them).
+            .filter(|(_, parts)| !parts.generated)
+            .map(|(name, parts)| {
                 let primary_key =
                     parts.primary_key || table_key.iter().any(|k| k.eq_ignore_ascii_case(name));
                 DeclaredColumn {
@@ -188,6 +191,7 @@ struct ColumnParts {
     not_null: bool,
     default: Option<String>,
     primary_key: bool,
+    generated: bool,
 }
 
 fn column_parts(column_sql: &str) -> ColumnParts {
@@ -206,6 +210,7 @@ fn column_parts(column_sql: &str) -> ColumnParts {
         not_null: false,
         default: None,
         primary_key: false,
+        generated: false,
     };
     let mut depth = 0usize;
     for (i, token) in tokens.iter().enumerate().skip(type_end) {
@@ -221,6 +226,9 @@ fn column_parts(column_sql: &str) -> ColumnParts {
                 parts.not_null = true
             }
             word if word.eq_ignore_ascii_case("PRIMARY") => parts.primary_key = true,
+            word if word.eq_ignore_ascii_case("GENERATED") || word.eq_ignore_ascii_case("AS") => {
+                parts.generated = true
+            }
             word if word.eq_ignore_ascii_case("DEFAULT") => {
                 parts.default = default_expr(column_sql, &tokens, i + 1)
             }
