@@ -17,7 +17,7 @@
 // To report something new per tenant, add it to the object `migrateOne` returns (and to
 // `TenantMigrationResult` in index.d.ts); to count a new status, to `STATUSES`.
 
-const { TenantUrls } = require('../native.js');
+const { TenantUrls, checkMigrationOptions } = require('../native.js');
 const { TursoDriver } = require('./driver.js');
 const { makeError, toObjectQLError } = require('./errors.js');
 
@@ -28,9 +28,6 @@ const STATUSES = Object.freeze({
   failed: 'failed',
   planned: 'planned',
 });
-
-const UNCONVERTIBLE = ['abort', 'null', 'keep'];
-const SCOPES = ['database', 'objects'];
 
 const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -84,44 +81,21 @@ function describe(value) {
   return typeof value;
 }
 
-/** The options `planMigration` takes, from the run's options. */
+/**
+ * The options `planMigration` takes, from the run's options, checked by the same code that
+ * checks them there (so a bad one is refused before any tenant is opened).
+ */
 function migrationOptions(options) {
-  const out = {};
-  if (options.allowDestructive !== undefined) {
-    if (typeof options.allowDestructive !== 'boolean') {
-      throw makeError('INVALID_REQUEST', '"allowDestructive" must be true or false.');
-    }
-    out.allowDestructive = options.allowDestructive;
+  const picked = {};
+  for (const key of ['allowDestructive', 'unconvertible', 'protectedTables', 'scope']) {
+    if (options[key] !== undefined) picked[key] = options[key];
   }
-  if (options.unconvertible !== undefined) {
-    if (!UNCONVERTIBLE.includes(options.unconvertible)) {
-      throw makeError(
-        'INVALID_REQUEST',
-        `"unconvertible" must be one of ${UNCONVERTIBLE.map((u) => `'${u}'`).join(', ')}; got ${JSON.stringify(options.unconvertible)}.`,
-      );
-    }
-    out.unconvertible = options.unconvertible;
+  try {
+    checkMigrationOptions(picked);
+  } catch (err) {
+    throw toObjectQLError(err);
   }
-  if (options.protectedTables !== undefined) {
-    const tables = options.protectedTables;
-    if (!Array.isArray(tables) || !tables.every((t) => typeof t === 'string' && t !== '')) {
-      throw makeError(
-        'INVALID_REQUEST',
-        '"protectedTables" must be an array of non-empty table name prefixes (e.g. [\'sys_\']).',
-      );
-    }
-    out.protectedTables = [...tables];
-  }
-  if (options.scope !== undefined) {
-    if (!SCOPES.includes(options.scope)) {
-      throw makeError(
-        'INVALID_REQUEST',
-        `"scope" must be 'database' (tables no object names are dropped) or 'objects' (only the objects' tables); got ${JSON.stringify(options.scope)}.`,
-      );
-    }
-    out.scope = options.scope;
-  }
-  return out;
+  return picked;
 }
 
 /**

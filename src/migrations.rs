@@ -92,6 +92,16 @@ impl NativeDriver {
     }
 }
 
+/// `{ allowDestructive?, protectedTables?, unconvertible?, scope? }` checked as
+/// `planMigration` checks them, and returned with their defaults filled in: for callers
+/// that must refuse bad options before they open any database (a fleet run).
+#[napi(catch_unwind)]
+pub fn check_migration_options(options: Option<JsInput>) -> Result<JsOutput, Coded> {
+    MigrateOptions::from_value(options.as_ref().map_or(&Value::Null, |o| &o.0))
+        .map(|opts| JsOutput(opts.to_value()))
+        .map_err(coded)
+}
+
 fn executed(done: Executed) -> JsOutput {
     JsOutput(Value::Object(vec![
         ("applied".into(), Value::Integer(done.applied as i64)),
