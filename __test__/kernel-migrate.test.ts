@@ -388,4 +388,20 @@ describe('given deferred DDL', () => {
     await d.flushDeferredSchemaDdl();
     expect((await sql(d, "SELECT at FROM evt WHERE id = 'e1'"))[0].at).toBe('2026-03-20T13:00:00.000Z');
   });
+
+  it('should rewrite on flush what the preview counted, though the definitions did not change', async () => {
+    const d = kernelDriver();
+    const evt = { name: 'evt', fields: { at: { type: 'datetime' } } };
+    await d.initObjects([evt as never]);
+    // Written around the driver after its sync: a REAL in the TEXT column ('1774008000000.0').
+    await d.execute("INSERT INTO evt (id, at) VALUES ('e1', 1774008000000.0)");
+
+    d.setDeferredDdl(true);
+    await d.initObjects([evt as never]);
+    expect(await d.previewDeferredSchemaWork()).toEqual([
+      { table: 'evt', kind: 'normalize_datetime_storage', columns: ['at'], rows: 1 },
+    ]);
+    await d.flushDeferredSchemaDdl();
+    expect((await sql(d, "SELECT at FROM evt WHERE id = 'e1'"))[0].at).toBe('2026-03-20T12:00:00.000Z');
+  });
 });

@@ -144,7 +144,9 @@ impl Driver {
             deferral.armed = false;
             std::mem::take(&mut deferral.objects)
         };
-        if let Err(err) = self.sync_schema_in(&objects, deployment).await {
+        // What the preview listed is done even if a boot's fingerprint check would skip it
+        // (rows rewritten by the backfill are not in a fingerprint).
+        if let Err(err) = self.sync_objects(&objects, deployment, true).await {
             let mut deferral = self.migration.deferral();
             deferral.armed = true;
             deferral.objects = recorded;

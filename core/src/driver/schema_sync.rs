@@ -33,6 +33,18 @@ impl Driver {
     /// indexes, all in one transaction, and reports indexes that differ from their
     /// definitions (see `schema::drift`); then the driver knows the objects.
     pub async fn sync_schema_in(&self, objects: &[Value], deployment: Deployment) -> Result<()> {
+        self.sync_objects(objects, deployment, false).await
+    }
+
+    /// `full`: run the sync's work even where the stored fingerprints say the tables are
+    /// as it would leave them (rows written around the driver since, in a form the sync
+    /// converges, are not in a fingerprint): an explicit migrate, not a boot.
+    pub(super) async fn sync_objects(
+        &self,
+        objects: &[Value],
+        deployment: Deployment,
+        full: bool,
+    ) -> Result<()> {
         self.schema_mutable("initObjects")?;
         let defs = parse_defs(objects)?;
         if self.defer_sync(objects, &defs) {
@@ -46,7 +58,7 @@ impl Driver {
             .zip(&fingerprints)
             .map(|(def, f)| (def.name.as_str(), f.as_str()))
             .collect();
-        let created = if fingerprint::all_current(&conn, &wanted).await {
+        let created = if !full && fingerprint::all_current(&conn, &wanted).await {
             Vec::new()
         } else {
             self.apply_defs(&conn, &defs, &wanted, deployment).await?
