@@ -610,8 +610,7 @@ impl Plan {
     }
 
     pub fn to_value(&self) -> Value {
-        let texts =
-            |lines: &[String]| Value::Array(lines.iter().cloned().map(Value::Text).collect());
+        let texts = crate::schema_diff::text_array;
         Value::Object(vec![
             (
                 "fingerprint".to_owned(),
@@ -620,12 +619,7 @@ impl Plan {
             ("options".to_owned(), self.options.to_value()),
             (
                 "actions".to_owned(),
-                Value::Array(
-                    self.actions
-                        .iter()
-                        .map(SchemaDiffAction::to_value)
-                        .collect(),
-                ),
+                SchemaDiffAction::list_to_value(&self.actions),
             ),
             ("summary".to_owned(), texts(&self.summary)),
             ("statements".to_owned(), texts(&self.statements)),

@@ -326,6 +326,11 @@ impl SchemaDiffAction {
         Value::Object(entries)
     }
 
+    /// `actions` as the JS array of action objects.
+    pub fn list_to_value(actions: &[SchemaDiffAction]) -> Value {
+        Value::Array(actions.iter().map(SchemaDiffAction::to_value).collect())
+    }
+
     /// The `actions` array of `value` (a diff or a plan); `None` when it has none.
     pub fn list_from(value: &Value) -> Result<Option<Vec<SchemaDiffAction>>> {
         match value.get("actions") {
@@ -437,12 +442,7 @@ impl SchemaDiff {
         Value::Object(vec![
             (
                 "actions".to_owned(),
-                Value::Array(
-                    self.actions
-                        .iter()
-                        .map(SchemaDiffAction::to_value)
-                        .collect(),
-                ),
+                SchemaDiffAction::list_to_value(&self.actions),
             ),
             ("summary".to_owned(), text_array(&self.summary)),
         ])
@@ -615,7 +615,7 @@ pub(crate) fn thousands(n: i64) -> String {
     out
 }
 
-fn text_array(lines: &[String]) -> Value {
+pub(crate) fn text_array(lines: &[String]) -> Value {
     Value::Array(lines.iter().cloned().map(Value::Text).collect())
 }
 
