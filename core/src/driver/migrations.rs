@@ -145,7 +145,6 @@ fn column_plan(table: &LiveTable, change: &TableChange) -> Result<(ColumnPlan, V
                 "Cannot change {quoted}.\"{name}\": no such column"
             )));
         };
-        let column = quote_identifier(&have.name)?;
         let mut rewrite = ColumnRewrite::default();
         match what {
             ColumnChange::Drop => {
@@ -153,29 +152,18 @@ fn column_plan(table: &LiveTable, change: &TableChange) -> Result<(ColumnPlan, V
                 continue;
             }
             ColumnChange::Type(to) => {
-                let to_affinity = affinity(to);
-                checks.push(Check {
-                    sql: format!(
-                        "SELECT count(*) FROM {quoted} WHERE NOT {}",
-                        to_affinity.converts(&column)
-                    ),
-                    refusal: format!(
-                        "{}.{}: values will not convert to {to}; nothing was applied",
-                        table.name, have.name
-                    ),
-                });
-                plan.conversions.push((have.name.clone(), to_affinity));
+                checks.push(Check::unconvertible(
+                    &table.name,
+                    &have.name,
+                    to,
+                    "Fix those rows first.",
+                )?);
+                plan.conversions.push((have.name.clone(), affinity(to)));
                 rewrite.sql_type = Some(to.clone());
             }
             ColumnChange::NotNull(not_null) => {
                 if *not_null {
-                    checks.push(Check {
-                        sql: format!("SELECT count(*) FROM {quoted} WHERE {column} IS NULL"),
-                        refusal: format!(
-                            "{}.{} has NULL values and would become NOT NULL; nothing was applied",
-                            table.name, have.name
-                        ),
-                    });
+                    checks.push(Check::nulls(&table.name, &have.name)?);
                 }
                 rewrite.not_null = Some(*not_null);
             }

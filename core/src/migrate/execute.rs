@@ -13,8 +13,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::affinity;
 use super::live::fingerprint_of;
 use crate::error::{Error, ErrorCode, Result};
+use crate::identifier::quote_identifier;
 use crate::store::conn::Conn;
 
 /// What must hold before a migration's statements run.
@@ -30,6 +32,39 @@ pub struct Guard {
 pub struct Check {
     pub sql: String,
     pub refusal: String,
+}
+
+impl Check {
+    /// Values of `table.column` that will not convert exactly to the type `to`; `what_to_do`
+    /// ends the refusal.
+    pub fn unconvertible(table: &str, column: &str, to: &str, what_to_do: &str) -> Result<Check> {
+        Ok(Check {
+            sql: format!(
+                "SELECT count(*) FROM {} WHERE NOT {}",
+                quote_identifier(table)?,
+                affinity(to).converts(&quote_identifier(column)?)
+            ),
+            refusal: format!(
+                "{table}.{column} holds values that will not convert to {to}; nothing was \
+                 applied. {what_to_do}"
+            ),
+        })
+    }
+
+    /// NULLs in `table.column`, which is to become NOT NULL.
+    pub fn nulls(table: &str, column: &str) -> Result<Check> {
+        Ok(Check {
+            sql: format!(
+                "SELECT count(*) FROM {} WHERE {} IS NULL",
+                quote_identifier(table)?,
+                quote_identifier(column)?
+            ),
+            refusal: format!(
+                "{table}.{column} has NULL values and would become NOT NULL; nothing was applied. \
+                 Give those rows a value first."
+            ),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -573,36 +573,19 @@ impl Plan {
                 } if self.options.unconvertible == Unconvertible::Abort
                     && !self.options.is_protected(table) =>
                 {
-                    let column_sql = quote_identifier(column)?;
-                    checks.push(Check {
-                        sql: format!(
-                            "SELECT count(*) FROM {} WHERE NOT {}",
-                            quote_identifier(table)?,
-                            affinity(to).converts(&column_sql)
-                        ),
-                        refusal: format!(
-                            "{table}.{column} holds values that will not convert to {to}; nothing \
-                             was applied. Plan again and choose what happens to them (unconvertible: \
-                             'null' or 'keep')."
-                        ),
-                    });
+                    checks.push(Check::unconvertible(
+                        table,
+                        column,
+                        to,
+                        "Plan again and choose what happens to them (unconvertible: 'null' or 'keep').",
+                    )?)
                 }
                 SchemaDiffAction::SetNotNull {
                     table,
                     column,
                     not_null: true,
                     ..
-                } => checks.push(Check {
-                    sql: format!(
-                        "SELECT count(*) FROM {} WHERE {} IS NULL",
-                        quote_identifier(table)?,
-                        quote_identifier(column)?
-                    ),
-                    refusal: format!(
-                        "{table}.{column} has NULL values and would become NOT NULL; nothing was \
-                         applied. Give those rows a value first."
-                    ),
-                }),
+                } => checks.push(Check::nulls(table, column)?),
                 _ => {}
             }
         }
